@@ -1,0 +1,139 @@
+package aio
+
+import (
+	"bytes"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// debugState watches the loop for steps that hold it too long, capturing
+// the stack of the goroutine that blocks it while it still blocks (Python's
+// debug mode can only name the step afterwards).
+type debugState struct {
+	l       *Loop
+	mu      sync.Mutex
+	start   time.Time
+	task    *task
+	goid    int64
+	seq     uint64
+	warned  uint64
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+func (l *Loop) startDebug() {
+	d := &debugState{l: l, stop: make(chan struct{}), stopped: make(chan struct{})}
+	l.dbg = d
+	go d.watch()
+}
+
+func (l *Loop) stopDebug() {
+	close(l.dbg.stop)
+	<-l.dbg.stopped
+}
+
+func (d *debugState) begin(t *task) {
+	d.mu.Lock()
+	d.seq++
+	d.start = time.Now()
+	d.task = t
+	d.goid = 0
+	if t == nil {
+		d.goid = curGoid()
+	}
+	d.mu.Unlock()
+}
+
+func (d *debugState) end() {
+	d.mu.Lock()
+	d.start = time.Time{}
+	d.task = nil
+	d.mu.Unlock()
+}
+
+// debugCheckGoroutine reports false, after telling the exception handler,
+// when the caller is not t's goroutine.
+func (l *Loop) debugCheckGoroutine(t *task) bool {
+	g := curGoid()
+	if tg := t.goid.Load(); tg != 0 && g != tg {
+		l.CallExceptionHandler(ExceptionContext{
+			Message: "Non-thread-safe operation: task " + t.name + "'s context used to wait from goroutine " + strconv.FormatInt(g, 10) + ", which is not the task; detach the context with context.WithoutCancel or pass a context of the goroutine's own",
+			Task:    t.name,
+			Stack:   stackOf(g),
+		})
+		return false
+	}
+	return true
+}
+
+func (d *debugState) watch() {
+	defer close(d.stopped)
+	tick := time.NewTicker(d.l.slow / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-d.stop:
+			return
+		case <-tick.C:
+		}
+		d.mu.Lock()
+		start, t, seq, goid := d.start, d.task, d.seq, d.goid
+		slow := !start.IsZero() && time.Since(start) > d.l.slow && d.warned != seq
+		if slow {
+			d.warned = seq
+		}
+		d.mu.Unlock()
+		if !slow {
+			continue
+		}
+		name := "callback"
+		if t != nil {
+			name = "task " + t.name
+			goid = t.goid.Load()
+		}
+		var stack []byte
+		if goid != 0 {
+			stack = stackOf(goid)
+		}
+		d.l.CallExceptionHandler(ExceptionContext{
+			Message: "Executing " + name + " has held the loop for more than " + d.l.slow.String() + " (a blocking call? use aio.ToThread)",
+			Task:    taskName(t),
+			Stack:   stack,
+		})
+	}
+}
+
+func taskName(t *task) string {
+	if t == nil {
+		return ""
+	}
+	return t.name
+}
+
+// curGoid reads the current goroutine's id from its stack header. It is slow
+// and only used in debug mode.
+func curGoid() int64 {
+	var buf [64]byte
+	n := runtime.Stack(buf[:], false)
+	b := bytes.TrimPrefix(buf[:n], []byte("goroutine "))
+	if i := bytes.IndexByte(b, ' '); i > 0 {
+		id, _ := strconv.ParseInt(string(b[:i]), 10, 64)
+		return id
+	}
+	return 0
+}
+
+// stackOf returns the stack of goroutine id, or nil.
+func stackOf(id int64) []byte {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	prefix := []byte("goroutine " + strconv.FormatInt(id, 10) + " ")
+	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+		if bytes.HasPrefix(g, prefix) {
+			return append([]byte(nil), g...)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,552 @@
+package aio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/internal/coro"
+	"github.com/duet-go/duet/internal/futhook"
+	"github.com/duet-go/duet/internal/park"
+)
+
+// ErrNoLoop is returned when an operation that needs an event loop is given
+// a context that belongs to none.
+var ErrNoLoop = errors.New("aio: context belongs to no event loop: call this from inside aio.Run (pass the ctx your task received) or use a Loop's Context()")
+
+// ErrNestedRun is returned by Run and Loop.RunForever when called from a
+// task of a loop that is running (Python: "asyncio.run() cannot be called
+// from a running event loop").
+var ErrNestedRun = errors.New("aio: Run called from a running event loop: await the work instead, or start another loop on a goroutine of its own")
+
+// ErrLoopRunning is returned when a loop is asked to run while it runs, or
+// to close while it runs.
+var ErrLoopRunning = errors.New("aio: the event loop is running")
+
+const (
+	loopIdle int32 = iota
+	loopRunning
+	loopClosed
+)
+
+// entry is one ready item: a task step or a callback.
+type entry struct {
+	t *task
+	h *Handle
+}
+
+// Loop is an event loop: one goroutine that runs callbacks and task steps
+// one at a time, in FIFO order, and waits for timers and wake-ups in
+// between (Python: asyncio's event loop).
+//
+// Every method may be called from any goroutine unless its doc says
+// otherwise; the loop's state is owned by the goroutine running it and
+// reached from elsewhere through an internal lock-protected queue.
+type Loop struct {
+	mu       sync.Mutex
+	incoming []entry    // next iteration's ready items, guarded by mu
+	timers   timerHeap  // guarded by mu
+	sleeping bool       // the loop is (about to be) blocked in wait; guarded by mu
+	stopping bool       // guarded by mu
+	timerSeq uint64     // guarded by mu
+	live     taskList   // tasks not yet finished, guarded by mu
+	wake     chan struct{}
+	ready    []entry // this iteration's items, owned by the loop goroutine
+
+	cancelledTimers atomic.Int64
+	external        atomic.Int64 // outstanding bridged work (holds a virtual clock)
+	state           atomic.Int32
+	running         atomic.Pointer[task] // task whose step runs now
+
+	clock   Clock
+	vclock  *VirtualClock
+	waitTm  *time.Timer
+	free    []*coro.Coro
+	taskSeq atomic.Uint64
+
+	handlerMu sync.Mutex
+	handler   func(*Loop, ExceptionContext)
+
+	failures    map[*futhook.Failure]string // unretrieved task errors → task name
+	failSweepAt int
+
+	debug   bool
+	slow    time.Duration
+	dbg     *debugState
+	baseCtx context.Context
+}
+
+// Option configures a loop made by New or Run.
+type Option func(*Loop)
+
+// WithClock makes the loop read time from c.
+func WithClock(c Clock) Option {
+	return func(l *Loop) {
+		l.clock = c
+		l.vclock, _ = c.(*VirtualClock)
+	}
+}
+
+// WithVirtualClock gives the loop a new VirtualClock (see VirtualClock).
+func WithVirtualClock() Option { return WithClock(NewVirtualClock()) }
+
+// WithDebug turns on debug checks: a warning, with the task's name and the
+// stack it is blocked in, when one step holds the loop longer than
+// slowStep (0 means 100 ms, as in Python), and an error report when a task's
+// context is used to wait from a goroutine other than the task's.
+func WithDebug(slowStep time.Duration) Option {
+	return func(l *Loop) {
+		l.debug = true
+		if slowStep <= 0 {
+			slowStep = 100 * time.Millisecond
+		}
+		l.slow = slowStep
+	}
+}
+
+// WithExceptionHandler sets the loop's exception handler (see
+// SetExceptionHandler).
+func WithExceptionHandler(h func(*Loop, ExceptionContext)) Option {
+	return func(l *Loop) { l.handler = h }
+}
+
+// New returns a loop that is not running. Drive it with RunForever or
+// RunUntilComplete, and Close it when done; Run does all of that for you.
+func New(opts ...Option) *Loop {
+	l := &Loop{
+		clock:    realClock{},
+		wake:     make(chan struct{}, 1),
+		failures: map[*futhook.Failure]string{},
+	}
+	for _, o := range opts {
+		o(l)
+	}
+	l.baseCtx = &loopCtx{Context: context.Background(), l: l}
+	return l
+}
+
+// loopCtx attaches a loop to a context.
+type loopCtx struct {
+	context.Context
+	l *Loop
+}
+
+func (c *loopCtx) Value(k any) any {
+	if k == park.LoopKey {
+		return c.l
+	}
+	return c.Context.Value(k)
+}
+
+// Context returns a context that belongs to the loop but to no task:
+// Spawn with it from any goroutine to start a task on this loop.
+func (l *Loop) Context() context.Context { return l.baseCtx }
+
+// WithLoop returns a copy of ctx that belongs to l, keeping ctx's values and
+// cancellation: Spawn with it starts tasks on l.
+func WithLoop(ctx context.Context, l *Loop) context.Context {
+	return &loopCtx{Context: ctx, l: l}
+}
+
+// Time returns the loop's clock reading (Python: loop.time()).
+func (l *Loop) Time() time.Time { return l.clock.Now() }
+
+// Now is Time; it satisfies the root package's view of a loop.
+func (l *Loop) Now() time.Time { return l.clock.Now() }
+
+// IsRunning reports whether the loop is running.
+func (l *Loop) IsRunning() bool { return l.state.Load() == loopRunning }
+
+// IsClosed reports whether the loop is closed.
+func (l *Loop) IsClosed() bool { return l.state.Load() == loopClosed }
+
+// CallSoon schedules fn to run on the loop in a later step, after the
+// callbacks already scheduled (FIFO). It wakes a sleeping loop, so it may be
+// called from any goroutine. On a closed loop it returns nil and fn never
+// runs. Python: loop.call_soon and loop.call_soon_threadsafe.
+func (l *Loop) CallSoon(fn func()) *Handle {
+	h := &Handle{fn: fn, index: -1, loop: l}
+	if !l.push(entry{h: h}) {
+		return nil
+	}
+	return h
+}
+
+// CallSoonThreadsafe is CallSoon, under Python's name: every duet loop
+// method that schedules work is safe from any goroutine.
+func (l *Loop) CallSoonThreadsafe(fn func()) *Handle { return l.CallSoon(fn) }
+
+// Post runs fn on the loop soon; it is CallSoon without a handle.
+func (l *Loop) Post(fn func()) { l.CallSoon(fn) }
+
+// CallLater schedules fn to run d from now on the loop's clock (Python:
+// loop.call_later). d <= 0 runs it in the next iteration's timer phase.
+func (l *Loop) CallLater(d time.Duration, fn func()) *Handle {
+	return l.CallAt(l.clock.Now().Add(d), fn)
+}
+
+// CallAt schedules fn to run when the loop's clock reaches when (Python:
+// loop.call_at). Timers due at the same instant run in scheduling order.
+func (l *Loop) CallAt(when time.Time, fn func()) *Handle {
+	h := &Handle{fn: fn, when: when, loop: l}
+	if !l.addTimer(h) {
+		return nil
+	}
+	return h
+}
+
+// After is CallAt for the root package's timeouts.
+func (l *Loop) After(when time.Time, fn func()) park.Timer {
+	h := l.CallAt(when, fn)
+	if h == nil {
+		return noTimer{}
+	}
+	return h
+}
+
+type noTimer struct{}
+
+func (noTimer) Cancel() bool { return false }
+
+func (l *Loop) addTimer(h *Handle) bool {
+	l.mu.Lock()
+	if l.state.Load() == loopClosed {
+		l.mu.Unlock()
+		return false
+	}
+	l.timerSeq++
+	h.seq = l.timerSeq
+	l.timers.push(h)
+	if h.index == 0 {
+		l.signalLocked()
+	}
+	l.mu.Unlock()
+	return true
+}
+
+func (l *Loop) timerCancelled() {
+	l.cancelledTimers.Add(1)
+}
+
+// push appends an item for the next iteration; false on a closed loop.
+func (l *Loop) push(e entry) bool {
+	l.mu.Lock()
+	if l.state.Load() == loopClosed {
+		l.mu.Unlock()
+		return false
+	}
+	l.incoming = append(l.incoming, e)
+	l.signalLocked()
+	l.mu.Unlock()
+	return true
+}
+
+func (l *Loop) signalLocked() {
+	if l.sleeping {
+		l.sleeping = false
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Stop asks a running loop to return from RunForever after the callbacks
+// of the current iteration (Python: loop.stop()). Stop before RunForever
+// makes it run exactly one iteration.
+func (l *Loop) Stop() {
+	l.mu.Lock()
+	l.stopping = true
+	l.signalLocked()
+	l.mu.Unlock()
+}
+
+// RunForever runs the loop until Stop is called. It must not be called from
+// a task of a running loop (ErrNestedRun) and fails with ErrClosed on a
+// closed loop and ErrLoopRunning on a running one.
+func (l *Loop) RunForever() error {
+	if err := l.enter(); err != nil {
+		return err
+	}
+	defer l.leave()
+	for {
+		if l.runOnce() {
+			return nil
+		}
+	}
+}
+
+func (l *Loop) enter() error {
+	if !l.state.CompareAndSwap(loopIdle, loopRunning) {
+		if l.state.Load() == loopClosed {
+			return fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed)
+		}
+		return ErrLoopRunning
+	}
+	if l.debug {
+		l.startDebug()
+	}
+	return nil
+}
+
+func (l *Loop) leave() {
+	if l.debug {
+		l.stopDebug()
+	}
+	l.mu.Lock()
+	l.stopping = false
+	l.mu.Unlock()
+	l.state.CompareAndSwap(loopRunning, loopIdle)
+}
+
+// runOnce runs one iteration and reports whether the loop was stopped.
+func (l *Loop) runOnce() (stopped bool) {
+	l.mu.Lock()
+	if len(l.incoming) == 0 && !l.stopping {
+		l.waitLocked()
+	}
+	l.ready, l.incoming = l.incoming, l.ready[:0]
+	if n := l.cancelledTimers.Load(); n > 100 && int(n) > len(l.timers)/2 {
+		l.timers.compact()
+		l.cancelledTimers.Store(0)
+	}
+	if len(l.timers) > 0 {
+		now := l.clock.Now()
+		for len(l.timers) > 0 && !l.timers[0].when.After(now) {
+			h := l.timers.pop()
+			if h.cancelled.Load() {
+				l.cancelledTimers.Add(-1)
+				continue
+			}
+			l.ready = append(l.ready, entry{h: h})
+		}
+	}
+	l.mu.Unlock()
+	for i := range l.ready {
+		e := l.ready[i]
+		l.ready[i] = entry{}
+		if e.t != nil {
+			l.step(e.t)
+		} else {
+			l.runHandle(e.h)
+		}
+	}
+	l.ready = l.ready[:0]
+	l.mu.Lock()
+	stopped = l.stopping
+	l.mu.Unlock()
+	return stopped
+}
+
+// waitLocked blocks until there is work or the earliest timer is due. It
+// is entered and left with l.mu held.
+func (l *Loop) waitLocked() {
+	var due time.Time
+	if len(l.timers) > 0 {
+		due = l.timers[0].when
+	}
+	if l.vclock != nil && !due.IsZero() && l.external.Load() == 0 {
+		l.vclock.advanceTo(due)
+		return
+	}
+	l.sleeping = true
+	l.mu.Unlock()
+	if due.IsZero() || l.vclock != nil {
+		<-l.wake
+	} else if d := time.Until(due); d > 0 {
+		if l.waitTm == nil {
+			l.waitTm = time.NewTimer(d)
+		} else {
+			l.waitTm.Reset(d)
+		}
+		select {
+		case <-l.wake:
+			l.waitTm.Stop()
+		case <-l.waitTm.C:
+		}
+	}
+	l.mu.Lock()
+	l.sleeping = false
+	// A wake-up sent after we stopped waiting must not linger.
+	select {
+	case <-l.wake:
+	default:
+	}
+}
+
+func (l *Loop) runHandle(h *Handle) {
+	if h.cancelled.Load() {
+		return
+	}
+	if h.w != nil {
+		h.w.Wake()
+		return
+	}
+	if l.debug {
+		l.dbg.begin(nil)
+		defer l.dbg.end()
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			l.CallExceptionHandler(ExceptionContext{Message: "Exception in callback", Err: duet.NewPanicError(r)})
+		}
+	}()
+	h.fn()
+}
+
+func (l *Loop) getCoro() *coro.Coro {
+	if n := len(l.free); n > 0 {
+		c := l.free[n-1]
+		l.free = l.free[:n-1]
+		return c
+	}
+	return coro.New()
+}
+
+func (l *Loop) putCoro(c *coro.Coro) {
+	if len(l.free) < 4096 {
+		l.free = append(l.free, c)
+	} else {
+		c.Close()
+	}
+}
+
+// Close closes a loop that is not running (ErrLoopRunning otherwise):
+// pending callbacks are dropped, tasks still pending are destroyed (their
+// functions unwind and the loop's exception handler hears of each, as
+// Python's "Task was destroyed but it is pending!"), errors that no one
+// retrieved are reported, and every later call fails with ErrClosed. Closing
+// a closed loop does nothing.
+func (l *Loop) Close() error {
+	if !l.state.CompareAndSwap(loopIdle, loopClosed) {
+		if l.state.Load() == loopClosed {
+			return nil
+		}
+		return ErrLoopRunning
+	}
+	l.mu.Lock()
+	l.incoming = nil
+	for _, h := range l.timers {
+		h.index = -1
+	}
+	l.timers = nil
+	pending := l.live.all()
+	l.mu.Unlock()
+	for _, t := range pending {
+		if t.coro != nil {
+			l.CallExceptionHandler(ExceptionContext{Message: "Task was destroyed but it is pending!", Task: t.name})
+			c := t.coro
+			t.coro = nil
+			c.Close()
+		}
+	}
+	for _, c := range l.free {
+		c.Close()
+	}
+	l.free = nil
+	l.reportFailures(true)
+	return nil
+}
+
+// ExceptionContext describes an error that nobody could receive: an
+// unretrieved task error, a panic in a callback, a destroyed task (Python:
+// the context dict given to the loop's exception handler).
+type ExceptionContext struct {
+	Message string // what happened, always set
+	Err     error  // the error, if any
+	Task    string // the task's name, if a task is involved
+	Stack   []byte // a goroutine stack, for slow-step reports
+}
+
+// SetExceptionHandler replaces the loop's exception handler; nil restores
+// the default, which logs with log/slog at error level.
+func (l *Loop) SetExceptionHandler(h func(*Loop, ExceptionContext)) {
+	l.handlerMu.Lock()
+	l.handler = h
+	l.handlerMu.Unlock()
+}
+
+// CallExceptionHandler reports ec through the loop's exception handler
+// (Python: loop.call_exception_handler). A panic in the handler is logged
+// and swallowed.
+func (l *Loop) CallExceptionHandler(ec ExceptionContext) {
+	l.handlerMu.Lock()
+	h := l.handler
+	l.handlerMu.Unlock()
+	if h == nil {
+		DefaultExceptionHandler(l, ec)
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			slog.Error("aio: exception handler panicked", "panic", r, "report", ec.Message)
+		}
+	}()
+	h(l, ec)
+}
+
+// DefaultExceptionHandler logs ec with log/slog.
+func DefaultExceptionHandler(_ *Loop, ec ExceptionContext) {
+	args := []any{}
+	if ec.Task != "" {
+		args = append(args, "task", ec.Task)
+	}
+	if ec.Err != nil {
+		args = append(args, "err", ec.Err)
+	}
+	if ec.Stack != nil {
+		args = append(args, "stack", string(ec.Stack))
+	}
+	slog.Error(ec.Message, args...)
+}
+
+// onTaskFailure records a failed task whose error may never be retrieved.
+func (l *Loop) onTaskFailure(name string, f *futhook.Failure) {
+	l.mu.Lock()
+	l.failures[f] = name
+	if len(l.failures) > 2*l.failSweepAt+64 {
+		for k := range l.failures {
+			if k.Taken() {
+				delete(l.failures, k)
+			}
+		}
+		l.failSweepAt = len(l.failures)
+	}
+	l.mu.Unlock()
+}
+
+func (l *Loop) reportFailures(all bool) {
+	l.mu.Lock()
+	fs := l.failures
+	l.failures = map[*futhook.Failure]string{}
+	l.mu.Unlock()
+	for f, name := range fs {
+		if f.Take() {
+			l.CallExceptionHandler(ExceptionContext{Message: "Task exception was never retrieved", Err: f.Err, Task: name})
+		}
+	}
+}
+
+// Tasks returns the loop's tasks that have not finished (Python:
+// asyncio.all_tasks), in creation order.
+func (l *Loop) Tasks() []TaskInfo {
+	l.mu.Lock()
+	ts := l.live.all()
+	l.mu.Unlock()
+	out := make([]TaskInfo, len(ts))
+	for i, t := range ts {
+		out[i] = TaskInfo{ID: t.id, Name: t.name}
+	}
+	return out
+}
+
+// TaskInfo identifies a task in a listing.
+type TaskInfo struct {
+	ID   uint64
+	Name string
+}

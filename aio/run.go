@@ -1,0 +1,102 @@
+package aio
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/internal/park"
+)
+
+// Run runs main as a task of a new event loop and returns main's error
+// (Python: asyncio.run). The loop runs on the calling goroutine. When main
+// returns, the tasks still running are cancelled and awaited, errors that
+// nobody retrieved are reported, and the loop is closed. Cancelling ctx
+// cancels main. A panic in main comes back as a *duet.PanicError.
+//
+// Run fails with ErrNestedRun when called from a task of a running loop.
+func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Option) error {
+	if park.Current(ctx) != nil {
+		return ErrNestedRun
+	}
+	if main == nil {
+		return fmt.Errorf("aio: Run with a nil main function")
+	}
+	l := New(opts...)
+	defer l.Close()
+	mt := Spawn(WithLoop(ctx, l), func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, main(ctx)
+	}, WithName("main"))
+	stop := context.AfterFunc(ctx, func() { mt.Cancel("aio.Run: context done") })
+	_, err := RunUntilComplete(l, mt)
+	stop()
+	if err2 := l.shutdown(); err == nil {
+		err = err2
+	}
+	return err
+}
+
+// RunUntilComplete runs the loop until a completes and returns its outcome
+// (Python: loop.run_until_complete). The loop must not be running.
+func RunUntilComplete[T any](l *Loop, a duet.Awaitable[T]) (T, error) {
+	var zero T
+	if a == nil || a.Future() == nil {
+		return zero, duet.ErrNilAwaitable
+	}
+	f := a.Future()
+	if err := l.enter(); err != nil {
+		return zero, err
+	}
+	defer l.leave()
+	stopped := false
+	f.AddDoneCallback(l.Context(), func(*duet.Future[T]) { stopped = true })
+	for !stopped {
+		l.runOnce()
+	}
+	return f.Result()
+}
+
+// shutdown cancels every task still running and runs the loop until all
+// have finished (Python: asyncio.run's _cancel_all_tasks).
+func (l *Loop) shutdown() error {
+	if err := l.enter(); err != nil {
+		return err
+	}
+	defer l.leave()
+	for {
+		l.mu.Lock()
+		ts := l.live.all()
+		l.mu.Unlock()
+		if len(ts) == 0 {
+			return nil
+		}
+		for _, t := range ts {
+			t.Cancel("aio.Run: shutting down")
+		}
+		for {
+			l.mu.Lock()
+			n := l.live.n
+			l.mu.Unlock()
+			if n == 0 {
+				break
+			}
+			l.runOnce()
+		}
+	}
+}
+
+// Go starts fn as a task of l; it serves the root package's Group.
+func (l *Loop) Go(ctx context.Context, name string, fn func(ctx context.Context)) func(msg string) bool {
+	if park.LoopOf(ctx) != park.Loop(l) {
+		ctx = WithLoop(ctx, l)
+	}
+	var opts []TaskOption
+	if name != "" {
+		opts = append(opts, WithName(name))
+	}
+	t := Spawn(ctx, func(ctx context.Context) (struct{}, error) {
+		fn(ctx)
+		return struct{}{}, nil
+	}, opts...)
+	return t.Cancel
+}

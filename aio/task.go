@@ -1,0 +1,497 @@
+package aio
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/internal/coro"
+	"github.com/duet-go/duet/internal/futhook"
+	"github.com/duet-go/duet/internal/park"
+)
+
+var errForeign = fmt.Errorf("aio: %w: a task's context was used to wait from another goroutine while the task ran (see the loop's exception report)", duet.ErrInvalidState)
+
+// errDestroyed unwinds the function of a task whose loop closed under it.
+type errDestroyed struct{}
+
+// task is the untyped part of a Task: its scheduling and cancellation state.
+type task struct {
+	loop *Loop
+	id   uint64
+	name string
+	body interface {
+		run()
+		watch(*Loop, *futhook.Failure)
+	}
+	ctx  taskCtx
+	coro *coro.Coro
+
+	mu         sync.Mutex // guards the fields below against foreign Cancel
+	waiter     *park.Waiter
+	mustCancel bool
+	byCancel   bool // the waiter was abandoned by Cancel, not by a context
+	numCancel  int
+	cancelMsg  string
+	finished   bool
+
+	next, prev *task // the loop's live list
+	goid       atomic.Int64 // debug mode: the goroutine running the task
+}
+
+// Task is a function running as a task of an event loop (Python:
+// asyncio.Task). It is an Awaitable: Await it from a task or a goroutine to
+// get the function's value and error.
+//
+// A task runs only while its loop hands it control, so the tasks of one
+// loop never run at the same time and switch only where one waits. Its
+// error or panic goes to whoever awaits it; one that nobody retrieves is
+// reported through the loop's exception handler.
+type Task[T any] struct {
+	core task
+	fut  duet.Future[T]
+	fn   func(ctx context.Context) (T, error)
+}
+
+// TaskOption configures Spawn.
+type TaskOption func(*taskOpts)
+
+type taskOpts struct {
+	name  string
+	eager bool
+}
+
+// WithName names the task (default "Task-N", as in Python).
+func WithName(name string) TaskOption { return func(o *taskOpts) { o.name = name } }
+
+// Eager starts the task's function inside Spawn, when Spawn is called by a
+// task of the same loop, and runs it until it first waits; a function that
+// never waits completes before Spawn returns and is never scheduled.
+// Python: create_task(eager_start=True), eager_task_factory.
+func Eager() TaskOption { return func(o *taskOpts) { o.eager = true } }
+
+// Spawn starts fn as a new task on the loop that ctx belongs to (Python:
+// asyncio.create_task). The task's first step runs in a later iteration of
+// the loop, after the callbacks already scheduled; tasks spawned in one step
+// start in spawn order. Spawn may be called from any goroutine.
+//
+// The task's context carries ctx's values but not its cancellation: like an
+// asyncio task, it lives until its function returns or it is cancelled (use
+// a duet.Group to tie tasks' lifetimes together). Cancelling the task
+// cancels its context.
+//
+// When ctx belongs to no loop, or the loop is closed, Spawn returns a task
+// that has already failed with ErrNoLoop or duet.ErrClosed.
+func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), opts ...TaskOption) *Task[T] {
+	var o taskOpts
+	for _, opt := range opts {
+		opt(&o)
+	}
+	t := &Task[T]{fn: fn}
+	c := &t.core
+	c.body = t
+	l, _ := park.LoopOf(ctx).(*Loop)
+	if l == nil {
+		t.fut.SetError(ErrNoLoop)
+		return t
+	}
+	if fn == nil {
+		t.fut.SetError(fmt.Errorf("aio: Spawn with a nil function"))
+		return t
+	}
+	c.loop = l
+	c.id = l.taskSeq.Add(1)
+	c.name = o.name
+	if c.name == "" {
+		c.name = "Task-" + strconv.FormatUint(c.id, 10)
+	}
+	c.ctx.init(ctx, c)
+	futhook.Bind(&t.fut, c.Cancel, c.onFailure)
+	cur := park.Current(ctx)
+	if o.eager && cur != nil && cur.(*task).loop == l {
+		if !l.register(c) {
+			t.fut.SetError(fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed))
+			return t
+		}
+		l.step(c)
+		return t
+	}
+	if !l.register(c) || !l.push(entry{t: c}) {
+		t.fut.SetError(fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed))
+	}
+	return t
+}
+
+func (l *Loop) register(c *task) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.state.Load() == loopClosed {
+		return false
+	}
+	l.live.push(c)
+	return true
+}
+
+// run is the task's body, on its coroutine.
+func (t *Task[T]) run() {
+	c := &t.core
+	var v T
+	var err error
+	destroyed := false
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(errDestroyed); ok {
+					destroyed = true
+					return
+				}
+				err = duet.NewPanicError(r)
+			}
+		}()
+		if c.loop.debug {
+			c.goid.Store(curGoid())
+		}
+		v, err = t.fn(&c.ctx)
+	}()
+	c.mu.Lock()
+	c.finished = true
+	c.mu.Unlock()
+	c.loop.mu.Lock()
+	c.loop.live.remove(c)
+	c.loop.mu.Unlock()
+	if destroyed {
+		err = &duet.CancelledError{Msg: "task destroyed: its loop was closed"}
+	}
+	c.ctx.cancel(nil)
+	t.fut.Complete(v, err)
+}
+
+func (c *task) onFailure(f *futhook.Failure) {
+	c.loop.onTaskFailure(c.name, f)
+	c.body.watch(c.loop, f)
+}
+
+// watch reports f if t is garbage collected with f never retrieved.
+func (t *Task[T]) watch(l *Loop, f *futhook.Failure) {
+	runtime.AddCleanup(t, reportLost, failureReport{l, t.core.name, f})
+}
+
+func reportLost(a failureReport) {
+	if a.f.Take() {
+		a.l.CallExceptionHandler(ExceptionContext{Message: "Task exception was never retrieved", Err: a.f.Err, Task: a.name})
+	}
+}
+
+type failureReport struct {
+	l    *Loop
+	name string
+	f    *futhook.Failure
+}
+
+// step runs the task until it suspends or finishes. Loop goroutine (or the
+// task that eagerly spawned it).
+func (l *Loop) step(c *task) {
+	prev := l.running.Swap(c)
+	if l.debug {
+		l.dbg.begin(c)
+	}
+	var done bool
+	if c.coro == nil {
+		if c.isFinished() {
+			l.running.Store(prev)
+			return
+		}
+		c.coro = l.getCoro()
+		done = c.coro.Start(c.body.run)
+	} else {
+		done = c.coro.Resume()
+	}
+	if l.debug {
+		l.dbg.end()
+	}
+	if done {
+		l.putCoro(c.coro)
+		c.coro = nil
+	}
+	l.running.Store(prev)
+}
+
+func (c *task) isFinished() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.finished
+}
+
+// Running reports whether c is the task running on its loop now.
+func (c *task) Running() bool { return c.loop.running.Load() == c }
+
+// Loop returns the task's loop.
+func (c *task) Loop() park.Loop { return c.loop }
+
+// Schedule makes the task runnable in the loop's next iteration.
+func (c *task) Schedule() { c.loop.push(entry{t: c}) }
+
+// yield hands control back to the loop until the task is scheduled again.
+func (c *task) yield() {
+	if !c.coro.Suspend() {
+		panic(errDestroyed{})
+	}
+}
+
+// Suspend parks the running task on w until w is resolved; see park.Park.
+func (c *task) Suspend(ctx context.Context, w *park.Waiter) error {
+	if c.loop.debug && !c.loop.debugCheckGoroutine(c) {
+		w.Abandon()
+		return errForeign
+	}
+	c.mu.Lock()
+	c.waiter = w
+	c.byCancel = false
+	must := c.mustCancel
+	msg := c.cancelMsg
+	c.mu.Unlock()
+	if must && c.cancelWaiter(w, msg) {
+		c.mu.Lock()
+		c.mustCancel = false
+		c.byCancel = true
+		c.mu.Unlock()
+	}
+	var stop func() bool
+	if done := ctx.Done(); done != nil && !c.ctx.owns(ctx) {
+		stop = context.AfterFunc(ctx, func() { w.Abandon() })
+	}
+	c.yield()
+	if stop != nil {
+		stop()
+	}
+	c.mu.Lock()
+	c.waiter = nil
+	must = c.mustCancel
+	c.mustCancel = false
+	by := c.byCancel
+	msg = c.cancelMsg
+	c.mu.Unlock()
+	if must || (w.State() == park.Cancelled && by) {
+		return &duet.CancelledError{Msg: msg}
+	}
+	if w.State() == park.Cancelled {
+		return park.CtxErr(ctx)
+	}
+	return nil
+}
+
+// cancelWaiter cancels what the task waits on (Python: fut_waiter.cancel()).
+func (c *task) cancelWaiter(w *park.Waiter, msg string) bool {
+	if w.Target != nil {
+		return w.Target.Cancel(msg)
+	}
+	return w.Abandon()
+}
+
+// Sleep suspends the task for d on its loop's clock.
+func (c *task) Sleep(ctx context.Context, d time.Duration) error {
+	if c.loop.debug && !c.loop.debugCheckGoroutine(c) {
+		return errForeign
+	}
+	if d <= 0 {
+		c.mu.Lock()
+		c.waiter = nil
+		c.mu.Unlock()
+		c.Schedule()
+		c.yield()
+		c.mu.Lock()
+		must := c.mustCancel
+		c.mustCancel = false
+		msg := c.cancelMsg
+		c.mu.Unlock()
+		if must {
+			return &duet.CancelledError{Msg: msg}
+		}
+		return nil
+	}
+	w := park.ForTask(c)
+	h := &Handle{w: w, when: c.loop.clock.Now().Add(d), loop: c.loop}
+	if !c.loop.addTimer(h) {
+		return fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed)
+	}
+	err := c.Suspend(ctx, w)
+	if err != nil {
+		h.Cancel()
+	}
+	return err
+}
+
+// Cancel requests the task's cancellation (Python: Task.cancel(msg)): the
+// task's pending or next wait returns an error matching duet.ErrCancelled
+// that carries msg, and its context is cancelled. It reports false when the
+// task has already finished. Every call counts (see Cancelling); the first
+// message wins. A task that waits on another awaitable passes the request
+// on to it, as Python does. Safe from any goroutine.
+func (c *task) Cancel(msg string) bool {
+	c.mu.Lock()
+	if c.finished || c.loop == nil {
+		c.mu.Unlock()
+		return false
+	}
+	c.numCancel++
+	if c.numCancel == 1 || c.cancelMsg == "" {
+		c.cancelMsg = msg
+	}
+	w := c.waiter
+	if w != nil && w.Target == nil {
+		if w.Abandon() {
+			c.byCancel = true
+			c.mu.Unlock()
+			c.ctx.cancel(&duet.CancelledError{Msg: msg})
+			return true
+		}
+		w = nil
+	}
+	c.mu.Unlock()
+	c.ctx.cancel(&duet.CancelledError{Msg: msg})
+	if w != nil && w.Target.Cancel(msg) {
+		return true
+	}
+	c.mu.Lock()
+	if !c.finished {
+		c.mustCancel = true
+	}
+	c.mu.Unlock()
+	return true
+}
+
+// Cancelling returns the number of pending cancellation requests (Python:
+// Task.cancelling()).
+func (c *task) Cancelling() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.numCancel
+}
+
+// Uncancel decrements the count of cancellation requests and returns what
+// remains (Python: Task.uncancel()); reaching zero also withdraws a request
+// not yet delivered.
+func (c *task) Uncancel() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.numCancel > 0 {
+		c.numCancel--
+		if c.numCancel == 0 {
+			c.mustCancel = false
+		}
+	}
+	return c.numCancel
+}
+
+// Future returns the future of the task's outcome. Nil-safe.
+func (t *Task[T]) Future() *duet.Future[T] {
+	if t == nil {
+		return nil
+	}
+	return &t.fut
+}
+
+// Cancel requests the task's cancellation; see the description of Task.
+func (t *Task[T]) Cancel(msg string) bool { return t.core.Cancel(msg) }
+
+// Cancelling returns the number of cancellation requests not withdrawn by
+// Uncancel (Python: Task.cancelling()).
+func (t *Task[T]) Cancelling() int { return t.core.Cancelling() }
+
+// Uncancel withdraws one cancellation request and returns how many remain
+// (Python: Task.uncancel()). Timeouts and groups use it to tell their own
+// cancellations from outside ones.
+func (t *Task[T]) Uncancel() int { return t.core.Uncancel() }
+
+// Done returns a channel closed when the task has finished.
+func (t *Task[T]) Done() <-chan struct{} { return t.fut.Done() }
+
+// IsDone reports whether the task has finished.
+func (t *Task[T]) IsDone() bool { return t.fut.IsDone() }
+
+// Cancelled reports whether the task finished cancelled: its function
+// returned an error matching duet.ErrCancelled.
+func (t *Task[T]) Cancelled() bool { return t.fut.Cancelled() }
+
+// Result returns the task's value and error without blocking
+// (duet.ErrInvalidState while it runs).
+func (t *Task[T]) Result() (T, error) { return t.fut.Result() }
+
+// Name returns the task's name.
+func (t *Task[T]) Name() string { return t.core.name }
+
+// ID returns the task's number, unique within its loop.
+func (t *Task[T]) ID() uint64 { return t.core.id }
+
+// Context returns the task's context.
+func (t *Task[T]) Context() context.Context { return &t.core.ctx }
+
+// String returns the task's name and state.
+func (t *Task[T]) String() string {
+	state := "pending"
+	switch {
+	case t.fut.Cancelled():
+		state = "cancelled"
+	case t.fut.IsDone():
+		state = "finished"
+	}
+	return fmt.Sprintf("<Task %s %s>", t.core.name, state)
+}
+
+// CurrentTask returns the name and id of the task ctx belongs to, if it is
+// running now (Python: asyncio.current_task()).
+func CurrentTask(ctx context.Context) (TaskInfo, bool) {
+	if t, ok := park.Current(ctx).(*task); ok {
+		return TaskInfo{ID: t.id, Name: t.name}, true
+	}
+	return TaskInfo{}, false
+}
+
+// taskList is an intrusive list of live tasks, in creation order.
+type taskList struct {
+	head, tail *task
+	n          int
+}
+
+func (q *taskList) push(t *task) {
+	t.prev = q.tail
+	t.next = nil
+	if q.tail != nil {
+		q.tail.next = t
+	} else {
+		q.head = t
+	}
+	q.tail = t
+	q.n++
+}
+
+func (q *taskList) remove(t *task) {
+	if t.prev == nil && q.head != t {
+		return
+	}
+	if t.prev != nil {
+		t.prev.next = t.next
+	} else {
+		q.head = t.next
+	}
+	if t.next != nil {
+		t.next.prev = t.prev
+	} else {
+		q.tail = t.prev
+	}
+	t.next, t.prev = nil, nil
+	q.n--
+}
+
+func (q *taskList) all() []*task {
+	out := make([]*task, 0, q.n)
+	for t := q.head; t != nil; t = t.next {
+		out = append(out, t)
+	}
+	return out
+}

@@ -1,0 +1,101 @@
+package duet
+
+import (
+	"context"
+	"time"
+
+	"github.com/duet-go/duet/internal/park"
+)
+
+// Awaitable is anything Await can wait for: a *Future, or a task
+// (*aio.Task), which hands out the future of its outcome.
+type Awaitable[T any] interface {
+	// Future returns the future that completes with the outcome.
+	Future() *Future[T]
+}
+
+// Await waits for a to complete and returns its value and error.
+//
+// On a loop task (ctx is the task's context, or derived from it) Await
+// suspends the task and the loop runs other tasks meanwhile; an already
+// complete awaitable returns at once without yielding, as in Python.
+// Cancelling the awaiting task cancels a (Python's await semantics); wrap a
+// in Shield to prevent that.
+//
+// On any other goroutine Await blocks it until a completes or ctx is done;
+// then it returns an error matching ErrCancelled (or ErrTimeout for a
+// deadline) and leaves a running, like concurrent.futures' result(timeout).
+func Await[T any](ctx context.Context, a Awaitable[T]) (T, error) {
+	f, err := futureOf(a)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	if f.IsDone() {
+		return f.Result()
+	}
+	if t := park.Current(ctx); t != nil {
+		return awaitOnTask(ctx, t, f)
+	}
+	if ctx.Done() == nil {
+		<-f.Done()
+		return f.Result()
+	}
+	select {
+	case <-f.Done():
+		return f.Result()
+	case <-ctx.Done():
+		var zero T
+		return zero, ctxCancelled(ctx)
+	}
+}
+
+func awaitOnTask[T any](ctx context.Context, t park.Task, f *Future[T]) (T, error) {
+	w := park.ForTask(t)
+	w.Target = f
+	if !f.subscribe(w) {
+		return f.Result()
+	}
+	if err := t.Suspend(ctx, w); err != nil {
+		f.unsubscribe(w)
+		var zero T
+		return zero, err
+	}
+	return f.Result()
+}
+
+func futureOf[T any](a Awaitable[T]) (*Future[T], error) {
+	if a == nil {
+		return nil, ErrNilAwaitable
+	}
+	f := a.Future() // nil-safe for *Future and *aio.Task
+
+	if f == nil {
+		return nil, ErrNilAwaitable
+	}
+	return f, nil
+}
+
+// Sleep pauses for d. On a loop task it suspends the task on the loop's
+// clock (real or virtual) and d <= 0 yields to the other ready tasks once,
+// like asyncio.sleep(0). On a goroutine it blocks; d <= 0 returns at once.
+// It returns an error matching ErrCancelled when cancelled first.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if t := park.Current(ctx); t != nil {
+		return t.Sleep(ctx, d)
+	}
+	if err := ctx.Err(); err != nil {
+		return ctxCancelled(ctx)
+	}
+	if d <= 0 {
+		return nil
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-ctx.Done():
+		return ctxCancelled(ctx)
+	}
+}

@@ -1,0 +1,108 @@
+package duet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+)
+
+// ErrCancelled matches (with errors.Is) every cancellation duet reports: a
+// cancelled task or future, a wait abandoned because its context ended.
+// Python: asyncio.CancelledError and concurrent.futures.CancelledError.
+var ErrCancelled = errors.New("duet: cancelled")
+
+// ErrTimeout matches (with errors.Is) every timeout duet reports.
+// Python: TimeoutError (asyncio.TimeoutError since 3.11).
+var ErrTimeout = errors.New("duet: timeout")
+
+// ErrInvalidState is returned for an operation that the state of a future or
+// primitive does not allow, such as setting the result of a finished future.
+// Python: asyncio.InvalidStateError.
+var ErrInvalidState = errors.New("duet: invalid state")
+
+// ErrClosed is returned by operations on a closed loop, pool or queue.
+var ErrClosed = errors.New("duet: closed")
+
+// ErrNilAwaitable is returned by Await and the combinators when given nil.
+var ErrNilAwaitable = errors.New("duet: nil Awaitable (pass a *Future or a task)")
+
+// CancelledError is the error of a cancellation. Msg is the message given to
+// Cancel, if any; Cause is the context's cause when a context ended the wait.
+// It matches ErrCancelled and context.Canceled.
+type CancelledError struct {
+	Msg   string
+	Cause error
+}
+
+func (e *CancelledError) Error() string {
+	switch {
+	case e.Msg != "":
+		return "duet: cancelled: " + e.Msg
+	case e.Cause != nil && e.Cause != context.Canceled:
+		return "duet: cancelled: " + e.Cause.Error()
+	}
+	return "duet: cancelled"
+}
+
+// Is reports whether target is ErrCancelled or context.Canceled.
+func (e *CancelledError) Is(target error) bool {
+	return target == ErrCancelled || target == context.Canceled
+}
+
+// Unwrap returns the context's cause, if any.
+func (e *CancelledError) Unwrap() error { return e.Cause }
+
+// TimeoutError is the error of an expired timeout. It matches ErrTimeout and
+// context.DeadlineExceeded. Cause is the cancellation the timeout delivered
+// (Python chains TimeoutError from the CancelledError the same way); it is
+// deliberately not unwrapped, so that a timeout never reads as a
+// cancellation: a task that returns a TimeoutError failed, it was not
+// cancelled.
+type TimeoutError struct {
+	Cause error
+}
+
+func (e *TimeoutError) Error() string { return "duet: timeout" }
+
+// Is reports whether target is ErrTimeout or context.DeadlineExceeded.
+func (e *TimeoutError) Is(target error) bool {
+	return target == ErrTimeout || target == context.DeadlineExceeded
+}
+
+// PanicError carries a panic recovered from a task, a goroutine or a pool
+// worker to whoever awaits it, with the stack of the goroutine that panicked.
+// If the panic value is an error, errors.Is and errors.As see it.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+// NewPanicError captures the current stack for a value just recovered.
+func NewPanicError(v any) *PanicError {
+	return &PanicError{Value: v, Stack: debug.Stack()}
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("panic: %v\n\n%s", e.Value, e.Stack)
+}
+
+// Unwrap returns the panic value when it is an error.
+func (e *PanicError) Unwrap() error {
+	if err, ok := e.Value.(error); ok {
+		return err
+	}
+	return nil
+}
+
+// cancelled builds the error a context's end produces.
+func ctxCancelled(ctx context.Context) error {
+	cause := context.Cause(ctx)
+	if errors.Is(cause, ErrCancelled) {
+		return cause
+	}
+	if cause == context.DeadlineExceeded {
+		return &TimeoutError{Cause: cause}
+	}
+	return &CancelledError{Cause: cause}
+}

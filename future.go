@@ -1,0 +1,223 @@
+package duet
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/duet-go/duet/internal/futhook"
+	"github.com/duet-go/duet/internal/park"
+)
+
+const (
+	futPending uint32 = iota
+	futRunning
+	futDone
+	futCancelled
+)
+
+// Future is the one future of duet: the eventual value or error of a
+// computation, shared by loop tasks, goroutines and thread pools.
+//
+// A Future is safe for concurrent use. It completes once, with a value, an
+// error, or as cancelled; later attempts to complete it fail with
+// ErrInvalidState. Await waits for it from a loop task (suspending only the
+// task) or from a goroutine (blocking it); Done gives a channel for select.
+//
+// Python: asyncio.Future and concurrent.futures.Future, which duet merges.
+// The zero Future is not usable; make one with NewFuture.
+type Future[T any] struct {
+	state   atomic.Uint32
+	mu      sync.Mutex
+	done    chan struct{} // made lazily by Done
+	waiters park.List     // tasks, goroutines and callbacks, in order
+	value   T
+	err     error
+	fail    *futhook.Failure // set when failed, for unretrieved-error reports
+	cancel  func(msg string) bool
+	onFail  func(*futhook.Failure)
+}
+
+// NewFuture returns a pending future.
+func NewFuture[T any]() *Future[T] { return &Future[T]{} }
+
+func init() {
+	futhook.Bind = func(fut any, cancel func(string) bool, onFail func(*futhook.Failure)) {
+		fut.(binder).bind(cancel, onFail)
+	}
+	park.CtxErr = ctxCancelled
+}
+
+type binder interface {
+	bind(cancel func(string) bool, onFail func(*futhook.Failure))
+}
+
+func (f *Future[T]) bind(cancel func(string) bool, onFail func(*futhook.Failure)) {
+	f.cancel = cancel
+	f.onFail = onFail
+}
+
+// Future returns f itself, making every *Future an Awaitable.
+func (f *Future[T]) Future() *Future[T] { return f }
+
+// Done returns a channel that is closed when f completes.
+func (f *Future[T]) Done() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.done == nil {
+		f.done = make(chan struct{})
+		if f.state.Load() >= futDone {
+			close(f.done)
+		}
+	}
+	return f.done
+}
+
+// IsDone reports whether f has completed (with a value, an error, or as
+// cancelled). It never blocks.
+func (f *Future[T]) IsDone() bool { return f.state.Load() >= futDone }
+
+// Cancelled reports whether f completed as cancelled.
+func (f *Future[T]) Cancelled() bool { return f.state.Load() == futCancelled }
+
+// Running reports whether a producer marked f as running (SetRunning).
+func (f *Future[T]) Running() bool { return f.state.Load() == futRunning }
+
+// Result returns f's value and error without blocking. A pending future
+// gives ErrInvalidState; a cancelled one an error matching ErrCancelled.
+// Retrieving the error marks it as seen, so it is not reported as lost.
+func (f *Future[T]) Result() (T, error) {
+	if f.state.Load() < futDone {
+		var zero T
+		return zero, pendingErr
+	}
+	if f.fail != nil {
+		f.fail.Take()
+	}
+	return f.value, f.err
+}
+
+// Err returns f's error, or nil, without blocking (Python: exception()).
+func (f *Future[T]) Err() error {
+	_, err := f.Result()
+	return err
+}
+
+var pendingErr = errors.Join(ErrInvalidState, errors.New("duet: result of a pending future"))
+
+// SetResult completes f with v. It fails with ErrInvalidState when f is
+// already complete.
+func (f *Future[T]) SetResult(v T) error {
+	return f.Complete(v, nil)
+}
+
+// SetError completes f with err (which must not be nil). An error matching
+// ErrCancelled completes f as cancelled.
+func (f *Future[T]) SetError(err error) error {
+	if err == nil {
+		return errors.New("duet: SetError(nil): use SetResult for success")
+	}
+	var zero T
+	return f.Complete(zero, err)
+}
+
+// Complete completes f with v and err, the way a Go function returns: err ==
+// nil means success with v; an error matching ErrCancelled means cancelled.
+// It fails with ErrInvalidState when f is already complete.
+func (f *Future[T]) Complete(v T, err error) error {
+	state := futDone
+	if err != nil && errors.Is(err, ErrCancelled) {
+		state = futCancelled
+	}
+	if !f.finish(v, err, state, false) {
+		return errors.Join(ErrInvalidState, errors.New("duet: future already completed"))
+	}
+	return nil
+}
+
+// SetRunning marks f as running so that Cancel no longer succeeds. It
+// reports false when f was cancelled first, in which case the producer must
+// not run the work. Python: set_running_or_notify_cancel.
+func (f *Future[T]) SetRunning() bool {
+	return f.state.CompareAndSwap(futPending, futRunning)
+}
+
+// Cancel cancels f and schedules its callbacks. It reports false when f is
+// already complete or running. msg travels in the CancelledError.
+//
+// For a task's future, Cancel requests the task's cancellation instead (see
+// aio.Task.Cancel): the future completes when the task ends.
+func (f *Future[T]) Cancel(msg string) bool {
+	if f.cancel != nil {
+		return f.cancel(msg)
+	}
+	var zero T
+	return f.finish(zero, &CancelledError{Msg: msg}, futCancelled, true)
+}
+
+// finish completes f; outside is true for Cancel, which a running future
+// refuses (concurrent.futures semantics) while its producer may still end it.
+func (f *Future[T]) finish(v T, err error, state uint32, outside bool) bool {
+	f.mu.Lock()
+	if s := f.state.Load(); s >= futDone || (outside && s == futRunning) {
+		f.mu.Unlock()
+		return false
+	}
+	f.value, f.err = v, err
+	if err != nil && state == futDone && f.onFail != nil {
+		f.fail = &futhook.Failure{Err: err}
+	}
+	f.state.Store(state)
+	if f.done != nil {
+		close(f.done)
+	}
+	ws := f.waiters.Detach()
+	f.mu.Unlock()
+	park.WakeChain(ws)
+	if f.fail != nil {
+		f.onFail(f.fail)
+	}
+	return true
+}
+
+// AddDoneCallback arranges for fn(f) to run once f completes, in the world
+// ctx belongs to: on ctx's event loop, scheduled like any callback (Python's
+// asyncio.Future.add_done_callback), or else synchronously in the goroutine
+// that completes f (concurrent.futures.Future.add_done_callback). If f is
+// already complete, fn is scheduled on the loop, or called before
+// AddDoneCallback returns. Callbacks run in the order they were added.
+func (f *Future[T]) AddDoneCallback(ctx context.Context, fn func(*Future[T])) {
+	var w *park.Waiter
+	if l := park.LoopOf(ctx); l != nil {
+		w = park.Func(func() { l.Post(func() { fn(f) }) })
+	} else {
+		w = park.Func(func() { fn(f) })
+	}
+	f.mu.Lock()
+	if f.state.Load() < futDone {
+		f.waiters.PushBack(w)
+		f.mu.Unlock()
+		return
+	}
+	f.mu.Unlock()
+	w.Wake()
+}
+
+// subscribe registers w to be woken at completion; it reports false (and
+// leaves w alone) when f is already complete.
+func (f *Future[T]) subscribe(w *park.Waiter) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.state.Load() >= futDone {
+		return false
+	}
+	f.waiters.PushBack(w)
+	return true
+}
+
+func (f *Future[T]) unsubscribe(w *park.Waiter) {
+	f.mu.Lock()
+	f.waiters.Remove(w)
+	f.mu.Unlock()
+}

@@ -1,0 +1,218 @@
+// Package park is duet's single waiting abstraction.
+//
+// Every blocking operation in duet (Await, Lock.Acquire, Queue.Get, Sleep,
+// Event.Wait, ...) is written once against this package: register a Waiter
+// with the primitive, then Park until the waiter is woken or cancelled. The
+// context decides how parking happens:
+//
+//   - on a loop task, parking suspends the task's coroutine and its loop runs
+//     other tasks; waking schedules the task's next step on its loop;
+//   - on any other goroutine, parking blocks on a channel; waking closes it.
+//
+// A primitive never knows which world its waiters live in. Cancellation
+// (a task cancel, a context that is done) comes through the same path, and a
+// primitive learns from the waiter's final state whether it had been granted
+// what it waited for, so that a cancelled waiter can pass a grant on.
+package park
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+)
+
+// Waiter states.
+const (
+	Pending   uint32 = iota // registered, not yet resolved
+	Woken                   // the primitive granted the wait
+	Cancelled               // the wait was abandoned (task cancel, ctx done)
+)
+
+// Canceller is something a waiting task can cancel instead of merely
+// abandoning its wait: asyncio's Task.cancel cancels the future the task is
+// parked on (fut_waiter.cancel()), which is how cancellation travels down an
+// await chain.
+type Canceller interface {
+	Cancel(msg string) bool
+}
+
+// Waiter is one parked wait. It is owned by the goroutine or task that waits;
+// a primitive keeps it in a List and resolves it with Wake. A Waiter is
+// resolved at most once.
+type Waiter struct {
+	state atomic.Uint32
+	task  Task          // nil for a goroutine waiter
+	ch    chan struct{} // goroutine waiters: closed on resolve
+	fn    func()        // callback waiters: called on resolve
+
+	// Target, when set, is what cancelling the waiting task cancels
+	// (a future being awaited). When nil, cancelling the task resolves
+	// the waiter as Cancelled.
+	Target Canceller
+
+	// Val carries a payload from the waker to the waiter (a Barrier's
+	// generation outcome, for example). Written before Wake, read after.
+	Val any
+
+	next, prev *Waiter
+	list       *List
+}
+
+// NewWaiter returns a waiter for the caller described by ctx: a task waiter
+// when ctx belongs to the loop task that is running now, a goroutine waiter
+// otherwise.
+func NewWaiter(ctx context.Context) *Waiter {
+	if t := Current(ctx); t != nil {
+		return &Waiter{task: t}
+	}
+	return &Waiter{ch: make(chan struct{})}
+}
+
+// Func returns a waiter that calls fn when it is resolved. It cannot Park.
+func Func(fn func()) *Waiter { return &Waiter{fn: fn} }
+
+// ForTask returns a waiter owned by the task t.
+func ForTask(t Task) *Waiter { return &Waiter{task: t} }
+
+// State reports the waiter's state.
+func (w *Waiter) State() uint32 { return w.state.Load() }
+
+// Task returns the owning task, or nil for a goroutine waiter.
+func (w *Waiter) Task() Task { return w.task }
+
+// Wake resolves the waiter as granted and makes its owner runnable. It
+// reports false when the waiter was already resolved (cancelled, typically),
+// in which case the caller should grant the next waiter instead.
+func (w *Waiter) Wake() bool {
+	if !w.state.CompareAndSwap(Pending, Woken) {
+		return false
+	}
+	w.notify()
+	return true
+}
+
+// Abandon resolves the waiter as cancelled and makes its owner runnable. It
+// reports false when the waiter was already resolved.
+func (w *Waiter) Abandon() bool {
+	if !w.state.CompareAndSwap(Pending, Cancelled) {
+		return false
+	}
+	w.notify()
+	return true
+}
+
+func (w *Waiter) notify() {
+	switch {
+	case w.task != nil:
+		w.task.Schedule()
+	case w.fn != nil:
+		w.fn()
+	default:
+		close(w.ch)
+	}
+}
+
+// Park waits until w is resolved, or until the wait is cancelled. On a task
+// it suspends the task; on a goroutine it blocks until w is resolved or ctx
+// is done (then w is abandoned). It returns a non-nil error when the waiting
+// task or context was cancelled: the waiter's state then tells whether the
+// wait had been granted before the cancellation arrived, and a primitive that
+// granted something must pass it on.
+func Park(ctx context.Context, w *Waiter) error {
+	if w.task != nil {
+		return w.task.Suspend(ctx, w)
+	}
+	done := ctx.Done()
+	if done == nil {
+		<-w.ch
+		return nil
+	}
+	select {
+	case <-w.ch:
+		return nil
+	case <-done:
+		w.Abandon()
+		return CtxErr(ctx)
+	}
+}
+
+// CtxErr converts the end of a context into duet's cancellation error. It is
+// set by the root package, which owns the error types.
+var CtxErr = func(ctx context.Context) error { return context.Cause(ctx) }
+
+// Timer is a scheduled callback that can be cancelled.
+type Timer interface {
+	Cancel() bool
+}
+
+// Loop is what the root package needs from an event loop. Every method is
+// safe to call from any goroutine unless it says otherwise.
+type Loop interface {
+	// Now reads the loop's clock.
+	Now() time.Time
+	// Post runs fn on the loop soon (call_soon_threadsafe).
+	Post(fn func())
+	// After runs fn on the loop when the clock reaches when. Loop only.
+	After(when time.Time, fn func()) Timer
+	// Go starts fn as a new task of the loop; cancel requests the task's
+	// cancellation. Safe from any goroutine.
+	Go(ctx context.Context, name string, fn func(ctx context.Context)) (cancel func(msg string) bool)
+}
+
+// Task is what the root package needs from a loop task. Suspend, Cancelling
+// and Uncancel may only be called by the task itself.
+type Task interface {
+	Loop() Loop
+	// Suspend parks the running task on w (see Park).
+	Suspend(ctx context.Context, w *Waiter) error
+	// Schedule makes the task runnable; safe from any goroutine.
+	Schedule()
+	// Cancel requests cancellation (asyncio Task.cancel).
+	Cancel(msg string) bool
+	Cancelling() int
+	Uncancel() int
+	// Sleep suspends the task for d on the loop's clock; d <= 0 yields.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+type taskKey struct{}
+
+// TaskKey is the context key under which a loop task is stored.
+var TaskKey any = taskKey{}
+
+type loopKey struct{}
+
+// LoopKey is the context key under which a task's loop is stored.
+var LoopKey any = loopKey{}
+
+// Runner is implemented by tasks to tell whether they are the task running
+// on their loop right now.
+type Runner interface {
+	Running() bool
+}
+
+// Current returns the loop task that ctx belongs to if that task is the one
+// running now, else nil: a goroutine that holds a task's context but is not
+// that task waits like any goroutine.
+func Current(ctx context.Context) Task {
+	if ctx == nil {
+		return nil
+	}
+	t, _ := ctx.Value(TaskKey).(Task)
+	if t == nil {
+		return nil
+	}
+	if r, ok := t.(Runner); ok && !r.Running() {
+		return nil
+	}
+	return t
+}
+
+// LoopOf returns the loop that ctx belongs to, or nil.
+func LoopOf(ctx context.Context) Loop {
+	if ctx == nil {
+		return nil
+	}
+	l, _ := ctx.Value(LoopKey).(Loop)
+	return l
+}
