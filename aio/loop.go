@@ -49,12 +49,12 @@ type entry struct {
 // reached from elsewhere through an internal lock-protected queue.
 type Loop struct {
 	mu       sync.Mutex
-	incoming []entry    // next iteration's ready items, guarded by mu
-	timers   timerHeap  // guarded by mu
-	sleeping bool       // the loop is (about to be) blocked in wait; guarded by mu
-	stopping bool       // guarded by mu
-	timerSeq uint64     // guarded by mu
-	live     taskList   // tasks not yet finished, guarded by mu
+	incoming []entry   // next iteration's ready items, guarded by mu
+	timers   timerHeap // guarded by mu
+	sleeping bool      // the loop is (about to be) blocked in wait; guarded by mu
+	stopping bool      // guarded by mu
+	timerSeq uint64    // guarded by mu
+	live     taskList  // tasks not yet finished, guarded by mu
 	wake     chan struct{}
 	ready    []entry // this iteration's items, owned by the loop goroutine
 

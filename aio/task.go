@@ -40,7 +40,7 @@ type task struct {
 	cancelMsg  string
 	finished   bool
 
-	next, prev *task // the loop's live list
+	next, prev *task        // the loop's live list
 	goid       atomic.Int64 // debug mode: the goroutine running the task
 }
 
