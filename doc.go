@@ -1,0 +1,18 @@
+// Package duet holds what Python's two concurrency models share, built once
+// for Go: one Future, Await, Sleep, the combinators (Gather, Wait, WaitFor,
+// AsCompleted, Shield, timeouts, Group) and the synchronisation primitives
+// (Lock, Event, Condition, Semaphore, BoundedSemaphore, Barrier, Queue).
+//
+// Every blocking operation takes a context first, and the context decides how
+// it waits: on a loop task of package aio (asyncio's model) waiting suspends
+// the task and its loop runs other tasks; on any other goroutine (threading's
+// model) waiting blocks the goroutine. Everything else is shared, so a lock,
+// a queue or a future may be used by tasks of several loops and by plain
+// goroutines at the same time.
+//
+// Cancellation follows asyncio on tasks (edge-triggered: a cancel request is
+// delivered once, at the task's pending or next wait, and may be caught) and
+// Go on goroutines (a wait ends when its context is done). Either way the
+// error matches ErrCancelled, and a waiter that is cancelled leaves its
+// primitive as if it had never waited: no lost wake-up, item or permit.
+package duet
