@@ -51,7 +51,7 @@ func Await[T any](ctx context.Context, a Awaitable[T]) (T, error) {
 }
 
 func awaitOnTask[T any](ctx context.Context, t park.Task, f *Future[T]) (T, error) {
-	w := park.ForTask(t)
+	w := t.AwaitWaiter()
 	w.Target = f
 	if !f.subscribe(w) {
 		return f.Result()

@@ -35,28 +35,22 @@ type Future[T any] struct {
 	value   T
 	err     error
 	fail    *futhook.Failure // set when failed, for unretrieved-error reports
-	cancel  func(msg string) bool
-	onFail  func(*futhook.Failure)
+	owner   futhook.Owner    // a task or pool job producing the outcome, or nil
 }
 
 // NewFuture returns a pending future.
 func NewFuture[T any]() *Future[T] { return &Future[T]{} }
 
 func init() {
-	futhook.Bind = func(fut any, cancel func(string) bool, onFail func(*futhook.Failure)) {
-		fut.(binder).bind(cancel, onFail)
+	futhook.Bind = func(fut any, owner futhook.Owner) {
+		fut.(binder).bind(owner)
 	}
 	park.CtxErr = ctxCancelled
 }
 
-type binder interface {
-	bind(cancel func(string) bool, onFail func(*futhook.Failure))
-}
+type binder interface{ bind(futhook.Owner) }
 
-func (f *Future[T]) bind(cancel func(string) bool, onFail func(*futhook.Failure)) {
-	f.cancel = cancel
-	f.onFail = onFail
-}
+func (f *Future[T]) bind(owner futhook.Owner) { f.owner = owner }
 
 // Future returns f itself, making every *Future an Awaitable.
 func (f *Future[T]) Future() *Future[T] { return f }
@@ -149,8 +143,8 @@ func (f *Future[T]) SetRunning() bool {
 // For a task's future, Cancel requests the task's cancellation instead (see
 // aio.Task.Cancel): the future completes when the task ends.
 func (f *Future[T]) Cancel(msg string) bool {
-	if f.cancel != nil {
-		return f.cancel(msg)
+	if f.owner != nil {
+		return f.owner.Cancel(msg)
 	}
 	var zero T
 	return f.finish(zero, &CancelledError{Msg: msg}, futCancelled, true)
@@ -165,7 +159,7 @@ func (f *Future[T]) finish(v T, err error, state uint32, outside bool) bool {
 		return false
 	}
 	f.value, f.err = v, err
-	if err != nil && state == futDone && f.onFail != nil {
+	if err != nil && state == futDone && f.owner != nil {
 		f.fail = &futhook.Failure{Err: err}
 	}
 	f.state.Store(state)
@@ -176,7 +170,7 @@ func (f *Future[T]) finish(v T, err error, state uint32, outside bool) bool {
 	f.mu.Unlock()
 	park.WakeChain(ws)
 	if f.fail != nil {
-		f.onFail(f.fail)
+		f.owner.OnFailure(f.fail)
 	}
 	return true
 }

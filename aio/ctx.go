@@ -3,6 +3,7 @@ package aio
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/duet-go/duet/internal/park"
@@ -15,10 +16,11 @@ type taskCtx struct {
 	parent context.Context
 	t      *task
 
-	mu     sync.Mutex
-	done   chan struct{}
-	err    error
-	afters []*afterFunc
+	watched atomic.Bool // Done or AfterFunc was called: finishing must close
+	mu      sync.Mutex
+	done    chan struct{}
+	err     error
+	afters  []*afterFunc
 }
 
 type afterFunc struct {
@@ -34,10 +36,14 @@ func (c *taskCtx) init(parent context.Context, t *task) {
 func (c *taskCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
 
 func (c *taskCtx) Done() <-chan struct{} {
+	c.watched.Store(true)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.done == nil {
 		c.done = make(chan struct{})
+		if c.err == nil && c.t.done.Load() {
+			c.err = context.Canceled
+		}
 		if c.err != nil {
 			close(c.done)
 		}
@@ -48,7 +54,19 @@ func (c *taskCtx) Done() <-chan struct{} {
 func (c *taskCtx) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.err == nil && c.t.done.Load() {
+		return context.Canceled
+	}
 	return c.err
+}
+
+// finish cancels the context of a task that has returned, as a function's
+// context is cancelled once it returns; it costs nothing when nobody
+// watches the context.
+func (c *taskCtx) finish() {
+	if c.watched.Load() {
+		c.cancel(nil)
+	}
 }
 
 func (c *taskCtx) Value(k any) any {
@@ -61,7 +79,7 @@ func (c *taskCtx) Value(k any) any {
 	return c.parent.Value(k)
 }
 
-func (c *taskCtx) String() string { return "aio.taskCtx(" + c.t.name + ")" }
+func (c *taskCtx) String() string { return "aio.taskCtx(" + c.t.Name() + ")" }
 
 // cancel cancels the context. Go contexts carry no cause of their own
 // type, so the cancellation's message travels in the task's errors instead.
@@ -87,7 +105,11 @@ func (c *taskCtx) cancel(error) {
 // context without a goroutine per watcher.
 func (c *taskCtx) AfterFunc(fn func()) func() bool {
 	a := &afterFunc{fn: fn}
+	c.watched.Store(true)
 	c.mu.Lock()
+	if c.err == nil && c.t.done.Load() {
+		c.err = context.Canceled
+	}
 	if c.err != nil {
 		c.mu.Unlock()
 		a.once.Do(func() { go fn() })

@@ -59,8 +59,8 @@ func (l *Loop) debugCheckGoroutine(t *task) bool {
 	g := curGoid()
 	if tg := t.goid.Load(); tg != 0 && g != tg {
 		l.CallExceptionHandler(ExceptionContext{
-			Message: "Non-thread-safe operation: task " + t.name + "'s context used to wait from goroutine " + strconv.FormatInt(g, 10) + ", which is not the task; detach the context with context.WithoutCancel or pass a context of the goroutine's own",
-			Task:    t.name,
+			Message: "Non-thread-safe operation: task " + t.Name() + "'s context used to wait from goroutine " + strconv.FormatInt(g, 10) + ", which is not the task; detach the context with context.WithoutCancel or pass a context of the goroutine's own",
+			Task:    t.Name(),
 			Stack:   stackOf(g),
 		})
 		return false
@@ -90,7 +90,7 @@ func (d *debugState) watch() {
 		}
 		name := "callback"
 		if t != nil {
-			name = "task " + t.name
+			name = "task " + t.Name()
 			goid = t.goid.Load()
 		}
 		var stack []byte
@@ -109,7 +109,7 @@ func taskName(t *task) string {
 	if t == nil {
 		return ""
 	}
-	return t.name
+	return t.Name()
 }
 
 // curGoid reads the current goroutine's id from its stack header. It is slow

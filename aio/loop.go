@@ -52,12 +52,12 @@ type Loop struct {
 	incoming []entry   // next iteration's ready items, guarded by mu
 	timers   timerHeap // guarded by mu
 	sleeping bool      // the loop is (about to be) blocked in wait; guarded by mu
-	stopping bool      // guarded by mu
 	timerSeq uint64    // guarded by mu
 	live     taskList  // tasks not yet finished, guarded by mu
 	wake     chan struct{}
 	ready    []entry // this iteration's items, owned by the loop goroutine
 
+	stopping        atomic.Bool // Stop was called; written under mu
 	cancelledTimers atomic.Int64
 	external        atomic.Int64 // outstanding bridged work (holds a virtual clock)
 	state           atomic.Int32
@@ -261,7 +261,7 @@ func (l *Loop) signalLocked() {
 // makes it run exactly one iteration.
 func (l *Loop) Stop() {
 	l.mu.Lock()
-	l.stopping = true
+	l.stopping.Store(true)
 	l.signalLocked()
 	l.mu.Unlock()
 }
@@ -299,7 +299,7 @@ func (l *Loop) leave() {
 		l.stopDebug()
 	}
 	l.mu.Lock()
-	l.stopping = false
+	l.stopping.Store(false)
 	l.mu.Unlock()
 	l.state.CompareAndSwap(loopRunning, loopIdle)
 }
@@ -307,7 +307,7 @@ func (l *Loop) leave() {
 // runOnce runs one iteration and reports whether the loop was stopped.
 func (l *Loop) runOnce() (stopped bool) {
 	l.mu.Lock()
-	if len(l.incoming) == 0 && !l.stopping {
+	if len(l.incoming) == 0 && !l.stopping.Load() {
 		l.waitLocked()
 	}
 	l.ready, l.incoming = l.incoming, l.ready[:0]
@@ -337,10 +337,7 @@ func (l *Loop) runOnce() (stopped bool) {
 		}
 	}
 	l.ready = l.ready[:0]
-	l.mu.Lock()
-	stopped = l.stopping
-	l.mu.Unlock()
-	return stopped
+	return l.stopping.Load()
 }
 
 // waitLocked blocks until there is work or the earliest timer is due. It
@@ -439,7 +436,7 @@ func (l *Loop) Close() error {
 	l.mu.Unlock()
 	for _, t := range pending {
 		if t.coro != nil {
-			l.CallExceptionHandler(ExceptionContext{Message: "Task was destroyed but it is pending!", Task: t.name})
+			l.CallExceptionHandler(ExceptionContext{Message: "Task was destroyed but it is pending!", Task: t.Name()})
 			c := t.coro
 			t.coro = nil
 			c.Close()
@@ -540,7 +537,7 @@ func (l *Loop) Tasks() []TaskInfo {
 	l.mu.Unlock()
 	out := make([]TaskInfo, len(ts))
 	for i, t := range ts {
-		out[i] = TaskInfo{ID: t.id, Name: t.name}
+		out[i] = TaskInfo{ID: t.id, Name: t.Name()}
 	}
 	return out
 }

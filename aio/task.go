@@ -26,11 +26,14 @@ type task struct {
 	id   uint64
 	name string
 	body interface {
-		run()
+		Run()
 		watch(*Loop, *futhook.Failure)
 	}
 	ctx  taskCtx
 	coro *coro.Coro
+
+	done      atomic.Bool // the function has returned
+	cancelReq atomic.Bool // Cancel was called at least once
 
 	mu         sync.Mutex // guards the fields below against foreign Cancel
 	waiter     *park.Waiter
@@ -40,6 +43,7 @@ type task struct {
 	cancelMsg  string
 	finished   bool
 
+	aw         park.Waiter  // reused by Await; a waker drops it before the task resumes
 	next, prev *task        // the loop's live list
 	goid       atomic.Int64 // debug mode: the goroutine running the task
 }
@@ -89,8 +93,12 @@ func Eager() TaskOption { return func(o *taskOpts) { o.eager = true } }
 // that has already failed with ErrNoLoop or duet.ErrClosed.
 func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), opts ...TaskOption) *Task[T] {
 	var o taskOpts
-	for _, opt := range opts {
-		opt(&o)
+	if len(opts) > 0 {
+		po := new(taskOpts)
+		for _, opt := range opts {
+			opt(po)
+		}
+		o = *po
 	}
 	t := &Task[T]{fn: fn}
 	c := &t.core
@@ -107,11 +115,8 @@ func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), 
 	c.loop = l
 	c.id = l.taskSeq.Add(1)
 	c.name = o.name
-	if c.name == "" {
-		c.name = "Task-" + strconv.FormatUint(c.id, 10)
-	}
 	c.ctx.init(ctx, c)
-	futhook.Bind(&t.fut, c.Cancel, c.onFailure)
+	futhook.Bind(&t.fut, c)
 	cur := park.Current(ctx)
 	if o.eager && cur != nil && cur.(*task).loop == l {
 		if !l.register(c) {
@@ -121,12 +126,13 @@ func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), 
 		l.step(c)
 		return t
 	}
-	if !l.register(c) || !l.push(entry{t: c}) {
+	if !l.spawn(c) {
 		t.fut.SetError(fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed))
 	}
 	return t
 }
 
+// register adds c to the live tasks.
 func (l *Loop) register(c *task) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -137,48 +143,75 @@ func (l *Loop) register(c *task) bool {
 	return true
 }
 
-// run is the task's body, on its coroutine.
-func (t *Task[T]) run() {
+// spawn registers c and schedules its first step, under one lock.
+func (l *Loop) spawn(c *task) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.state.Load() == loopClosed {
+		return false
+	}
+	l.live.push(c)
+	l.incoming = append(l.incoming, entry{t: c})
+	l.signalLocked()
+	return true
+}
+
+// Run is the task's body, on its coroutine.
+func (t *Task[T]) Run() {
 	c := &t.core
 	var v T
 	var err error
 	destroyed := false
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				if _, ok := r.(errDestroyed); ok {
-					destroyed = true
-					return
+	early, msg := false, ""
+	if c.cancelReq.Load() {
+		c.mu.Lock()
+		early, msg = c.mustCancel, c.cancelMsg
+		c.mustCancel = false
+		c.mu.Unlock()
+	}
+	if early {
+		// Cancelled before it started: like asyncio, the function never runs.
+		err = &duet.CancelledError{Msg: msg}
+	} else {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					if _, ok := r.(errDestroyed); ok {
+						destroyed = true
+						return
+					}
+					err = duet.NewPanicError(r)
 				}
-				err = duet.NewPanicError(r)
+			}()
+			if c.loop.debug {
+				c.goid.Store(curGoid())
 			}
+			v, err = t.fn(&c.ctx)
 		}()
-		if c.loop.debug {
-			c.goid.Store(curGoid())
-		}
-		v, err = t.fn(&c.ctx)
-	}()
+	}
 	c.mu.Lock()
 	c.finished = true
 	c.mu.Unlock()
+	c.done.Store(true)
 	c.loop.mu.Lock()
 	c.loop.live.remove(c)
 	c.loop.mu.Unlock()
 	if destroyed {
 		err = &duet.CancelledError{Msg: "task destroyed: its loop was closed"}
 	}
-	c.ctx.cancel(nil)
+	c.ctx.finish()
 	t.fut.Complete(v, err)
 }
 
-func (c *task) onFailure(f *futhook.Failure) {
-	c.loop.onTaskFailure(c.name, f)
+// OnFailure records a failure that may never be retrieved.
+func (c *task) OnFailure(f *futhook.Failure) {
+	c.loop.onTaskFailure(c.Name(), f)
 	c.body.watch(c.loop, f)
 }
 
 // watch reports f if t is garbage collected with f never retrieved.
 func (t *Task[T]) watch(l *Loop, f *futhook.Failure) {
-	runtime.AddCleanup(t, reportLost, failureReport{l, t.core.name, f})
+	runtime.AddCleanup(t, reportLost, failureReport{l, t.core.Name(), f})
 }
 
 func reportLost(a failureReport) {
@@ -202,12 +235,12 @@ func (l *Loop) step(c *task) {
 	}
 	var done bool
 	if c.coro == nil {
-		if c.isFinished() {
+		if c.done.Load() {
 			l.running.Store(prev)
 			return
 		}
 		c.coro = l.getCoro()
-		done = c.coro.Start(c.body.run)
+		done = c.coro.Start(c.body)
 	} else {
 		done = c.coro.Resume()
 	}
@@ -219,12 +252,6 @@ func (l *Loop) step(c *task) {
 		c.coro = nil
 	}
 	l.running.Store(prev)
-}
-
-func (c *task) isFinished() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.finished
 }
 
 // Running reports whether c is the task running on its loop now.
@@ -262,7 +289,7 @@ func (c *task) Suspend(ctx context.Context, w *park.Waiter) error {
 		c.mu.Unlock()
 	}
 	var stop func() bool
-	if done := ctx.Done(); done != nil && !c.ctx.owns(ctx) {
+	if !c.ctx.owns(ctx) && ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, func() { w.Abandon() })
 	}
 	c.yield()
@@ -291,6 +318,12 @@ func (c *task) cancelWaiter(w *park.Waiter, msg string) bool {
 		return w.Target.Cancel(msg)
 	}
 	return w.Abandon()
+}
+
+// AwaitWaiter returns the task's reusable waiter, reset.
+func (c *task) AwaitWaiter() *park.Waiter {
+	c.aw.ResetFor(c)
+	return &c.aw
 }
 
 // Sleep suspends the task for d on its loop's clock.
@@ -339,6 +372,7 @@ func (c *task) Cancel(msg string) bool {
 		return false
 	}
 	c.numCancel++
+	c.cancelReq.Store(true)
 	if c.numCancel == 1 || c.cancelMsg == "" {
 		c.cancelMsg = msg
 	}
@@ -423,7 +457,15 @@ func (t *Task[T]) Cancelled() bool { return t.fut.Cancelled() }
 func (t *Task[T]) Result() (T, error) { return t.fut.Result() }
 
 // Name returns the task's name.
-func (t *Task[T]) Name() string { return t.core.name }
+func (t *Task[T]) Name() string { return t.core.Name() }
+
+// Name returns the task's name, "Task-N" unless one was given.
+func (c *task) Name() string {
+	if c.name == "" {
+		return "Task-" + strconv.FormatUint(c.id, 10)
+	}
+	return c.name
+}
 
 // ID returns the task's number, unique within its loop.
 func (t *Task[T]) ID() uint64 { return t.core.id }
@@ -440,14 +482,14 @@ func (t *Task[T]) String() string {
 	case t.fut.IsDone():
 		state = "finished"
 	}
-	return fmt.Sprintf("<Task %s %s>", t.core.name, state)
+	return fmt.Sprintf("<Task %s %s>", t.core.Name(), state)
 }
 
 // CurrentTask returns the name and id of the task ctx belongs to, if it is
 // running now (Python: asyncio.current_task()).
 func CurrentTask(ctx context.Context) (TaskInfo, bool) {
 	if t, ok := park.Current(ctx).(*task); ok {
-		return TaskInfo{ID: t.id, Name: t.name}, true
+		return TaskInfo{ID: t.id, Name: t.Name()}, true
 	}
 	return TaskInfo{}, false
 }

@@ -16,7 +16,7 @@ type Coro struct {
 	next     func() (struct{}, bool)
 	stop     func()
 	yield    func(struct{}) bool
-	fn       func()
+	fn       Func
 	finished bool
 	closed   bool
 }
@@ -33,7 +33,7 @@ func (c *Coro) seq(yield func(struct{}) bool) {
 	for {
 		fn := c.fn
 		c.fn = nil
-		fn()
+		fn.Run()
 		c.finished = true
 		if !yield(struct{}{}) {
 			return
@@ -41,9 +41,13 @@ func (c *Coro) seq(yield func(struct{}) bool) {
 	}
 }
 
+// Func is a function a coroutine runs. It is an interface rather than a
+// func value so that starting a task allocates no closure.
+type Func interface{ Run() }
+
 // Start runs fn on c until fn suspends or returns; it reports whether fn
 // returned.
-func (c *Coro) Start(fn func()) bool {
+func (c *Coro) Start(fn Func) bool {
 	c.fn = fn
 	c.finished = false
 	c.next()

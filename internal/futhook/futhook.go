@@ -18,6 +18,13 @@ func (f *Failure) Take() bool { return f.taken.CompareAndSwap(false, true) }
 // Taken reports whether the failure was retrieved or reported.
 func (f *Failure) Taken() bool { return f.taken.Load() }
 
-// Bind sets, on a *duet.Future[T] fut, the function its Cancel calls and the
-// function told when it completes with an error other than cancellation.
-var Bind func(fut any, cancel func(msg string) bool, onFail func(*Failure))
+// Owner produces a future's outcome: its Cancel replaces the future's own,
+// and OnFailure hears when the future completes with an error other than
+// cancellation. A nil OnFailure-side effect is fine.
+type Owner interface {
+	Cancel(msg string) bool
+	OnFailure(*Failure)
+}
+
+// Bind makes owner the producer of fut, a *duet.Future[T].
+var Bind func(fut any, owner Owner)

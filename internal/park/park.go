@@ -74,6 +74,13 @@ func Func(fn func()) *Waiter { return &Waiter{fn: fn} }
 // ForTask returns a waiter owned by the task t.
 func ForTask(t Task) *Waiter { return &Waiter{task: t} }
 
+// ResetFor makes w a fresh pending waiter of task t, for a task that reuses
+// one waiter for its waits. Only the owning task may call it, and only when
+// w is in no list and no waker still holds it.
+func (w *Waiter) ResetFor(t Task) {
+	*w = Waiter{task: t}
+}
+
 // State reports the waiter's state.
 func (w *Waiter) State() uint32 { return w.state.Load() }
 
@@ -173,6 +180,9 @@ type Task interface {
 	Uncancel() int
 	// Sleep suspends the task for d on the loop's clock; d <= 0 yields.
 	Sleep(ctx context.Context, d time.Duration) error
+	// AwaitWaiter returns the task's reusable waiter for awaiting a future,
+	// reset to pending.
+	AwaitWaiter() *Waiter
 }
 
 type taskKey struct{}
