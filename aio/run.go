@@ -100,3 +100,10 @@ func (l *Loop) Go(ctx context.Context, name string, fn func(ctx context.Context)
 	}, opts...)
 	return t.Cancel
 }
+
+// LoopOf returns the loop that ctx belongs to, or nil (Python:
+// asyncio.get_running_loop, which duet reaches through the context).
+func LoopOf(ctx context.Context) *Loop {
+	l, _ := park.LoopOf(ctx).(*Loop)
+	return l
+}

@@ -1,0 +1,386 @@
+package aio_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/aio"
+)
+
+// run runs main on a loop with a virtual clock and fails the test on error.
+func run(t *testing.T, main func(ctx context.Context) error, opts ...aio.Option) {
+	t.Helper()
+	opts = append([]aio.Option{aio.WithVirtualClock()}, opts...)
+	if err := aio.Run(context.Background(), main, opts...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCancelBeforeStartNeverRuns(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		ran := false
+		task := aio.Spawn(ctx, func(ctx context.Context) (int, error) { ran = true; return 1, nil })
+		task.Cancel("early")
+		_, err := duet.Await(ctx, task)
+		if ran || !errors.Is(err, duet.ErrCancelled) || !task.Cancelled() {
+			return fmt.Errorf("ran=%v err=%v cancelled=%v", ran, err, task.Cancelled())
+		}
+		return nil
+	})
+}
+
+func TestSelfCancelRunsUntilFirstSuspension(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		var log []string
+		var self *aio.Task[int]
+		self = aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+			self.Cancel("self")
+			log = append(log, "after cancel")
+			done := duet.NewFuture[int]()
+			done.SetResult(1)
+			duet.Await(ctx, done) // already done: no suspension, no delivery
+			log = append(log, "after done await")
+			err := duet.Sleep(ctx, 0)
+			log = append(log, fmt.Sprintf("sleep: %v", err))
+			return 0, err
+		})
+		_, err := duet.Await(ctx, self)
+		if got := strings.Join(log, "|"); got != "after cancel|after done await|sleep: duet: cancelled: self" {
+			return fmt.Errorf("log %q", got)
+		}
+		if !errors.Is(err, duet.ErrCancelled) {
+			return fmt.Errorf("err %v", err)
+		}
+		return nil
+	})
+}
+
+func TestCancellingCountAndUncancel(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		task := aio.Spawn(ctx, func(ctx context.Context) (string, error) {
+			err := duet.Sleep(ctx, time.Hour)
+			if !errors.Is(err, duet.ErrCancelled) {
+				return "", fmt.Errorf("want cancel, got %v", err)
+			}
+			// Swallow the cancellation and go on, as asyncio allows.
+			if err := duet.Sleep(ctx, time.Second); err != nil {
+				return "", err
+			}
+			return "swallowed", nil
+		})
+		duet.Sleep(ctx, 0)
+		task.Cancel("one")
+		task.Cancel("two")
+		if n := task.Cancelling(); n != 2 {
+			return fmt.Errorf("cancelling = %d, want 2", n)
+		}
+		if n := task.Uncancel(); n != 1 {
+			return fmt.Errorf("uncancel = %d, want 1", n)
+		}
+		v, err := duet.Await(ctx, task)
+		if v != "swallowed" || err != nil || task.Cancelled() {
+			return fmt.Errorf("v=%q err=%v cancelled=%v", v, err, task.Cancelled())
+		}
+		return nil
+	})
+}
+
+func TestCancelPropagatesDownAwaitChain(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		inner := aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+			if err := duet.Sleep(ctx, time.Hour); err != nil {
+				return 42, nil // swallow: the outer gets the value, as in Python
+			}
+			return 0, nil
+		})
+		outer := aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+			return duet.Await(ctx, inner)
+		})
+		duet.Sleep(ctx, 0)
+		outer.Cancel("down")
+		v, err := duet.Await(ctx, outer)
+		if v != 42 || err != nil {
+			return fmt.Errorf("outer = %v, %v; want 42, nil", v, err)
+		}
+		if inner.Cancelling() != 1 {
+			return fmt.Errorf("inner cancelling = %d", inner.Cancelling())
+		}
+		return nil
+	})
+}
+
+func TestTaskContextCancelledByCancel(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		task := aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+			duet.Sleep(ctx, time.Hour)
+			return 0, ctx.Err()
+		})
+		duet.Sleep(ctx, 0)
+		select {
+		case <-task.Context().Done():
+			return errors.New("context done before Cancel")
+		default:
+		}
+		task.Cancel("")
+		_, err := duet.Await(ctx, task)
+		if !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("ctx.Err() after cancel = %v", err)
+		}
+		return nil
+	})
+}
+
+func TestPanicBecomesError(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		task := aio.Spawn(ctx, func(ctx context.Context) (int, error) { panic("boom") })
+		_, err := duet.Await(ctx, task)
+		var pe *duet.PanicError
+		if !errors.As(err, &pe) || pe.Value != "boom" || !strings.Contains(string(pe.Stack), "task_test.go") {
+			return fmt.Errorf("err = %v", err)
+		}
+		return nil
+	})
+}
+
+func TestRunMainPanicAndError(t *testing.T) {
+	err := aio.Run(context.Background(), func(ctx context.Context) error { panic(errors.New("main boom")) })
+	var pe *duet.PanicError
+	if !errors.As(err, &pe) || pe.Unwrap().Error() != "main boom" {
+		t.Fatalf("err = %v", err)
+	}
+	sentinel := errors.New("x")
+	if err := aio.Run(context.Background(), func(ctx context.Context) error { return sentinel }); err != sentinel {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRunCancelsLeftoverTasks(t *testing.T) {
+	var got error
+	run(t, func(ctx context.Context) error {
+		aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+			got = duet.Sleep(ctx, time.Hour)
+			return 0, got
+		})
+		return duet.Sleep(ctx, 0)
+	})
+	if !errors.Is(got, duet.ErrCancelled) {
+		t.Fatalf("leftover task saw %v", got)
+	}
+}
+
+func TestRunContextCancelsMain(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	err := aio.Run(ctx, func(ctx context.Context) error {
+		cancel()
+		return duet.Sleep(ctx, time.Hour)
+	})
+	if !errors.Is(err, duet.ErrCancelled) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	// Spawn with no loop.
+	task := aio.Spawn(context.Background(), func(ctx context.Context) (int, error) { return 1, nil })
+	if _, err := task.Result(); !errors.Is(err, aio.ErrNoLoop) || !strings.Contains(err.Error(), "aio.Run") {
+		t.Fatalf("spawn without loop: %v", err)
+	}
+	// Await of nil.
+	if _, err := duet.Await[int](context.Background(), nil); !errors.Is(err, duet.ErrNilAwaitable) {
+		t.Fatalf("await nil: %v", err)
+	}
+	var nilTask *aio.Task[int]
+	if _, err := duet.Await[int](context.Background(), nilTask); !errors.Is(err, duet.ErrNilAwaitable) {
+		t.Fatalf("await nil task: %v", err)
+	}
+	// Run from inside a running loop.
+	run(t, func(ctx context.Context) error {
+		if err := aio.Run(ctx, func(context.Context) error { return nil }); !errors.Is(err, aio.ErrNestedRun) {
+			return fmt.Errorf("nested run: %v", err)
+		}
+		return nil
+	})
+	// Calls on a closed loop.
+	l := aio.New()
+	l.Close()
+	if h := l.CallSoon(func() {}); h != nil {
+		t.Fatal("CallSoon on closed loop returned a handle")
+	}
+	if err := l.RunForever(); !errors.Is(err, duet.ErrClosed) {
+		t.Fatalf("RunForever on closed loop: %v", err)
+	}
+	task = aio.Spawn(l.Context(), func(ctx context.Context) (int, error) { return 1, nil })
+	if _, err := task.Result(); !errors.Is(err, duet.ErrClosed) {
+		t.Fatalf("spawn on closed loop: %v", err)
+	}
+	if err := aio.Run(context.Background(), nil); err == nil {
+		t.Fatal("Run(nil) succeeded")
+	}
+}
+
+func TestUnretrievedErrorReportedOnce(t *testing.T) {
+	var mu sync.Mutex
+	var reports []string
+	handler := func(_ *aio.Loop, ec aio.ExceptionContext) {
+		mu.Lock()
+		reports = append(reports, ec.Message+": "+ec.Task+": "+fmt.Sprint(ec.Err))
+		mu.Unlock()
+	}
+	run(t, func(ctx context.Context) error {
+		aio.Spawn(ctx, func(ctx context.Context) (int, error) { return 0, errors.New("lost") }, aio.WithName("fails"))
+		seen := aio.Spawn(ctx, func(ctx context.Context) (int, error) { return 0, errors.New("seen") })
+		duet.Sleep(ctx, time.Second)
+		duet.Await(ctx, seen)
+		return nil
+	}, aio.WithExceptionHandler(handler))
+	runtime.GC()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reports) != 1 || reports[0] != "Task exception was never retrieved: fails: lost" {
+		t.Fatalf("reports = %q", reports)
+	}
+}
+
+func TestCallbackOrderAndPanicInCallback(t *testing.T) {
+	var log []string
+	var reports []string
+	l := aio.New(aio.WithVirtualClock(), aio.WithExceptionHandler(func(_ *aio.Loop, ec aio.ExceptionContext) {
+		reports = append(reports, ec.Message)
+	}))
+	defer l.Close()
+	t0 := l.Time()
+	l.CallLater(0, func() { log = append(log, "later0") })
+	l.CallAt(t0.Add(-time.Second), func() { log = append(log, "at-past") })
+	l.CallSoon(func() { log = append(log, "A") })
+	l.CallSoon(func() { panic("bad callback") })
+	l.CallSoon(func() { log = append(log, "B"); l.CallSoon(func() { log = append(log, "next-iter") }) })
+	h := l.CallSoon(func() { log = append(log, "cancelled") })
+	h.Cancel()
+	l.CallLater(time.Second, func() { log = append(log, fmt.Sprint("1s at ", l.Time().Sub(t0))); l.Stop() })
+	if err := l.RunForever(); err != nil {
+		t.Fatal(err)
+	}
+	want := "A|B|at-past|later0|next-iter|1s at 1s"
+	if got := strings.Join(log, "|"); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	if len(reports) != 1 || reports[0] != "Exception in callback" {
+		t.Fatalf("reports %q", reports)
+	}
+}
+
+func TestStopBeforeRunForeverRunsOneIteration(t *testing.T) {
+	l := aio.New()
+	defer l.Close()
+	n := 0
+	var again func()
+	again = func() { n++; l.CallSoon(again) }
+	l.CallSoon(again)
+	l.Stop()
+	if err := l.RunForever(); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("ran %d callbacks, want 1", n)
+	}
+}
+
+func TestCallSoonFromGoroutineWakesLoop(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		f := duet.NewFuture[string]()
+		go func() { f.SetResult("from goroutine") }()
+		v, err := duet.Await(ctx, f)
+		if v != "from goroutine" || err != nil {
+			return fmt.Errorf("%v %v", v, err)
+		}
+		return nil
+	}, aio.WithClock(realClock{}))
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func TestCloseDestroysPendingTasks(t *testing.T) {
+	var reports []string
+	l := aio.New(aio.WithExceptionHandler(func(_ *aio.Loop, ec aio.ExceptionContext) {
+		reports = append(reports, ec.Message+" "+ec.Task)
+	}))
+	unwound := false
+	task := aio.Spawn(l.Context(), func(ctx context.Context) (int, error) {
+		defer func() { unwound = true }()
+		return 0, duet.Sleep(ctx, time.Hour)
+	}, aio.WithName("sleeper"))
+	l.CallLater(time.Millisecond, l.Stop)
+	l.RunForever()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !unwound || len(reports) != 1 || reports[0] != "Task was destroyed but it is pending! sleeper" {
+		t.Fatalf("unwound=%v reports=%q", unwound, reports)
+	}
+	if _, err := task.Result(); !errors.Is(err, duet.ErrCancelled) {
+		t.Fatalf("destroyed task result: %v", err)
+	}
+}
+
+func TestEagerStart(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		var log []string
+		lazy := aio.Spawn(ctx, func(ctx context.Context) (int, error) { log = append(log, "lazy"); return 1, nil })
+		eager := aio.Spawn(ctx, func(ctx context.Context) (int, error) { log = append(log, "eager"); return 2, nil }, aio.Eager())
+		log = append(log, "spawned")
+		if !eager.IsDone() || lazy.IsDone() {
+			return fmt.Errorf("eager done=%v lazy done=%v", eager.IsDone(), lazy.IsDone())
+		}
+		duet.Await(ctx, lazy)
+		if got := strings.Join(log, "|"); got != "eager|spawned|lazy" {
+			return fmt.Errorf("log %q", got)
+		}
+		return nil
+	})
+}
+
+func TestVirtualClockJumps(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		l := aio.LoopOf(ctx)
+		t0 := l.Time()
+		start := time.Now()
+		if err := duet.Sleep(ctx, 24*time.Hour); err != nil {
+			return err
+		}
+		if d := l.Time().Sub(t0); d != 24*time.Hour {
+			return fmt.Errorf("virtual time advanced %v", d)
+		}
+		if time.Since(start) > time.Hour {
+			return errors.New("impossible")
+		}
+		return nil
+	})
+}
+
+func TestWaitFromGoroutineWithTaskContext(t *testing.T) {
+	// A goroutine holding a task's context waits like a goroutine once the
+	// task is suspended.
+	run(t, func(ctx context.Context) error {
+		f := duet.NewFuture[int]()
+		res := make(chan error, 1)
+		go func() {
+			_, err := duet.Await(ctx, f)
+			res <- err
+		}()
+		g := duet.NewFuture[int]()
+		go func() { f.SetResult(1); g.SetResult(2) }()
+		if _, err := duet.Await(ctx, g); err != nil {
+			return err
+		}
+		return <-res
+	}, aio.WithClock(realClock{}))
+}
