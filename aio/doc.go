@@ -1,0 +1,33 @@
+// Package aio is duet's event loop: Python's asyncio model in Go.
+//
+// A Loop runs on one goroutine. Each iteration runs the callbacks and task
+// steps that were ready when it began, in FIFO order, then waits for the
+// earliest timer or a wake-up from another goroutine — the same iteration
+// rule as CPython's BaseEventLoop._run_once, which programs and tests
+// silently depend on.
+//
+// A task (Spawn) is an ordinary Go function, func(ctx) (T, error), run as a
+// coroutine: it has its own goroutine but runs only while its loop hands it
+// control, so the tasks of one loop never run at the same time and switch
+// only where one of them waits through duet (Await, Sleep, a Lock, a
+// Queue...). State shared by the tasks of one loop therefore needs no
+// locks. A task that calls a blocking Go API (time.Sleep, sync.Mutex, a
+// plain net.Conn read) blocks its whole loop, exactly as a blocking call
+// does in asyncio; WithDebug reports such steps with the stack they are
+// blocked in. Hand blocking work to goroutines and await their Futures.
+//
+// Run is asyncio.run: it makes a loop, runs main as a task, cancels and
+// awaits what is left when main returns, and closes the loop. Everything
+// that schedules work on a loop (CallSoon, CallLater, Spawn, Task.Cancel)
+// is safe from any goroutine.
+//
+// Cancellation is asyncio's: Task.Cancel delivers one error matching
+// duet.ErrCancelled at the task's pending or next wait, counts requests
+// (Cancelling, Uncancel), and passes through to what the task awaits. The
+// task's context is cancelled too, for Go APIs that watch contexts; unlike a
+// Go context, a task may catch the cancellation and go on.
+//
+// A VirtualClock (WithVirtualClock) jumps to the next timer whenever every
+// task waits, so tests of timeouts and schedules run in microseconds and in
+// a deterministic order.
+package aio
