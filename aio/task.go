@@ -41,7 +41,6 @@ type task struct {
 	byCancel   bool // the waiter was abandoned by Cancel, not by a context
 	numCancel  int
 	cancelMsg  string
-	finished   bool
 
 	aw         park.Waiter  // reused by Await; a waker drops it before the task resumes
 	next, prev *task        // the loop's live list
@@ -189,9 +188,6 @@ func (t *Task[T]) Run() {
 			v, err = t.fn(&c.ctx)
 		}()
 	}
-	c.mu.Lock()
-	c.finished = true
-	c.mu.Unlock()
 	c.done.Store(true)
 	c.loop.mu.Lock()
 	c.loop.live.remove(c)
@@ -367,7 +363,7 @@ func (c *task) Sleep(ctx context.Context, d time.Duration) error {
 // on to it, as Python does. Safe from any goroutine.
 func (c *task) Cancel(msg string) bool {
 	c.mu.Lock()
-	if c.finished || c.loop == nil {
+	if c.loop == nil || c.done.Load() {
 		c.mu.Unlock()
 		return false
 	}
@@ -392,7 +388,7 @@ func (c *task) Cancel(msg string) bool {
 		return true
 	}
 	c.mu.Lock()
-	if !c.finished {
+	if !c.done.Load() {
 		c.mustCancel = true
 	}
 	c.mu.Unlock()
