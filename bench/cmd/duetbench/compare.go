@@ -1,0 +1,387 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// target is one row of the comparison table: a duet figure, its CPython
+// counterpart, and the goal the issue sets for it.
+type target struct {
+	workload string
+	metric   string
+	label    string
+	unit     string
+	max      float64 // duet's figure must be <= max (0: no bound)
+	min      float64 // duet's figure must be >= min (0: no bound)
+	ratio    float64 // duet must beat CPython by this factor (0: no bound)
+	higher   bool    // higher is better (throughput)
+	sameN    bool    // a total, not a per-op figure: compare only at equal sizes
+}
+
+var targets = []target{
+	{workload: "spawn_await", metric: "ns_per_op", label: "spawn+await trivial task", unit: "ns", max: 400, ratio: 15},
+	{workload: "sleep_zero", metric: "ns_per_step", label: "Sleep(0) step, 2 tasks", unit: "ns", max: 150, ratio: 13},
+	{workload: "sleepers", metric: "wall_ms", label: "100k sleepers 0-100ms: wall", unit: "ms", max: 120},
+	{workload: "sleepers", metric: "cpu_ms", label: "100k sleepers 0-100ms: CPU", unit: "ms", max: 300},
+	{workload: "memory", metric: "bytes_per_task", label: "1M suspended tasks: per task", unit: "B", max: 4096},
+	{workload: "memory", metric: "total_mib", label: "1M suspended tasks: total", unit: "MiB", max: 4096, sameN: true},
+	{workload: "lock", metric: "ns_per_op", label: "Lock acquire+release (task)", unit: "ns", max: 30},
+	{workload: "queue", metric: "items_per_s", label: "Queue[int] 2 tasks", unit: "items/s", min: 5e6, higher: true},
+}
+
+type impl struct {
+	name string
+	cmd  func(w workload, quick bool) *exec.Cmd
+}
+
+func cmdCompare(args []string) error {
+	fs := flag.NewFlagSet("compare", flag.ExitOnError)
+	only := fs.String("only", "", "comma-separated workloads to run (default: all)")
+	quick := fs.Bool("quick", false, "tiny sizes and one repetition: checks the driver, not the figures")
+	python := fs.String("python", "python3", "CPython interpreter")
+	pydir := fs.String("pydir", "", "directory of the CPython scripts (default: found next to the working directory)")
+	out := fs.String("out", "", "also write the report to this file")
+	fs.Parse(args)
+
+	// pyenv's python3 is a shell shim that costs a second per start.
+	if out, err := exec.Command(*python, "-c", "import sys; print(sys.executable)").Output(); err == nil {
+		if exe := strings.TrimSpace(string(out)); exe != "" {
+			*python = exe
+		}
+	}
+	dir, err := findPyDir(*pydir)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var ws []workload
+	for _, w := range workloads() {
+		if *only == "" || contains(strings.Split(*only, ","), w.name) {
+			ws = append(ws, w)
+		}
+	}
+	if len(ws) == 0 {
+		return fmt.Errorf("no workload matches -only %q: run 'duetbench list'", *only)
+	}
+
+	impls := []impl{
+		{"duet", func(w workload, quick bool) *exec.Cmd {
+			n, reps := w.n, w.reps
+			if quick {
+				n, reps = max(n/100, 10), 1
+			}
+			return exec.Command(self, "run", "-w", w.name, "-n", fmt.Sprint(n), "-reps", fmt.Sprint(reps))
+		}},
+		{"cpython", pyCmd(*python, dir, false)},
+	}
+	uvNote := "uvloop: not installed"
+	if uv := uvloopPython(); uv != "" {
+		impls = append(impls, impl{"uvloop", pyCmd(uv, dir, true)})
+		uvNote = "uvloop: " + uv + " (Debian python3-uvloop)"
+	}
+
+	var rep bytes.Buffer
+	w := io.MultiWriter(os.Stdout, &rep)
+	fmt.Fprintf(w, "duetbench compare, %s\n", time.Now().Format(time.RFC3339))
+	fmt.Fprintf(w, "machine: %s, %d CPUs, load average at start: %s\n", cpuModel(), runtime.NumCPU(), loadAvg())
+	fmt.Fprintf(w, "duet: %s, GOMAXPROCS=%d; cpython: %s (%s); %s\n", runtime.Version(), runtime.GOMAXPROCS(0), pyVersion(*python), *python, uvNote)
+
+	start := time.Now()
+	results := map[string]map[string]result{} // workload -> impl -> result
+	for _, wl := range ws {
+		results[wl.name] = map[string]result{}
+		for _, im := range impls {
+			t0 := time.Now()
+			r, err := runJSON(im.cmd(wl, *quick))
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "  %-12s %-8s FAILED: %v\n", wl.name, im.name, err)
+				continue
+			}
+			fmt.Fprintf(os.Stderr, "  %-12s %-8s n=%-8d reps=%d  %.1fs\n", wl.name, im.name, r.N, r.Reps, time.Since(t0).Seconds())
+			results[wl.name][im.name] = r
+		}
+	}
+	fmt.Fprintf(w, "total time: %.1fs, load average at end: %s\n\n", time.Since(start).Seconds(), loadAvg())
+	printTable(w, results, impls)
+	printDetails(w, ws, results, impls)
+	if *quick {
+		fmt.Fprintln(w, "\n-quick: sizes cut 100x and one repetition; these figures say nothing about the targets")
+	}
+	if *out != "" {
+		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(*out, rep.Bytes(), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "report written to %s\n", *out)
+	}
+	return nil
+}
+
+func pyCmd(python, dir string, uvloop bool) func(w workload, quick bool) *exec.Cmd {
+	return func(w workload, quick bool) *exec.Cmd {
+		n, reps := w.pyN, w.pyReps
+		if quick {
+			n, reps = max(n/100, 10), 1
+		}
+		args := []string{filepath.Join(dir, w.name+".py"), "--n", fmt.Sprint(n), "--reps", fmt.Sprint(reps)}
+		if uvloop {
+			args = append(args, "--uvloop")
+		}
+		return exec.Command(python, args...)
+	}
+}
+
+// runJSON runs c and decodes the result it prints last on stdout.
+func runJSON(c *exec.Cmd) (result, error) {
+	var stdout, stderr bytes.Buffer
+	c.Stdout, c.Stderr = &stdout, &stderr
+	var r result
+	if err := c.Run(); err != nil {
+		return r, fmt.Errorf("%s: %v: %s", strings.Join(c.Args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
+		return r, fmt.Errorf("%s: bad output %q: %v", strings.Join(c.Args, " "), stdout.String(), err)
+	}
+	return r, nil
+}
+
+func printTable(w io.Writer, results map[string]map[string]result, impls []impl) {
+	hdr := fmt.Sprintf("%-30s %12s %12s %8s", "workload", "duet", "CPython", "ratio")
+	hasUV := len(impls) > 2
+	if hasUV {
+		hdr += fmt.Sprintf(" %12s %8s", "uvloop", "ratio")
+	}
+	hdr += fmt.Sprintf("  %-22s %s", "target", "result")
+	fmt.Fprintln(w, hdr)
+	fmt.Fprintln(w, strings.Repeat("-", len(hdr)+6))
+	for _, t := range targets {
+		rs, ok := results[t.workload]
+		if !ok {
+			continue
+		}
+		d, dok := t.value(rs, "duet")
+		py, pok := t.value(rs, "cpython")
+		line := fmt.Sprintf("%-30s %12s %12s %8s", t.label, fmtVal(d, dok, t.unit), fmtVal(py, pok, t.unit), ratio(d, dok, py, pok, t.higher))
+		if hasUV {
+			uv, uok := t.value(rs, "uvloop")
+			line += fmt.Sprintf(" %12s %8s", fmtVal(uv, uok, t.unit), ratio(d, dok, uv, uok, t.higher))
+		}
+		line += fmt.Sprintf("  %-22s %s", t.describe(), t.verdict(d, dok, py, pok))
+		fmt.Fprintln(w, line)
+	}
+}
+
+// printDetails lists every metric each implementation reported, with the
+// samples behind the medians, so that noise is visible.
+func printDetails(w io.Writer, ws []workload, results map[string]map[string]result, impls []impl) {
+	fmt.Fprintln(w, "\ndetails (median [samples]; duet and CPython sizes per repetition differ, figures are per op):")
+	for _, wl := range ws {
+		fmt.Fprintf(w, "  %s: %s\n", wl.name, wl.about)
+		for _, im := range impls {
+			r, ok := results[wl.name][im.name]
+			if !ok {
+				fmt.Fprintf(w, "    %-8s failed\n", im.name)
+				continue
+			}
+			var parts []string
+			for _, k := range sortedKeys(r.Metrics) {
+				parts = append(parts, strings.TrimSpace(fmt.Sprintf("%s=%s %s", k, num(r.Metrics[k]), fmtSamples(r.Samples[k]))))
+			}
+			fmt.Fprintf(w, "    %-8s n=%d reps=%d: %s\n", im.name, r.N, r.Reps, strings.TrimSpace(strings.Join(parts, "  ")))
+		}
+	}
+}
+
+func (t target) describe() string {
+	var parts []string
+	if t.max > 0 {
+		parts = append(parts, "<= "+num(t.max)+" "+t.unit)
+	}
+	if t.min > 0 {
+		parts = append(parts, ">= "+num(t.min)+" "+t.unit)
+	}
+	if t.ratio > 0 {
+		parts = append(parts, ">= "+num(t.ratio)+"x")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (t target) verdict(d float64, dok bool, py float64, pok bool) string {
+	if !dok {
+		return "n/a"
+	}
+	var miss []string
+	if t.max > 0 && d > t.max {
+		miss = append(miss, num(d)+" > "+num(t.max))
+	}
+	if t.min > 0 && d < t.min {
+		miss = append(miss, num(d)+" < "+num(t.min))
+	}
+	if t.ratio > 0 {
+		if !pok {
+			miss = append(miss, "no CPython figure")
+		} else if r := speedup(d, py, t.higher); r < t.ratio {
+			miss = append(miss, fmt.Sprintf("%.1fx < %sx", r, num(t.ratio)))
+		}
+	}
+	if len(miss) > 0 {
+		return "MISS (" + strings.Join(miss, "; ") + ")"
+	}
+	return "PASS"
+}
+
+func (t target) value(rs map[string]result, im string) (float64, bool) {
+	r, ok := rs[im]
+	if !ok || (t.sameN && im != "duet" && r.N != rs["duet"].N) {
+		return 0, false
+	}
+	m := t.metric
+	v, ok := r.Metrics[m]
+	return v, ok
+}
+
+// speedup is how many times better duet's figure is than other's.
+func speedup(d, other float64, higher bool) float64 {
+	if higher {
+		return d / other
+	}
+	return other / d
+}
+
+func ratio(d float64, dok bool, other float64, ook bool, higher bool) string {
+	if !dok || !ook || d == 0 || other == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fx", speedup(d, other, higher))
+}
+
+func fmtVal(v float64, ok bool, unit string) string {
+	if !ok {
+		return "-"
+	}
+	return num(v) + " " + unit
+}
+
+// num formats a figure with 3-4 significant digits and an SI suffix for
+// large values.
+func num(v float64) string {
+	switch {
+	case v >= 1e9:
+		return fmt.Sprintf("%.2fG", v/1e9)
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e4:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.2f", v)
+	}
+}
+
+func fmtSamples(vs []float64) string {
+	if len(vs) <= 1 {
+		return ""
+	}
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = num(v)
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+func findPyDir(dir string) (string, error) {
+	cands := []string{dir}
+	if dir == "" {
+		cands = []string{"python", "bench/python", "../python", "../../python"}
+	}
+	for _, c := range cands {
+		if st, err := os.Stat(filepath.Join(c, "spawn_await.py")); err == nil && !st.IsDir() {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("CPython scripts not found in %v: run from bench/ or pass -pydir", cands)
+}
+
+// uvloopPython returns Debian's /usr/bin/python3 when it can import uvloop
+// (python3-uvloop is built for that interpreter only), else "".
+func uvloopPython() string {
+	const sys = "/usr/bin/python3"
+	if _, err := os.Stat(sys); err != nil {
+		return ""
+	}
+	if exec.Command(sys, "-c", "import uvloop").Run() != nil {
+		return ""
+	}
+	return sys
+}
+
+func pyVersion(python string) string {
+	out, err := exec.Command(python, "-c", "import platform; print(platform.python_implementation(), platform.python_version())").Output()
+	if err != nil {
+		return python + " (not runnable: " + err.Error() + ")"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if strings.TrimSpace(x) == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys(m map[string]float64) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}

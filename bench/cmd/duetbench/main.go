@@ -1,0 +1,113 @@
+// Command duetbench measures duet's event loop against CPython's asyncio on
+// the same machine, in the same run.
+//
+//	duetbench compare [flags]   run every workload with duet and CPython, print the table
+//	duetbench run -w NAME       run one duet workload, print its metrics as JSON
+//	duetbench list              list the workloads
+//
+// compare runs each workload in a fresh process (this program with "run",
+// then python3 on ../python/NAME.py), so that one workload's heap, goroutines
+// and CPU time do not leak into the next, and reports medians of several
+// repetitions. The CPython scripts run with smaller sizes where CPython is
+// much slower; every figure is per operation, so sizes do not enter ratios.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"sort"
+)
+
+// result is one implementation's figures for one workload; the Python
+// scripts print the same JSON.
+type result struct {
+	Workload string               `json:"workload"`
+	Impl     string               `json:"impl"`
+	N        int                  `json:"n"`
+	Reps     int                  `json:"reps"`
+	Metrics  map[string]float64   `json:"metrics"` // medians over the repetitions
+	Samples  map[string][]float64 `json:"samples"`
+	Info     map[string]string    `json:"info,omitempty"`
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch os.Args[1] {
+	case "run":
+		err = cmdRun(os.Args[2:])
+	case "compare":
+		err = cmdCompare(os.Args[2:])
+	case "list":
+		for _, w := range workloads() {
+			fmt.Printf("%-12s %s\n", w.name, w.about)
+		}
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "duetbench:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, `usage:
+  duetbench compare [-only w1,w2] [-quick] [-python python3] [-pydir DIR] [-out FILE]
+  duetbench run -w WORKLOAD [-n N] [-reps R]
+  duetbench list`)
+	os.Exit(2)
+}
+
+func cmdRun(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	name := fs.String("w", "", "workload name (see list)")
+	n := fs.Int("n", 0, "size per repetition (0: the workload's default)")
+	reps := fs.Int("reps", 0, "repetitions (0: the workload's default)")
+	fs.Parse(args)
+	w, ok := findWorkload(*name)
+	if !ok {
+		return fmt.Errorf("unknown workload %q: run 'duetbench list'", *name)
+	}
+	if *n <= 0 {
+		*n = w.n
+	}
+	if *reps <= 0 {
+		*reps = w.reps
+	}
+	res := result{Workload: w.name, Impl: "duet", N: *n, Reps: *reps,
+		Metrics: map[string]float64{}, Samples: map[string][]float64{},
+		Info: map[string]string{"go": runtime.Version(), "gomaxprocs": fmt.Sprint(runtime.GOMAXPROCS(0))}}
+	for range *reps {
+		runtime.GC()
+		m, err := w.run(*n)
+		if err != nil {
+			return fmt.Errorf("%s: %w", w.name, err)
+		}
+		for k, v := range m {
+			res.Samples[k] = append(res.Samples[k], v)
+		}
+	}
+	for k, vs := range res.Samples {
+		res.Metrics[k] = median(vs)
+	}
+	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+func median(vs []float64) float64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	s := slices.Clone(vs)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
