@@ -1,0 +1,50 @@
+"""Runs conformance scenarios in one python3 process and prints their traces.
+
+Usage: python3 runner.py [NAME ...]   (no names: every scenario module here)
+
+Output: a first line "=== PYTHON X.Y.Z", then per scenario:
+    === NAME
+    <trace lines>
+    === END
+or, when the interpreter is older than the scenario's REQUIRES:
+    === NAME
+    === SKIP needs Python X.Y
+"""
+
+import importlib
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import harness  # noqa: E402
+
+NOT_SCENARIOS = {"harness", "runner"}
+
+
+def names():
+    out = []
+    for f in sorted(os.listdir(HERE)):
+        if f.endswith(".py") and f[:-3] not in NOT_SCENARIOS:
+            out.append(f[:-3])
+    return out
+
+
+def main(argv):
+    print("=== PYTHON " + sys.version.split()[0])
+    for name in argv or names():
+        mod = importlib.import_module(name)
+        print("=== " + name)
+        req = getattr(mod, "REQUIRES", None)
+        if req is not None and sys.version_info[:2] < tuple(req):
+            print("=== SKIP needs Python %d.%d" % tuple(req))
+            continue
+        for line in harness.run(mod.main):
+            print(line)
+        print("=== END")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
