@@ -1,0 +1,306 @@
+package duet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/duet-go/duet/internal/park"
+)
+
+// ErrBrokenBarrier matches (with errors.Is) the error of a Wait on a broken
+// barrier, or of a Wait that the barrier's breaking or resetting ended. The
+// error's text says why (Abort, Reset, a failed action, a waiter that gave
+// up). Python: asyncio.BrokenBarrierError, threading.BrokenBarrierError.
+var ErrBrokenBarrier = errors.New("duet: broken barrier")
+
+var (
+	errBarrierAborted  = fmt.Errorf("%w: Abort was called (Reset makes it usable again)", ErrBrokenBarrier)
+	errBarrierReset    = fmt.Errorf("%w: Reset was called while this party waited", ErrBrokenBarrier)
+	errBarrierGaveUp   = fmt.Errorf("%w: a waiting goroutine's context ended (Reset makes it usable again)", ErrBrokenBarrier)
+	errBarrierAction   = fmt.Errorf("%w: the barrier's action failed (Reset makes it usable again)", ErrBrokenBarrier)
+	errBarrierZero     = errors.New("duet: Barrier: zero Barrier (make one with NewBarrier)")
+	errBarrierNilCtx   = errNilContext
+	errBarrierNilOpt   = errors.New("duet: NewBarrier: nil BarrierOption")
+	errBarrierNilActFn = errors.New("duet: WithBarrierAction(nil): pass the function to run when the barrier trips")
+)
+
+// Barrier makes a fixed number of parties (tasks or goroutines, mixed
+// freely) wait for each other: each calls Wait, and when the last one
+// arrives they are all released together, and the barrier is ready for the
+// next round. Python: asyncio.Barrier and threading.Barrier (with its action).
+//
+// A Barrier can break: Abort breaks it, a failing action breaks it, and so
+// does a goroutine whose ctx ends while it waits (threading's timeout). Then
+// every waiter, and every later Wait until Reset, fails with an error
+// matching ErrBrokenBarrier.
+//
+// A loop task that is cancelled while it waits does not break the barrier:
+// it withdraws, as in asyncio, and the round waits for another party. This
+// holds for any end of a task's wait (a task cancel, an asyncio-style
+// timeout, or a ctx of the task's that ends).
+//
+// More parties than the barrier has can never wait in one round: a party that
+// arrives while a round is complete (its action running) waits for that round
+// to be released and joins the next one, as asyncio's and threading's
+// barriers block arrivals while they drain.
+//
+// Make one with NewBarrier; a Barrier must not be copied.
+type Barrier struct {
+	mu      sync.Mutex
+	parties int
+	action  func(ctx context.Context) error
+	round   *barrierRound // the round being filled
+	broken  error         // nil, or why the barrier is broken
+	acting  bool          // a complete round's action is running
+	entry   park.List     // arrivals waiting for the action to finish
+}
+
+// barrierRound is one filling of the barrier.
+type barrierRound struct {
+	waiters park.List // pending parties in arrival order (cancelled ones until removed)
+	count   int       // parties in the round, including the one completing it
+	done    bool      // released or broken
+	err     error     // nil: released; else why it broke
+}
+
+// BarrierOption configures NewBarrier.
+type BarrierOption func(*Barrier) error
+
+// WithBarrierAction makes the last party to arrive in each round run fn
+// before the round is released (threading.Barrier's action). fn gets that
+// party's ctx, so on a loop task it may wait with duet operations; it must
+// not Wait on its own barrier. If fn returns an error or panics, the barrier
+// breaks: the last party's Wait returns fn's error (a panic as a
+// *PanicError), and the others get an error matching ErrBrokenBarrier.
+func WithBarrierAction(fn func(ctx context.Context) error) BarrierOption {
+	return func(b *Barrier) error {
+		if fn == nil {
+			return errBarrierNilActFn
+		}
+		b.action = fn
+		return nil
+	}
+}
+
+// NewBarrier returns a barrier for parties parties (at least 1; fewer is an
+// error, as in Python). Python: asyncio.Barrier(parties),
+// threading.Barrier(parties, action=).
+func NewBarrier(parties int, opts ...BarrierOption) (*Barrier, error) {
+	if parties < 1 {
+		return nil, fmt.Errorf("duet: NewBarrier(%d): parties must be >= 1", parties)
+	}
+	b := &Barrier{parties: parties, round: &barrierRound{}}
+	for _, o := range opts {
+		if o == nil {
+			return nil, errBarrierNilOpt
+		}
+		if err := o(b); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// Wait waits until Parties() parties (this one included) are waiting, and
+// returns this party's index in the round: 0 to Parties()-1, in arrival
+// order, unique within the round (asyncio may repeat an index after a
+// waiter withdrew; duet numbers the parties when the round is released).
+// The last party to arrive gets Parties()-1 and runs the action, if any,
+// before the others are released. On error the index is -1.
+//
+// On a loop task Wait suspends the task; on a goroutine it blocks. Errors:
+//   - the barrier is broken, breaks, or is Reset while this party waits: an
+//     error matching ErrBrokenBarrier;
+//   - a loop task is cancelled (or its ctx ends) first: the cancellation
+//     error; the task withdraws and the barrier stays whole (asyncio). If
+//     the round had already been released when the cancellation arrived,
+//     the task still gets the cancellation, as in asyncio;
+//   - a goroutine's ctx ends first: the ctx error (ErrCancelled or
+//     ErrTimeout), and the barrier breaks for the others (threading's
+//     timeout). If the round was released first, the goroutine gets its
+//     index instead.
+//
+// Python: await asyncio.Barrier.wait(), threading.Barrier.wait(timeout=).
+func (b *Barrier) Wait(ctx context.Context) (int, error) {
+	if b.parties == 0 {
+		return -1, errBarrierZero
+	}
+	if ctx == nil {
+		return -1, errBarrierNilCtx
+	}
+	b.mu.Lock()
+	for b.acting && b.broken == nil {
+		w := park.NewWaiter(ctx)
+		b.entry.PushBack(w)
+		b.mu.Unlock()
+		err := park.Park(ctx, w)
+		b.mu.Lock()
+		b.entry.Remove(w)
+		// Entry waiters are all woken together, so there is no wake-up to
+		// pass on; a goroutine woken as its ctx ended just goes on.
+		if err != nil && !(w.State() == park.Woken && w.Task() == nil) {
+			b.mu.Unlock()
+			return -1, err
+		}
+	}
+	if err := b.broken; err != nil {
+		b.mu.Unlock()
+		return -1, err
+	}
+
+	r := b.round
+	r.count++
+	if r.count == b.parties {
+		return b.trip(ctx, r)
+	}
+	w := park.NewWaiter(ctx)
+	r.waiters.PushBack(w)
+	b.mu.Unlock()
+
+	err := park.Park(ctx, w)
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if r.done {
+		// Released or broken with this party counted, before or while
+		// its wait ended.
+		if err != nil && w.Task() != nil {
+			return -1, err // asyncio: the cancellation wins
+		}
+		if r.err != nil {
+			return -1, r.err
+		}
+		return w.Val.(int), nil
+	}
+	// The wait ended before the round did.
+	r.waiters.Remove(w)
+	r.count--
+	if w.Task() == nil {
+		b.breakLocked(errBarrierGaveUp)
+	}
+	return -1, err
+}
+
+// trip completes round r, whose last party is the caller: it runs the action
+// (without the lock) and releases the round. Called with b.mu held; returns
+// with it released.
+func (b *Barrier) trip(ctx context.Context, r *barrierRound) (int, error) {
+	b.round = &barrierRound{}
+	var aerr error
+	if b.action != nil {
+		b.acting = true
+		b.mu.Unlock()
+		aerr = runBarrierAction(ctx, b.action)
+		b.mu.Lock()
+		b.acting = false
+		entry := b.entry.Detach()
+		if aerr != nil {
+			b.finishLocked(r, errBarrierAction)
+			b.broken = errBarrierAction
+		}
+		defer park.WakeChain(entry)
+	}
+	if aerr == nil {
+		b.finishLocked(r, nil)
+	}
+	b.mu.Unlock()
+	if aerr != nil {
+		return -1, aerr
+	}
+	return b.parties - 1, nil
+}
+
+func runBarrierAction(ctx context.Context, fn func(context.Context) error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = NewPanicError(v)
+		}
+	}()
+	return fn(ctx)
+}
+
+// finishLocked ends round r with err (nil: released), numbering its waiting
+// parties in arrival order.
+func (b *Barrier) finishLocked(r *barrierRound, err error) {
+	r.done = true
+	r.err = err
+	i := 0
+	for w := r.waiters.Front(); w != nil; w = w.Next() {
+		// A party whose wait is ending (cancelled, not yet back) was
+		// counted too: it gets its index if it is a goroutine.
+		w.Val = i
+		i++
+	}
+	park.WakeChain(r.waiters.Detach())
+}
+
+// breakLocked breaks the barrier: the filling round's parties get err.
+func (b *Barrier) breakLocked(err error) {
+	b.broken = err
+	r := b.round
+	if r.count > 0 {
+		b.finishLocked(r, err)
+		b.round = &barrierRound{}
+	}
+	park.WakeChain(b.entry.Detach())
+}
+
+// Abort breaks the barrier: the parties waiting now and every later Wait
+// fail with an error matching ErrBrokenBarrier, until Reset. A round whose
+// action is running is not affected (it completed before Abort). Abort never
+// waits. Python: Barrier.abort().
+func (b *Barrier) Abort() {
+	if b.parties == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.breakLocked(errBarrierAborted)
+	b.mu.Unlock()
+}
+
+// Reset returns the barrier to its initial state: the parties waiting now
+// fail with an error matching ErrBrokenBarrier, and a broken barrier becomes
+// usable again. A round whose action is running is not affected. Reset never
+// waits. Python: Barrier.reset().
+func (b *Barrier) Reset() {
+	if b.parties == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.broken = nil
+	if r := b.round; r.count > 0 {
+		b.finishLocked(r, errBarrierReset)
+		b.round = &barrierRound{}
+	}
+	b.mu.Unlock()
+}
+
+// Parties returns the number of parties a round needs.
+// Python: Barrier.parties.
+func (b *Barrier) Parties() int { return b.parties }
+
+// NWaiting returns the number of parties waiting in the current round.
+// Python: Barrier.n_waiting.
+func (b *Barrier) NWaiting() int {
+	if b.parties == 0 {
+		return 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.broken != nil {
+		return 0
+	}
+	return b.round.count
+}
+
+// Broken reports whether the barrier is broken. Python: Barrier.broken.
+func (b *Barrier) Broken() bool {
+	if b.parties == 0 {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.broken != nil
+}
