@@ -35,8 +35,8 @@ type task struct {
 	done      atomic.Bool // the function has returned
 	cancelReq atomic.Bool // Cancel was called at least once
 
-	mu         sync.Mutex // guards the fields below against foreign Cancel
-	waiter     *park.Waiter
+	mu         sync.Mutex                  // guards the fields below against foreign Cancel
+	waiter     atomic.Pointer[park.Waiter] // what the task waits on; written by the task only
 	mustCancel bool
 	byCancel   bool // the waiter was abandoned by Cancel, not by a context
 	numCancel  int
@@ -267,22 +267,28 @@ func (c *task) yield() {
 }
 
 // Suspend parks the running task on w until w is resolved; see park.Park.
+//
+// The hot path takes no lock: the task publishes its waiter, then checks
+// cancelReq; Cancel sets cancelReq, then reads the waiter. With both
+// sequentially consistent, at least one of them sees the other, and once a
+// cancellation was ever requested the task takes the lock and serializes
+// with Cancel.
 func (c *task) Suspend(ctx context.Context, w *park.Waiter) error {
 	if c.loop.debug && !c.loop.debugCheckGoroutine(c) {
 		w.Abandon()
 		return errForeign
 	}
-	c.mu.Lock()
-	c.waiter = w
-	c.byCancel = false
-	must := c.mustCancel
-	msg := c.cancelMsg
-	c.mu.Unlock()
-	if must && c.cancelWaiter(w, msg) {
+	c.waiter.Store(w)
+	if c.cancelReq.Load() {
 		c.mu.Lock()
-		c.mustCancel = false
-		c.byCancel = true
+		must, msg := c.mustCancel, c.cancelMsg
 		c.mu.Unlock()
+		if must && c.cancelWaiter(w, msg) {
+			c.mu.Lock()
+			c.mustCancel = false
+			c.byCancel = true
+			c.mu.Unlock()
+		}
 	}
 	var stop func() bool
 	if !c.ctx.owns(ctx) && ctx.Done() != nil {
@@ -292,15 +298,15 @@ func (c *task) Suspend(ctx context.Context, w *park.Waiter) error {
 	if stop != nil {
 		stop()
 	}
-	c.mu.Lock()
-	c.waiter = nil
-	must = c.mustCancel
-	c.mustCancel = false
-	by := c.byCancel
-	msg = c.cancelMsg
-	c.mu.Unlock()
-	if must || (w.State() == park.Cancelled && by) {
-		return &duet.CancelledError{Msg: msg}
+	c.waiter.Store(nil)
+	if c.cancelReq.Load() {
+		c.mu.Lock()
+		must, by, msg := c.mustCancel, c.byCancel, c.cancelMsg
+		c.mustCancel, c.byCancel = false, false
+		c.mu.Unlock()
+		if must || (by && w.State() == park.Cancelled) {
+			return &duet.CancelledError{Msg: msg}
+		}
 	}
 	if w.State() == park.Cancelled {
 		return park.CtxErr(ctx)
@@ -328,18 +334,16 @@ func (c *task) Sleep(ctx context.Context, d time.Duration) error {
 		return errForeign
 	}
 	if d <= 0 {
-		c.mu.Lock()
-		c.waiter = nil
-		c.mu.Unlock()
 		c.Schedule()
 		c.yield()
-		c.mu.Lock()
-		must := c.mustCancel
-		c.mustCancel = false
-		msg := c.cancelMsg
-		c.mu.Unlock()
-		if must {
-			return &duet.CancelledError{Msg: msg}
+		if c.cancelReq.Load() {
+			c.mu.Lock()
+			must, msg := c.mustCancel, c.cancelMsg
+			c.mustCancel = false
+			c.mu.Unlock()
+			if must {
+				return &duet.CancelledError{Msg: msg}
+			}
 		}
 		return nil
 	}
@@ -372,19 +376,29 @@ func (c *task) Cancel(msg string) bool {
 	if c.numCancel == 1 || c.cancelMsg == "" {
 		c.cancelMsg = msg
 	}
-	w := c.waiter
-	if w != nil && w.Target == nil {
-		if w.Abandon() {
+	var target park.Canceller
+	if w := c.waiter.Load(); w != nil {
+		if w.Target == nil {
 			c.byCancel = true
-			c.mu.Unlock()
-			c.ctx.cancel(&duet.CancelledError{Msg: msg})
-			return true
+			if w.Abandon() {
+				c.mu.Unlock()
+				c.ctx.cancel(nil)
+				return true
+			}
+			c.byCancel = false
+		} else {
+			target = w.Target
 		}
-		w = nil
+	}
+	if target == nil {
+		c.mustCancel = true
+		c.mu.Unlock()
+		c.ctx.cancel(nil)
+		return true
 	}
 	c.mu.Unlock()
-	c.ctx.cancel(&duet.CancelledError{Msg: msg})
-	if w != nil && w.Target.Cancel(msg) {
+	c.ctx.cancel(nil)
+	if target.Cancel(msg) {
 		return true
 	}
 	c.mu.Lock()
