@@ -76,18 +76,17 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 	err := park.Park(ctx, w)
 	s.mu.Lock()
 	s.waiters.Remove(w)
-	if err == nil || (w.State() == park.Woken && w.Task() == nil) {
-		// The permit was transferred by wakeNextLocked. Newcomers that
-		// queued behind this granted waiter while a permit was free
-		// are due one now (asyncio: if self._value > 0: wake_up_next).
-		s.wakeNextLocked()
-		s.mu.Unlock()
-		return nil
+	if err != nil && w.State() == park.Woken {
+		if w.Task() == nil {
+			err = nil // a goroutine granted a permit as its ctx ended keeps it
+		} else {
+			s.value++ // granted, then cancelled before running: give it back
+		}
 	}
-	if w.State() == park.Woken {
-		// Granted, then cancelled before running: pass the permit on.
-		s.value++
-		s.wakeNextLocked()
+	// Newcomers that queued behind this waiter while permits were free
+	// (FIFO) are due them now: wake as many as there are free permits
+	// (CPython 3.12+: while self._value > 0: self._wake_up_next()).
+	for s.value > 0 && s.wakeNextLocked() {
 	}
 	s.mu.Unlock()
 	return err
@@ -143,16 +142,17 @@ func (s *Semaphore) lockedLocked() bool {
 	return false
 }
 
-// wakeNextLocked grants free permits to the oldest pending waiters, one
-// each, skipping those already granted (they stay queued until they run).
-func (s *Semaphore) wakeNextLocked() {
-	for w := s.waiters.Front(); w != nil && s.value > 0; {
+// wakeNextLocked grants a free permit to the oldest pending waiter, skipping
+// those already granted (they stay queued until they run), and reports
+// whether it woke one.
+func (s *Semaphore) wakeNextLocked() bool {
+	for w := s.waiters.Front(); w != nil; {
 		nx := w.Next()
 		switch w.State() {
 		case park.Pending:
 			if w.Wake() {
 				s.value--
-				return
+				return true
 			}
 			s.waiters.Remove(w) // cancelled while we looked
 		case park.Cancelled:
@@ -160,6 +160,7 @@ func (s *Semaphore) wakeNextLocked() {
 		}
 		w = nx
 	}
+	return false
 }
 
 // BoundedSemaphore is a Semaphore that refuses to be released more times
