@@ -105,6 +105,9 @@ func cmdCompare(args []string) error {
 	for _, wl := range ws {
 		results[wl.name] = map[string]result{}
 		for _, im := range impls {
+			if wl.ref && im.name != "duet" {
+				continue
+			}
 			t0 := time.Now()
 			r, err := runJSON(im.cmd(wl, *quick))
 			if err != nil {
@@ -196,6 +199,9 @@ func printDetails(w io.Writer, ws []workload, results map[string]map[string]resu
 		fmt.Fprintf(w, "  %s: %s\n", wl.name, wl.about)
 		for _, im := range impls {
 			r, ok := results[wl.name][im.name]
+			if wl.ref && im.name != "duet" {
+				continue
+			}
 			if !ok {
 				fmt.Fprintf(w, "    %-8s failed\n", im.name)
 				continue

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 )
@@ -60,7 +61,7 @@ func main() {
 func usage() {
 	fmt.Fprintln(os.Stderr, `usage:
   duetbench compare [-only w1,w2] [-quick] [-python python3] [-pydir DIR] [-out FILE]
-  duetbench run -w WORKLOAD [-n N] [-reps R]
+  duetbench run -w WORKLOAD [-n N] [-reps R] [-warmup W] [-cpuprofile FILE] [-memprofile FILE]
   duetbench list`)
 	os.Exit(2)
 }
@@ -70,6 +71,9 @@ func cmdRun(args []string) error {
 	name := fs.String("w", "", "workload name (see list)")
 	n := fs.Int("n", 0, "size per repetition (0: the workload's default)")
 	reps := fs.Int("reps", 0, "repetitions (0: the workload's default)")
+	cpuprof := fs.String("cpuprofile", "", "write a CPU profile of the repetitions to this file")
+	memprof := fs.String("memprofile", "", "write the allocation profile (warm-up included) to this file")
+	warmup := fs.Int("warmup", 0, "unrecorded, unprofiled repetitions to run first")
 	fs.Parse(args)
 	w, ok := findWorkload(*name)
 	if !ok {
@@ -84,14 +88,42 @@ func cmdRun(args []string) error {
 	res := result{Workload: w.name, Impl: "duet", N: *n, Reps: *reps,
 		Metrics: map[string]float64{}, Samples: map[string][]float64{},
 		Info: map[string]string{"go": runtime.Version(), "gomaxprocs": fmt.Sprint(runtime.GOMAXPROCS(0))}}
+	for range *warmup {
+		runtime.GC()
+		if _, err := w.run(*n); err != nil {
+			return fmt.Errorf("%s: %w", w.name, err)
+		}
+	}
+	if *cpuprof != "" {
+		f, err := os.Create(*cpuprof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	for range *reps {
 		runtime.GC()
 		m, err := w.run(*n)
 		if err != nil {
+			pprof.StopCPUProfile()
 			return fmt.Errorf("%s: %w", w.name, err)
 		}
 		for k, v := range m {
 			res.Samples[k] = append(res.Samples[k], v)
+		}
+	}
+	pprof.StopCPUProfile()
+	if *memprof != "" {
+		f, err := os.Create(*memprof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			return err
 		}
 	}
 	for k, vs := range res.Samples {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -26,6 +27,7 @@ type workload struct {
 	reps   int // duet repetitions (median taken)
 	pyN    int // CPython size per repetition (CPython is 10-50x slower)
 	pyReps int
+	ref    bool // a plain-Go reference figure: no CPython twin, no target
 }
 
 // workloads lists every scenario, in table order. extraWorkloads (in
@@ -38,6 +40,8 @@ func workloads() []workload {
 			run: sleepZero, n: 500_000, reps: 7, pyN: 50_000, pyReps: 5},
 		{name: "sleepers", about: "n tasks each sleeping a random 0-100 ms on the real clock; main awaits all",
 			run: sleepers, n: 100_000, reps: 5, pyN: 100_000, pyReps: 3},
+		{name: "ref_sleepers", about: "reference, not duet: the sleepers' sleeps on plain goroutines (time.Sleep + WaitGroup)",
+			run: goroutineSleepers, n: 100_000, reps: 5, ref: true},
 		{name: "memory", about: "n tasks suspended on one future; heap+stack in use (duet) or RSS (CPython) per task",
 			run: suspendedMemory, n: 1_000_000, reps: 1, pyN: 100_000, pyReps: 1},
 	}
@@ -128,11 +132,7 @@ func cpuTime() time.Duration {
 }
 
 func sleepers(n int) (map[string]float64, error) {
-	ds := make([]time.Duration, n)
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range ds {
-		ds[i] = time.Duration(rng.Int64N(int64(100 * time.Millisecond)))
-	}
+	ds := randomSleeps(n)
 	ts := make([]*aio.Task[int], n)
 	out := map[string]float64{}
 	err := aio.Run(context.Background(), func(ctx context.Context) error {
@@ -156,14 +156,58 @@ func sleepers(n int) (map[string]float64, error) {
 	return out, err
 }
 
-// inUse is what suspended tasks occupy: heap spans in use (task objects,
-// waiters, goroutine descriptors) and goroutine stacks.
-func inUse() uint64 {
+func randomSleeps(n int) []time.Duration {
+	ds := make([]time.Duration, n)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range ds {
+		ds[i] = time.Duration(rng.Int64N(int64(100 * time.Millisecond)))
+	}
+	return ds
+}
+
+// goroutineSleepers runs the sleepers' sleeps on plain goroutines
+// (time.Sleep, a WaitGroup): the floor, on this machine, for a design that
+// gives every task a goroutine.
+func goroutineSleepers(n int) (map[string]float64, error) {
+	ds := randomSleeps(n)
+	out := map[string]float64{}
+	var wg sync.WaitGroup
+	c0 := cpuTime()
+	start := time.Now()
+	for _, d := range ds {
+		wg.Add(1)
+		go func() { time.Sleep(d); wg.Done() }()
+	}
+	wg.Wait()
+	out["wall_ms"] = float64(time.Since(start).Microseconds()) / 1e3
+	out["cpu_ms"] = float64((cpuTime() - c0).Microseconds()) / 1e3
+	return out, nil
+}
+
+// memUse is what suspended tasks occupy: heap spans in use (task objects,
+// waiters, goroutine descriptors) and goroutine stacks, after a full GC.
+type memUse struct{ heap, stack uint64 }
+
+func inUse() memUse {
 	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return m.HeapInuse + m.StackInuse
+	return memUse{m.HeapInuse, m.StackInuse}
+}
+
+func (m memUse) total() uint64 { return m.heap + m.stack }
+
+// perItem reports the growth from m0 to m1 per item, split into heap and
+// stack, under the given metric prefix.
+func perItem(out map[string]float64, prefix string, m0, m1 memUse, n int) error {
+	if m1.total() < m0.total() {
+		return fmt.Errorf("memory in use went down (%d -> %d bytes): measurement is meaningless", m0.total(), m1.total())
+	}
+	out[prefix+"bytes_per_task"] = float64(m1.total()-m0.total()) / float64(n)
+	out[prefix+"heap_bytes_per_task"] = (float64(m1.heap) - float64(m0.heap)) / float64(n)
+	out[prefix+"stack_bytes_per_task"] = (float64(m1.stack) - float64(m0.stack)) / float64(n)
+	return nil
 }
 
 func suspendedMemory(n int) (map[string]float64, error) {
@@ -190,11 +234,10 @@ func suspendedMemory(n int) (map[string]float64, error) {
 		}
 		out["spawn_ms"] = float64(time.Since(start).Microseconds()) / 1e3
 		after := inUse()
-		if after < before {
-			return fmt.Errorf("memory in use went down (%d -> %d bytes): measurement is meaningless", before, after)
+		if err := perItem(out, "", before, after, n); err != nil {
+			return err
 		}
-		out["bytes_per_task"] = float64(after-before) / float64(n)
-		out["total_mib"] = float64(after-before) / (1 << 20)
+		out["total_mib"] = float64(after.total()-before.total()) / (1 << 20)
 		gate.SetResult(0)
 		for _, t := range ts {
 			if _, err := duet.Await(ctx, t); err != nil {
