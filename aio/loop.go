@@ -57,7 +57,8 @@ type Loop struct {
 	wake     chan struct{}
 	ready    []entry // this iteration's items, owned by the loop goroutine
 
-	stopping        atomic.Bool // Stop was called; written under mu
+	stopping        atomic.Bool  // Stop was called; written under mu
+	liveCount       atomic.Int64 // tasks spawned and not finished
 	cancelledTimers atomic.Int64
 	external        atomic.Int64 // outstanding bridged work (holds a virtual clock)
 	state           atomic.Int32
@@ -337,8 +338,14 @@ func (l *Loop) runOnce() (stopped bool) {
 		}
 	}
 	l.ready = l.ready[:0]
+	if len(l.free) > coroKeep {
+		l.trimCoros()
+	}
 	return l.stopping.Load()
 }
+
+// timerSlack is the granularity of the loop's real-clock waits.
+const timerSlack = time.Millisecond
 
 // waitLocked blocks until there is work or the earliest timer is due. It
 // is entered and left with l.mu held.
@@ -356,6 +363,11 @@ func (l *Loop) waitLocked() {
 	if due.IsZero() || l.vclock != nil {
 		<-l.wake
 	} else if d := time.Until(due); d > 0 {
+		// Wake on a whole-millisecond boundary, as epoll's timeout does for
+		// CPython: timers due within the same millisecond then run in one
+		// iteration instead of one wake-up each (never early, at most 1 ms
+		// late).
+		d = (d + timerSlack - 1) / timerSlack * timerSlack
 		if l.waitTm == nil {
 			l.waitTm = time.NewTimer(d)
 		} else {
@@ -406,9 +418,23 @@ func (l *Loop) getCoro() *coro.Coro {
 }
 
 func (l *Loop) putCoro(c *coro.Coro) {
-	if len(l.free) < 4096 {
-		l.free = append(l.free, c)
-	} else {
+	l.free = append(l.free, c)
+}
+
+// coroKeep is how many idle coroutines a loop keeps however few tasks it
+// has; above it, it keeps as many as it has live tasks.
+const coroKeep = 4096
+
+// trimCoros closes some idle coroutines beyond what the loop can use soon.
+// Idle coroutines make the next burst of tasks cheap (a fresh goroutine
+// stack costs far more than a reused one), so they are shed gradually, a
+// few per iteration, and only beyond the number of live tasks.
+func (l *Loop) trimCoros() {
+	keep := max(coroKeep, int(l.liveCount.Load()))
+	for n := 0; n < 256 && len(l.free) > keep; n++ {
+		c := l.free[len(l.free)-1]
+		l.free[len(l.free)-1] = nil
+		l.free = l.free[:len(l.free)-1]
 		c.Close()
 	}
 }

@@ -139,6 +139,7 @@ func (l *Loop) register(c *task) bool {
 		return false
 	}
 	l.live.push(c)
+	l.liveCount.Add(1)
 	return true
 }
 
@@ -150,6 +151,7 @@ func (l *Loop) spawn(c *task) bool {
 		return false
 	}
 	l.live.push(c)
+	l.liveCount.Add(1)
 	l.incoming = append(l.incoming, entry{t: c})
 	l.signalLocked()
 	return true
@@ -192,6 +194,7 @@ func (t *Task[T]) Run() {
 	c.loop.mu.Lock()
 	c.loop.live.remove(c)
 	c.loop.mu.Unlock()
+	c.loop.liveCount.Add(-1)
 	if destroyed {
 		err = &duet.CancelledError{Msg: "task destroyed: its loop was closed"}
 	}
