@@ -1,0 +1,462 @@
+package duet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+
+	"github.com/duet-go/duet/internal/futhook"
+	"github.com/duet-go/duet/internal/park"
+)
+
+// Group runs functions concurrently and waits for all of them: structured
+// concurrency (Python: asyncio.TaskGroup; Go: errgroup, with asyncio's
+// cancellation). Make one with NewGroup, start children with Go, and always
+// end with Wait:
+//
+//	g, ctx := duet.NewGroup(ctx)
+//	a := duet.Go(g, func(ctx context.Context) (int, error) { ... })
+//	b := duet.Go(g, func(ctx context.Context) (string, error) { ... })
+//	if err := g.Wait(); err != nil {
+//		return err // every child failure, joined (errors.Is/As see each)
+//	}
+//	va, _ := a.Result()
+//
+// The first child that fails (with an error that is not a cancellation)
+// cancels every other child and the body: the task that called NewGroup is
+// cancelled once (its current or next wait fails with a cancellation, which
+// the body should return on, calling Wait), or, for a body on a goroutine,
+// the group's context is cancelled. Wait then withdraws that cancellation of
+// the body task (Uncancel), so that enclosing timeouts and groups tell it
+// from their own. Errors from children's cancellations are not collected.
+//
+// A Group is safe for concurrent use: Go may be called from children and
+// from other goroutines while the body waits.
+type Group struct {
+	parent context.Context
+	ctx    *scopeCtx
+	task   park.Task // the body's task, or nil for a body on a goroutine
+	loop   park.Loop // children are tasks of this loop, or goroutines if nil
+	entry  int       // task.Cancelling() at NewGroup
+
+	mu                    sync.Mutex
+	head, tail            *groupChild // children not yet finished, in start order
+	nchildren             int
+	errs                  []error
+	exiting               bool // Wait has been called
+	aborting              bool
+	parentCancelRequested bool
+	waiting               bool
+	finished              bool // Wait has returned
+	result                error
+	waiter                *park.Waiter
+}
+
+type groupChild struct {
+	cancel     func(msg string) bool
+	prev, next *groupChild
+}
+
+// NewGroup returns an empty group and the context for its body.
+//
+// Where the children run follows ctx: when ctx belongs to an event loop (a
+// task's context, or aio's Loop.Context), children are tasks of that loop;
+// otherwise each child runs on a goroutine of its own (threading's model).
+// When NewGroup is called from a running loop task, that task is the body
+// that a failing child cancels.
+//
+// The returned context is done when a child fails, when ctx is done, and
+// once Wait has returned; use it for the body's work and nothing after
+// Wait. Python: "async with asyncio.TaskGroup() as tg".
+func NewGroup(ctx context.Context) (*Group, context.Context) {
+	ctx = orBackground(ctx)
+	g := &Group{parent: ctx}
+	g.task = park.Current(ctx)
+	g.loop = park.LoopOf(ctx)
+	if g.task != nil {
+		g.entry = g.task.Cancelling()
+	}
+	g.ctx = newScope(ctx, g.task, nil)
+	return g, g.ctx
+}
+
+var (
+	errGroupFinished = fmt.Errorf("duet: Go on a Group whose Wait has returned (start children before Wait returns, or make a new Group): %w", ErrClosed)
+	errGroupAborting = fmt.Errorf("duet: Go on a Group that is shutting down after a failure or cancellation: %w", ErrClosed)
+)
+
+// Go starts fn as a child of g and returns the future of its outcome (a
+// generic function, since Go methods cannot be generic). Python:
+// TaskGroup.create_task.
+//
+// fn runs as a new task of g's loop (starting in a later loop iteration, as
+// asyncio tasks do) or, for a group without a loop, on a new goroutine; its
+// context carries the values of the group's context. Cancelling the returned
+// future cancels the child: a task is cancelled (asyncio semantics), a
+// goroutine's context is cancelled. A panic in fn fails the child with a
+// *PanicError (value and stack).
+//
+// Children may be added while Wait waits. Go on a group whose Wait has
+// returned, or that is shutting down after a failure, starts nothing: the
+// future fails at once with an error matching ErrClosed.
+func Go[T any](g *Group, fn func(ctx context.Context) (T, error)) *Future[T] {
+	fut := NewFuture[T]()
+	if g == nil {
+		fut.SetError(errors.New("duet: Go with a nil *Group (make one with NewGroup)"))
+		return fut
+	}
+	if fn == nil {
+		fut.SetError(errors.New("duet: Go with a nil function"))
+		return fut
+	}
+	lc := &lateCancel{}
+	var cctx context.Context
+	var ccancel context.CancelCauseFunc
+	if g.loop != nil {
+		futhook.Bind(fut, lc)
+	} else {
+		cctx, ccancel = context.WithCancelCause(g.ctx)
+		futhook.Bind(fut, &goChild{cancel: ccancel, done: fut.IsDone})
+	}
+	c := &groupChild{cancel: fut.Cancel}
+	g.mu.Lock()
+	var refuse error
+	switch {
+	case g.finished || (g.exiting && g.nchildren == 0):
+		refuse = errGroupFinished
+	case g.aborting:
+		refuse = errGroupAborting
+	}
+	if refuse != nil {
+		g.mu.Unlock()
+		if ccancel != nil {
+			ccancel(nil)
+		}
+		fut.Complete(*new(T), refuse)
+		return fut
+	}
+	g.pushLocked(c)
+	g.mu.Unlock()
+	if g.loop != nil {
+		lc.set(g.loop.Go(g.ctx, "", func(ctx context.Context) { runChild(ctx, fn, fut) }))
+	} else {
+		go func() {
+			defer ccancel(nil)
+			runChild(cctx, fn, fut)
+		}()
+	}
+	fut.AddDoneCallback(g.ctx, func(f *Future[T]) {
+		_, err := f.Result()
+		g.childDone(c, err)
+	})
+	return fut
+}
+
+// goChild is the owner of a goroutine child's future: cancelling the future
+// cancels the child's context.
+type goChild struct {
+	cancel context.CancelCauseFunc
+	done   func() bool
+}
+
+func (c *goChild) Cancel(msg string) bool {
+	if c.done() {
+		return false
+	}
+	c.cancel(&CancelledError{Msg: msg})
+	return true
+}
+
+// OnFailure does nothing: the group retrieves every child's error.
+func (c *goChild) OnFailure(*futhook.Failure) {}
+
+// lateCancel lets a future be bound to a task's cancel function before the
+// task exists; a cancellation requested in between is passed on.
+type lateCancel struct {
+	mu      sync.Mutex
+	fn      func(string) bool
+	pending bool
+	msg     string
+}
+
+func (l *lateCancel) Cancel(msg string) bool {
+	l.mu.Lock()
+	fn := l.fn
+	if fn == nil {
+		if !l.pending {
+			l.pending, l.msg = true, msg
+		}
+		l.mu.Unlock()
+		return true
+	}
+	l.mu.Unlock()
+	return fn(msg)
+}
+
+// OnFailure does nothing: the group retrieves every child's error.
+func (l *lateCancel) OnFailure(*futhook.Failure) {}
+
+func (l *lateCancel) set(fn func(string) bool) {
+	l.mu.Lock()
+	l.fn = fn
+	pending, msg := l.pending, l.msg
+	l.mu.Unlock()
+	if pending {
+		fn(msg)
+	}
+}
+
+// runChild runs fn and completes fut with its outcome or panic.
+func runChild[T any](ctx context.Context, fn func(context.Context) (T, error), fut *Future[T]) {
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		r := recover()
+		var zero T
+		switch {
+		case isLoopTeardown(r):
+			fut.Complete(zero, &CancelledError{Msg: "task destroyed: its loop was closed"})
+			panic(r) // let the loop finish unwinding the task
+		case r == nil:
+			fut.Complete(zero, errors.New("duet: group child exited without returning (runtime.Goexit)"))
+		default:
+			fut.Complete(zero, NewPanicError(r))
+		}
+	}()
+	v, err := fn(ctx)
+	returned = true
+	fut.Complete(v, err)
+}
+
+// isLoopTeardown recognises the value aio panics with to unwind a task whose
+// loop was closed under it: it must not be turned into a PanicError.
+func isLoopTeardown(r any) bool {
+	t := reflect.TypeOf(r)
+	return t != nil && t.Name() == "errDestroyed" && t.PkgPath() == "github.com/duet-go/duet/aio"
+}
+
+func (g *Group) pushLocked(c *groupChild) {
+	c.prev = g.tail
+	if g.tail != nil {
+		g.tail.next = c
+	} else {
+		g.head = c
+	}
+	g.tail = c
+	g.nchildren++
+}
+
+func (g *Group) removeLocked(c *groupChild) {
+	if c.prev == nil && g.head != c {
+		return
+	}
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		g.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		g.tail = c.prev
+	}
+	c.prev, c.next = nil, nil
+	g.nchildren--
+}
+
+// abortLocked marks the group as aborting and returns the cancel functions
+// of the children still running, in start order.
+func (g *Group) abortLocked() []func(string) bool {
+	g.aborting = true
+	var cs []func(string) bool
+	for c := g.head; c != nil; c = c.next {
+		cs = append(cs, c.cancel)
+	}
+	return cs
+}
+
+func isCancellation(err error) bool {
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		return false
+	}
+	return errors.Is(err, ErrCancelled) || errors.Is(err, context.Canceled)
+}
+
+// childDone runs when a child's future completes: on the loop, in a later
+// step, for task children (asyncio's done callback), else synchronously.
+func (g *Group) childDone(c *groupChild, err error) {
+	g.mu.Lock()
+	g.removeLocked(c)
+	var w *park.Waiter
+	if g.exiting && g.nchildren == 0 {
+		w, g.waiter = g.waiter, nil
+	}
+	if err == nil || isCancellation(err) {
+		g.mu.Unlock()
+		if w != nil {
+			w.Wake()
+		}
+		return
+	}
+	g.errs = append(g.errs, err)
+	var cancels []func(string) bool
+	cancelBody := false
+	if !g.aborting && !g.parentCancelRequested {
+		cancels = g.abortLocked()
+		g.parentCancelRequested = true
+		cancelBody = true
+	}
+	g.mu.Unlock()
+	if w != nil {
+		w.Wake()
+	}
+	for _, cancel := range cancels {
+		cancel("")
+	}
+	if cancelBody {
+		g.ctx.cancel(context.Canceled)
+		if g.task != nil {
+			g.task.Cancel("")
+		}
+	}
+}
+
+// Wait waits until every child has finished, children started meanwhile
+// included, and returns their failures joined with errors.Join (errors.Is
+// and errors.As see each one), in the order they happened. Python: leaving
+// "async with asyncio.TaskGroup()", which raises an ExceptionGroup.
+//
+// Call Wait from the body: the task (suspended while it waits) or goroutine
+// (blocked) that called NewGroup. Cancellation of the body is asyncio's:
+//
+//   - If the body task is cancelled from outside (before Wait, while Wait
+//     waits, or both), every child is cancelled, Wait still waits for all of
+//     them, and returns the cancellation (matching ErrCancelled), unless
+//     children failed: then it returns their errors and cancels the body
+//     task again so that the outside cancellation is not lost (gh-116720).
+//     For a body on a goroutine, ctx being done plays the outside
+//     cancellation.
+//   - The group's own cancellation of the body (after a child failure) is
+//     withdrawn with Uncancel; Wait returns a cancellation only if another
+//     one is still pending on the task.
+//
+// Wait may be called again: it returns the same result. A concurrent second
+// Wait fails with an error matching ErrInvalidState. Once Wait has
+// returned, the group's context is done.
+func (g *Group) Wait() error {
+	if g == nil {
+		return errors.New("duet: Wait on a nil *Group (make one with NewGroup)")
+	}
+	g.mu.Lock()
+	if g.finished {
+		r := g.result
+		g.mu.Unlock()
+		return r
+	}
+	if g.waiting {
+		g.mu.Unlock()
+		return fmt.Errorf("duet: Group.Wait called while another Wait of the same group is in progress: %w", ErrInvalidState)
+	}
+	g.waiting = true
+	g.exiting = true
+	var propagate, pending error
+	var cancels []func(string) bool
+	if err := g.outsideCancelLocked(); err != nil {
+		// Python: __aexit__ entered with CancelledError.
+		propagate = err
+		if !g.aborting {
+			cancels = g.abortLocked()
+		}
+	}
+	g.mu.Unlock()
+	for _, cancel := range cancels {
+		cancel("")
+	}
+	waitCtx := g.parent
+	g.mu.Lock()
+	for g.nchildren > 0 {
+		w := park.NewWaiter(waitCtx)
+		g.waiter = w
+		g.mu.Unlock()
+		err := park.Park(waitCtx, w)
+		g.mu.Lock()
+		if g.waiter == w {
+			g.waiter = nil
+		}
+		if err == nil {
+			continue
+		}
+		pending = err
+		if !g.aborting {
+			// The body is being cancelled from outside.
+			propagate = err
+			cancels = g.abortLocked()
+			g.mu.Unlock()
+			for _, cancel := range cancels {
+				cancel("")
+			}
+			g.mu.Lock()
+		}
+		// A context stays done: wait on with one that is not, so that
+		// only new task cancellations interrupt the wait.
+		waitCtx = context.WithoutCancel(g.parent)
+	}
+	errs := g.errs
+	pcr := g.parentCancelRequested
+	g.mu.Unlock()
+
+	if pcr && g.task != nil {
+		if g.task.Uncancel() <= g.entry {
+			propagate = nil
+		} else if propagate == nil {
+			// gh-155433: what remains is not ours; do not drop it.
+			propagate = pending
+		}
+	}
+	var result error
+	switch {
+	case len(errs) > 0:
+		if g.task != nil && g.task.Cancelling() > g.entry {
+			// Keep an outside cancellation pending, and delivered
+			// again, though the errors take precedence.
+			g.task.Uncancel()
+			g.task.Cancel("")
+		}
+		result = errors.Join(errs...)
+	case propagate != nil:
+		result = propagate
+	}
+	g.ctx.cancel(context.Canceled)
+	g.mu.Lock()
+	g.result = result
+	g.finished = true
+	g.waiting = false
+	g.mu.Unlock()
+	return result
+}
+
+// outsideCancelLocked reports the cancellation the body has received from
+// outside the group before Wait, if any: a cancellation request pending on
+// the body task beyond those at NewGroup and the group's own, or the end of
+// ctx for a body on a goroutine.
+func (g *Group) outsideCancelLocked() error {
+	if g.task != nil {
+		own := 0
+		if g.parentCancelRequested {
+			own = 1
+		}
+		if g.task.Cancelling()-own > g.entry {
+			return &CancelledError{Msg: "the group's body task is being cancelled"}
+		}
+		return nil
+	}
+	if g.parent.Err() != nil {
+		return ctxCancelled(g.parent)
+	}
+	return nil
+}
