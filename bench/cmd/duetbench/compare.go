@@ -36,8 +36,8 @@ var targets = []target{
 	{workload: "sleepers", metric: "cpu_ms", label: "100k sleepers 0-100ms: CPU", unit: "ms", max: 300},
 	{workload: "memory", metric: "bytes_per_task", label: "1M suspended tasks: per task", unit: "B", max: 4096},
 	{workload: "memory", metric: "total_mib", label: "1M suspended tasks: total", unit: "MiB", max: 4096, sameN: true},
-	{workload: "lock", metric: "ns_per_op", label: "Lock acquire+release (task)", unit: "ns", max: 30},
-	{workload: "queue", metric: "items_per_s", label: "Queue[int] 2 tasks", unit: "items/s", min: 5e6, higher: true},
+	{workload: "lock_uncontended", metric: "ns_per_op", label: "Lock acquire+release (task)", unit: "ns", max: 30},
+	{workload: "queue_two_tasks", metric: "items_per_s", label: "Queue[int] 2 tasks", unit: "items/s", min: 5e6, higher: true},
 }
 
 type impl struct {
