@@ -237,7 +237,7 @@ func runPython(t *testing.T, python string, names []string) (version string, out
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, python, append([]string{"-X", "utf8", "runner.py"}, names...)...)
+	cmd := exec.CommandContext(ctx, python, append([]string{"-B", "-X", "utf8", "runner.py"}, names...)...)
 	cmd.Dir = "py"
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

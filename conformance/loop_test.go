@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/duet-go/duet"
@@ -155,7 +156,7 @@ func taskSleepOrder(ctx context.Context, tr *Trace) error {
 	sleeper := func(name string, d float64) func(context.Context) (struct{}, error) {
 		return func(ctx context.Context) (struct{}, error) {
 			tr.Log("sleep", name, d)
-			if err := duet.Sleep(ctx, time.Duration(d*float64(time.Second))); err != nil {
+			if err := duet.Sleep(ctx, secs(d)); err != nil {
 				return struct{}{}, err
 			}
 			tr.Log("woke", name)
@@ -330,3 +331,6 @@ func taskException(ctx context.Context, tr *Trace) error {
 	tr.Log("done", t.IsDone(), "cancelled", t.Cancelled(), "exception", err)
 	return nil
 }
+
+// secs converts the Python scenarios' float seconds.
+func secs(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
