@@ -13,6 +13,12 @@ func primitiveKind(err error) string {
 	switch {
 	case errors.Is(err, duet.ErrBrokenBarrier):
 		return "BrokenBarrier"
+	case errors.Is(err, duet.ErrQueueEmpty):
+		return "QueueEmpty"
+	case errors.Is(err, duet.ErrQueueFull):
+		return "QueueFull"
+	case errors.Is(err, duet.ErrQueueShutDown):
+		return "QueueShutDown"
 	}
 	return ""
 }
