@@ -111,10 +111,10 @@ func cmdCompare(args []string) error {
 			t0 := time.Now()
 			r, err := runJSON(im.cmd(wl, *quick))
 			if err != nil {
-				fmt.Fprintf(os.Stderr, "  %-12s %-8s FAILED: %v\n", wl.name, im.name, err)
+				fmt.Fprintf(os.Stderr, "  %-16s %-8s FAILED: %v\n", wl.name, im.name, err)
 				continue
 			}
-			fmt.Fprintf(os.Stderr, "  %-12s %-8s n=%-8d reps=%d  %.1fs\n", wl.name, im.name, r.N, r.Reps, time.Since(t0).Seconds())
+			fmt.Fprintf(os.Stderr, "  %-16s %-8s n=%-8d reps=%d  %.1fs\n", wl.name, im.name, r.N, r.Reps, time.Since(t0).Seconds())
 			results[wl.name][im.name] = r
 		}
 	}
@@ -166,10 +166,10 @@ func runJSON(c *exec.Cmd) (result, error) {
 }
 
 func printTable(w io.Writer, results map[string]map[string]result, impls []impl) {
-	hdr := fmt.Sprintf("%-30s %12s %12s %8s", "workload", "duet", "CPython", "ratio")
+	hdr := fmt.Sprintf("%-30s %14s %14s %7s", "workload", "duet", "CPython", "ratio")
 	hasUV := len(impls) > 2
 	if hasUV {
-		hdr += fmt.Sprintf(" %12s %8s", "uvloop", "ratio")
+		hdr += fmt.Sprintf(" %14s %7s", "uvloop", "ratio")
 	}
 	hdr += fmt.Sprintf("  %-22s %s", "target", "result")
 	fmt.Fprintln(w, hdr)
@@ -181,10 +181,10 @@ func printTable(w io.Writer, results map[string]map[string]result, impls []impl)
 		}
 		d, dok := t.value(rs, "duet")
 		py, pok := t.value(rs, "cpython")
-		line := fmt.Sprintf("%-30s %12s %12s %8s", t.label, fmtVal(d, dok, t.unit), fmtVal(py, pok, t.unit), ratio(d, dok, py, pok, t.higher))
+		line := fmt.Sprintf("%-30s %14s %14s %7s", t.label, fmtVal(d, dok, t.unit), fmtVal(py, pok, t.unit), ratio(d, dok, py, pok, t.higher))
 		if hasUV {
 			uv, uok := t.value(rs, "uvloop")
-			line += fmt.Sprintf(" %12s %8s", fmtVal(uv, uok, t.unit), ratio(d, dok, uv, uok, t.higher))
+			line += fmt.Sprintf(" %14s %7s", fmtVal(uv, uok, t.unit), ratio(d, dok, uv, uok, t.higher))
 		}
 		line += fmt.Sprintf("  %-22s %s", t.describe(), t.verdict(d, dok, py, pok))
 		fmt.Fprintln(w, line)

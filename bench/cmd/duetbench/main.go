@@ -47,7 +47,7 @@ func main() {
 		err = cmdCompare(os.Args[2:])
 	case "list":
 		for _, w := range workloads() {
-			fmt.Printf("%-12s %s\n", w.name, w.about)
+			fmt.Printf("%-16s %s\n", w.name, w.about)
 		}
 	default:
 		usage()
