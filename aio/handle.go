@@ -15,14 +15,21 @@ type Handle struct {
 	when      time.Time
 	seq       uint64
 	index     int // position in the timer heap; -1 when not in it
-	cancelled atomic.Bool
+	state     atomic.Int32 // handlePending, handleRan or handleCancelled
 	loop      *Loop
 }
 
+const (
+	handlePending int32 = iota
+	handleRan
+	handleCancelled
+)
+
 // Cancel prevents the callback from running; it reports false when the
-// handle was already cancelled. Safe from any goroutine.
+// callback already ran or the handle was already cancelled. Safe from any
+// goroutine.
 func (h *Handle) Cancel() bool {
-	if !h.cancelled.CompareAndSwap(false, true) {
+	if !h.state.CompareAndSwap(handlePending, handleCancelled) {
 		return false
 	}
 	if !h.when.IsZero() && h.loop != nil {
@@ -32,7 +39,10 @@ func (h *Handle) Cancel() bool {
 }
 
 // Cancelled reports whether Cancel was called.
-func (h *Handle) Cancelled() bool { return h.cancelled.Load() }
+func (h *Handle) Cancelled() bool { return h.state.Load() == handleCancelled }
+
+// claim marks the handle as run; false if it was cancelled first.
+func (h *Handle) claim() bool { return h.state.CompareAndSwap(handlePending, handleRan) }
 
 // When returns the time a timer handle is due on its loop's clock (zero for
 // a plain callback).
@@ -107,7 +117,7 @@ func (q *timerHeap) compact() {
 	old := *q
 	n := 0
 	for _, h := range old {
-		if h.cancelled.Load() {
+		if h.Cancelled() {
 			h.index = -1
 			continue
 		}

@@ -320,7 +320,7 @@ func (l *Loop) runOnce() (stopped bool) {
 		now := l.clock.Now()
 		for len(l.timers) > 0 && !l.timers[0].when.After(now) {
 			h := l.timers.pop()
-			if h.cancelled.Load() {
+			if h.Cancelled() {
 				l.cancelledTimers.Add(-1)
 				continue
 			}
@@ -389,7 +389,7 @@ func (l *Loop) waitLocked() {
 }
 
 func (l *Loop) runHandle(h *Handle) {
-	if h.cancelled.Load() {
+	if !h.claim() {
 		return
 	}
 	if h.w != nil {
