@@ -10,13 +10,13 @@ import (
 // Handle is a scheduled callback (Python: asyncio.Handle and TimerHandle).
 // Cancel stops it from running if it has not run yet.
 type Handle struct {
-	fn        func()
-	w         *park.Waiter // a sleeping task's waiter: woken instead of fn
-	when      time.Time
-	seq       uint64
-	index     int // position in the timer heap; -1 when not in it
-	state     atomic.Int32 // handlePending, handleRan or handleCancelled
-	loop      *Loop
+	fn    func()
+	w     *park.Waiter // a sleeping task's waiter: woken instead of fn
+	when  time.Time
+	seq   uint64
+	index int          // position in the timer heap; -1 when not in it
+	state atomic.Int32 // handlePending, handleRan or handleCancelled
+	loop  *Loop
 }
 
 const (
