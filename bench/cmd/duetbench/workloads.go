@@ -38,7 +38,7 @@ func workloads() []workload {
 			run: spawnAwait, n: 200_000, reps: 7, pyN: 20_000, pyReps: 5},
 		{name: "sleep_zero", about: "two tasks taking turns with Sleep(ctx, 0); one step = one task's sleep",
 			run: sleepZero, n: 500_000, reps: 7, pyN: 50_000, pyReps: 5},
-		{name: "sleepers", about: "n tasks each sleeping a random 0-100 ms on the real clock; main awaits all",
+		{name: "sleepers", about: "n tasks each sleeping a random 0-100 ms on the real clock; main awaits all (then again on the same loop: reused_loop_*)",
 			run: sleepers, n: 100_000, reps: 5, pyN: 100_000, pyReps: 3},
 		{name: "ref_sleepers", about: "reference, not duet: the sleepers' sleeps on plain goroutines (time.Sleep + WaitGroup)",
 			run: goroutineSleepers, n: 100_000, reps: 5, ref: true},
@@ -77,6 +77,7 @@ func spawnAwait(n int) (map[string]float64, error) {
 		}
 		var m0 runtime.MemStats
 		runtime.ReadMemStats(&m0)
+		pf := pageFaults()
 		start := time.Now()
 		for range n {
 			if _, err := duet.Await(ctx, aio.Spawn(ctx, trivial)); err != nil {
@@ -84,6 +85,7 @@ func spawnAwait(n int) (map[string]float64, error) {
 			}
 		}
 		el := time.Since(start)
+		out["page_faults_per_op"] = float64(pageFaults()-pf) / float64(n)
 		out["ns_per_op"] = float64(el.Nanoseconds()) / float64(n)
 		out["allocs_per_op"], out["bytes_per_op"] = allocsSince(&m0, n)
 		return nil
@@ -131,6 +133,24 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// gcCycles returns the number of completed GC cycles.
+func gcCycles() uint32 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.NumGC
+}
+
+// pageFaults returns the process's minor page faults so far: first touches
+// of memory the runtime got (or got back) from the kernel, which are costly
+// on virtual machines and show up in the figures as runtime time.
+func pageFaults() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return int64(ru.Minflt)
+}
+
 func sleepers(n int) (map[string]float64, error) {
 	ds := randomSleeps(n)
 	ts := make([]*aio.Task[int], n)
@@ -139,18 +159,26 @@ func sleepers(n int) (map[string]float64, error) {
 		sleep := func(d time.Duration) func(ctx context.Context) (int, error) {
 			return func(ctx context.Context) (int, error) { return 0, duet.Sleep(ctx, d) }
 		}
-		c0 := cpuTime()
-		start := time.Now()
-		for i, d := range ds {
-			ts[i] = aio.Spawn(ctx, sleep(d))
-		}
-		for _, t := range ts {
-			if _, err := duet.Await(ctx, t); err != nil {
-				return err
+		// The first burst runs on a new loop, as a program's would; the
+		// second reuses the loop, whose idle coroutines (goroutines) from the
+		// first burst make spawning cheaper.
+		for _, prefix := range []string{"", "reused_loop_"} {
+			pf, gc := pageFaults(), gcCycles()
+			c0 := cpuTime()
+			start := time.Now()
+			for i, d := range ds {
+				ts[i] = aio.Spawn(ctx, sleep(d))
 			}
+			for _, t := range ts {
+				if _, err := duet.Await(ctx, t); err != nil {
+					return err
+				}
+			}
+			out[prefix+"wall_ms"] = float64(time.Since(start).Microseconds()) / 1e3
+			out[prefix+"cpu_ms"] = float64((cpuTime() - c0).Microseconds()) / 1e3
+			out[prefix+"page_faults"] = float64(pageFaults() - pf)
+			out[prefix+"gc_cycles"] = float64(gcCycles() - gc)
 		}
-		out["wall_ms"] = float64(time.Since(start).Microseconds()) / 1e3
-		out["cpu_ms"] = float64((cpuTime() - c0).Microseconds()) / 1e3
 		return nil
 	})
 	return out, err
@@ -225,6 +253,7 @@ func suspendedMemory(n int) (map[string]float64, error) {
 			return duet.Await(ctx, gate)
 		}
 		before := inUse()
+		pf := pageFaults()
 		start := time.Now()
 		for i := range ts {
 			ts[i] = aio.Spawn(ctx, body)
@@ -233,6 +262,7 @@ func suspendedMemory(n int) (map[string]float64, error) {
 			return err
 		}
 		out["spawn_ms"] = float64(time.Since(start).Microseconds()) / 1e3
+		out["page_faults_per_task"] = float64(pageFaults()-pf) / float64(n)
 		after := inUse()
 		if err := perItem(out, "", before, after, n); err != nil {
 			return err
