@@ -152,7 +152,7 @@ func TestGatherAllCancelWaitingTask(t *testing.T) {
 }
 
 // Python: gather(c1 (2 s), fail (1 s), c3 (cancelled at 0.5 s),
-// return_exceptions=True) -> [1, ValueError('x'), CancelledError(”)].
+// return_exceptions=True) -> [1, ValueError('x'), CancelledError()].
 func TestGatherAllOutcomes(t *testing.T) {
 	vrun(t, func(ctx context.Context) error {
 		var k gatherKit
