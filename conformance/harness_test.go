@@ -52,6 +52,12 @@ var knownDiffs = map[string]string{
 		"first was delivered and caught, is delivered with the first one's message; CPython delivers each " +
 		"cancellation with the message of the cancel() call that caused it (first message wins only among " +
 		"requests pending together). Fix: clear cancelMsg when a cancellation is delivered.",
+	"cancel_message_rules": "same root as cancel_catch_and_continue: aio task.Cancel keeps the FIRST message in " +
+		"every case, while CPython keeps the first only when the first cancel() reached the future the task waits on " +
+		"(later ones find it cancelled; the future's CancelledError carries the first message); when the task is " +
+		"not waiting (not started yet, or cancelling itself while it runs) each cancel() overwrites the message " +
+		"(Task.cancel: self._must_cancel = True; self._cancel_message = msg), so the LAST one is delivered. Fix: on " +
+		"the mustCancel path overwrite cancelMsg with each new message, and clear it once delivered.",
 	"cancel_main_leftover_spawns": "aio.Run's shutdown (aio/run.go Loop.shutdown) cancels the tasks alive when main " +
 		"returns, then runs the loop until NO task is alive; a task started during that cleanup is never cancelled, so " +
 		"shutdown waits for it to end by itself (here 1 s later; a task that never ends makes aio.Run hang forever). " +

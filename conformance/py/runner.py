@@ -6,9 +6,11 @@ Output: a first line "=== PYTHON X.Y.Z", then per scenario:
     === NAME
     <trace lines>
     === END
-or, when the interpreter is older than the scenario's REQUIRES:
+or, when the interpreter is older than the scenario's REQUIRES (the first
+version with the reference behaviour) or newer than its MAX_PYTHON (the
+last one), in which case NAME.expected holds the reference trace:
     === NAME
-    === SKIP needs Python X.Y
+    === SKIP <why>
 """
 
 import importlib
@@ -39,6 +41,10 @@ def main(argv):
         req = getattr(mod, "REQUIRES", None)
         if req is not None and sys.version_info[:2] < tuple(req):
             print("=== SKIP needs Python %d.%d" % tuple(req))
+            continue
+        top = getattr(mod, "MAX_PYTHON", None)
+        if top is not None and sys.version_info[:2] > tuple(top):
+            print("=== SKIP behaves differently after Python %d.%d, the reference" % tuple(top))
             continue
         for line in harness.run(mod.main):
             print(line)
