@@ -32,10 +32,10 @@ type target struct {
 var targets = []target{
 	{workload: "spawn_await", metric: "ns_per_op", label: "spawn+await trivial task", unit: "ns", max: 400, ratio: 15},
 	{workload: "sleep_zero", metric: "ns_per_step", label: "Sleep(0) step, 2 tasks", unit: "ns", max: 150, ratio: 13},
-	{workload: "sleepers", metric: "wall_ms", label: "100k sleepers 0-100ms: wall", unit: "ms", max: 120},
-	{workload: "sleepers", metric: "cpu_ms", label: "100k sleepers 0-100ms: CPU", unit: "ms", max: 300},
-	{workload: "memory", metric: "bytes_per_task", label: "1M suspended tasks: per task", unit: "B", max: 4096},
-	{workload: "memory", metric: "total_mib", label: "1M suspended tasks: total", unit: "MiB", max: 4096, sameN: true},
+	{workload: "sleepers", metric: "wall_ms", label: "{n} sleepers 0-100ms: wall", unit: "ms", max: 120},
+	{workload: "sleepers", metric: "cpu_ms", label: "{n} sleepers 0-100ms: CPU", unit: "ms", max: 300},
+	{workload: "memory", metric: "bytes_per_task", label: "{n} suspended tasks: per task", unit: "B", max: 4096},
+	{workload: "memory", metric: "total_mib", label: "{n} suspended tasks: total", unit: "MiB", max: 4096, sameN: true},
 	{workload: "lock_uncontended", metric: "ns_per_op", label: "Lock acquire+release (task)", unit: "ns", max: 30},
 	{workload: "queue_two_tasks", metric: "items_per_s", label: "Queue[int] 2 tasks", unit: "items/s", min: 5e6, higher: true},
 }
@@ -119,7 +119,7 @@ func cmdCompare(args []string) error {
 		}
 	}
 	fmt.Fprintf(w, "total time: %.1fs, load average at end: %s\n\n", time.Since(start).Seconds(), loadAvg())
-	printTable(w, results, impls)
+	printTable(w, results, impls, *quick)
 	printDetails(w, ws, results, impls)
 	if *quick {
 		fmt.Fprintln(w, "\n-quick: sizes cut 100x and one repetition; these figures say nothing about the targets")
@@ -165,7 +165,7 @@ func runJSON(c *exec.Cmd) (result, error) {
 	return r, nil
 }
 
-func printTable(w io.Writer, results map[string]map[string]result, impls []impl) {
+func printTable(w io.Writer, results map[string]map[string]result, impls []impl, quick bool) {
 	hdr := fmt.Sprintf("%-30s %14s %14s %7s", "workload", "duet", "CPython", "ratio")
 	hasUV := len(impls) > 2
 	if hasUV {
@@ -181,12 +181,17 @@ func printTable(w io.Writer, results map[string]map[string]result, impls []impl)
 		}
 		d, dok := t.value(rs, "duet")
 		py, pok := t.value(rs, "cpython")
-		line := fmt.Sprintf("%-30s %14s %14s %7s", t.label, fmtVal(d, dok, t.unit), fmtVal(py, pok, t.unit), ratio(d, dok, py, pok, t.higher))
+		label := strings.ReplaceAll(t.label, "{n}", count(rs["duet"].N))
+		line := fmt.Sprintf("%-30s %14s %14s %7s", label, fmtVal(d, dok, t.unit), fmtVal(py, pok, t.unit), ratio(d, dok, py, pok, t.higher))
 		if hasUV {
 			uv, uok := t.value(rs, "uvloop")
 			line += fmt.Sprintf(" %14s %7s", fmtVal(uv, uok, t.unit), ratio(d, dok, uv, uok, t.higher))
 		}
-		line += fmt.Sprintf("  %-22s %s", t.describe(), t.verdict(d, dok, py, pok))
+		verdict := t.verdict(d, dok, py, pok)
+		if quick {
+			verdict = "- (quick run)"
+		}
+		line += fmt.Sprintf("  %-22s %s", t.describe(), verdict)
 		fmt.Fprintln(w, line)
 	}
 }
@@ -302,6 +307,17 @@ func num(v float64) string {
 	default:
 		return fmt.Sprintf("%.2f", v)
 	}
+}
+
+// count formats a task count the way the issue states them: 100k, 1M.
+func count(n int) string {
+	switch {
+	case n >= 1e6 && n%1e6 == 0:
+		return fmt.Sprintf("%dM", n/1e6)
+	case n >= 1e3 && n%1e3 == 0:
+		return fmt.Sprintf("%dk", n/1e3)
+	}
+	return fmt.Sprint(n)
 }
 
 func fmtSamples(vs []float64) string {
