@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"runtime/metrics"
 	"sync"
 	"syscall"
 	"time"
@@ -77,7 +78,7 @@ func spawnAwait(n int) (map[string]float64, error) {
 		}
 		var m0 runtime.MemStats
 		runtime.ReadMemStats(&m0)
-		pf := pageFaults()
+		pf, gs := pageFaults(), goroutinesCreated()
 		start := time.Now()
 		for range n {
 			if _, err := duet.Await(ctx, aio.Spawn(ctx, trivial)); err != nil {
@@ -86,6 +87,7 @@ func spawnAwait(n int) (map[string]float64, error) {
 		}
 		el := time.Since(start)
 		out["page_faults_per_op"] = float64(pageFaults()-pf) / float64(n)
+		out["goroutines_per_op"] = float64(goroutinesCreated()-gs) / float64(n)
 		out["ns_per_op"] = float64(el.Nanoseconds()) / float64(n)
 		out["allocs_per_op"], out["bytes_per_op"] = allocsSince(&m0, n)
 		return nil
@@ -133,6 +135,17 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// goroutinesCreated returns how many goroutines the process has started:
+// a task that finds no idle coroutine on its loop starts one.
+func goroutinesCreated() uint64 {
+	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
 // gcCycles returns the number of completed GC cycles.
 func gcCycles() uint32 {
 	var m runtime.MemStats
@@ -163,7 +176,7 @@ func sleepers(n int) (map[string]float64, error) {
 		// second reuses the loop, whose idle coroutines (goroutines) from the
 		// first burst make spawning cheaper.
 		for _, prefix := range []string{"", "reused_loop_"} {
-			pf, gc := pageFaults(), gcCycles()
+			pf, gc, gs := pageFaults(), gcCycles(), goroutinesCreated()
 			c0 := cpuTime()
 			start := time.Now()
 			for i, d := range ds {
@@ -178,6 +191,7 @@ func sleepers(n int) (map[string]float64, error) {
 			out[prefix+"cpu_ms"] = float64((cpuTime() - c0).Microseconds()) / 1e3
 			out[prefix+"page_faults"] = float64(pageFaults() - pf)
 			out[prefix+"gc_cycles"] = float64(gcCycles() - gc)
+			out[prefix+"goroutines_created"] = float64(goroutinesCreated() - gs)
 		}
 		return nil
 	})
