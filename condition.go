@@ -25,9 +25,11 @@ var (
 // re-acquired the lock, so others may run in between: re-check the state
 // after Wait, or use WaitFor.
 //
-// A waiter that is notified and then cancelled before it runs forwards the
+// A waiter that is notified but then returns an error, because it was
+// cancelled before it ran or while it re-acquired the lock, forwards the
 // notification to the next waiter (the Python 3.13 fix of gh-112202), so
-// cancellation never loses a notification.
+// cancellation never loses a notification. Unlike Python, a waiter that was
+// not notified forwards nothing, so cancellation causes no spurious wake-up.
 //
 // The zero Condition is ready to use with a lock of its own. A Condition
 // must not be copied after first use.
@@ -103,13 +105,9 @@ func (c *Condition) Wait(ctx context.Context) error {
 	if err != nil {
 		if w.State() == park.Woken && w.Task() == nil {
 			err = nil // a goroutine notified as its ctx ended takes the notification
-		} else {
+		} else if w.State() != park.Woken {
 			c.mu.Lock()
-			if w.State() == park.Woken {
-				c.notifyLocked(1) // gh-112202: do not swallow the notification
-			} else {
-				c.waiters.Remove(w)
-			}
+			c.waiters.Remove(w)
 			c.mu.Unlock()
 		}
 	}
@@ -118,17 +116,25 @@ func (c *Condition) Wait(ctx context.Context) error {
 	// context value) but drops ctx's end, which has been reported already:
 	// only a new task cancellation can interrupt the acquire, and that one
 	// is retried too.
-	if l.state.CompareAndSwap(0, lockLocked) {
-		return err
-	}
-	rctx := context.WithoutCancel(ctx)
-	for {
-		aerr := l.Acquire(rctx)
-		if aerr == nil {
-			return err
+	if !l.state.CompareAndSwap(0, lockLocked) {
+		rctx := context.WithoutCancel(ctx)
+		for {
+			aerr := l.Acquire(rctx)
+			if aerr == nil {
+				break
+			}
+			err = aerr
 		}
-		err = aerr
 	}
+	if err != nil && w.State() == park.Woken {
+		// Notified, but returning an error (cancelled before it ran, or
+		// while it re-acquired the lock): the caller will not act on the
+		// notification, so hand it to another waiter (gh-112202).
+		c.mu.Lock()
+		c.notifyLocked(1)
+		c.mu.Unlock()
+	}
+	return err
 }
 
 // WaitFor waits until pred returns true and returns true: it calls pred
