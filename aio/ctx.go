@@ -11,16 +11,20 @@ import (
 
 // taskCtx is a task's context: the spawning context's values, the task's
 // own cancellation, and the task and loop for duet's waiting code. It lives
-// inside the Task allocation, so spawning allocates no context.
+// inside the Task allocation, so spawning allocates no context; the state a
+// Done channel or a watcher needs is allocated when first asked for.
 type taskCtx struct {
 	parent context.Context
 	t      *task
+	st     atomic.Pointer[ctxState]
+}
 
-	watched atomic.Bool // Done or AfterFunc was called: finishing must close
-	mu      sync.Mutex
-	done    chan struct{}
-	err     error
-	afters  []*afterFunc
+// ctxState is the cancellation state of a task's context, made on first use.
+type ctxState struct {
+	mu     sync.Mutex
+	done   chan struct{}
+	err    error
+	afters []*afterFunc
 }
 
 type afterFunc struct {
@@ -33,38 +37,58 @@ func (c *taskCtx) init(parent context.Context, t *task) {
 	c.t = t
 }
 
+// state returns the context's cancellation state, making it if needed. A
+// task that has already returned is cancelled.
+func (c *taskCtx) state() *ctxState {
+	if st := c.st.Load(); st != nil {
+		return st
+	}
+	st := &ctxState{}
+	if !c.st.CompareAndSwap(nil, st) {
+		return c.st.Load()
+	}
+	if c.t.done.Load() {
+		c.cancel(nil)
+	}
+	return st
+}
+
 func (c *taskCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
 
 func (c *taskCtx) Done() <-chan struct{} {
-	c.watched.Store(true)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.done == nil {
-		c.done = make(chan struct{})
-		if c.err == nil && c.t.done.Load() {
-			c.err = context.Canceled
-		}
-		if c.err != nil {
-			close(c.done)
+	st := c.state()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.done == nil {
+		st.done = make(chan struct{})
+		if st.err != nil {
+			close(st.done)
 		}
 	}
-	return c.done
+	return st.done
 }
 
 func (c *taskCtx) Err() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err == nil && c.t.done.Load() {
+	st := c.st.Load()
+	if st == nil {
+		if c.t.done.Load() {
+			return context.Canceled
+		}
+		return nil
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.err == nil && c.t.done.Load() {
 		return context.Canceled
 	}
-	return c.err
+	return st.err
 }
 
 // finish cancels the context of a task that has returned, as a function's
 // context is cancelled once it returns; it costs nothing when nobody
-// watches the context.
+// watches the context. (A watcher arriving later sees the task done.)
 func (c *taskCtx) finish() {
-	if c.watched.Load() {
+	if c.st.Load() != nil {
 		c.cancel(nil)
 	}
 }
@@ -84,18 +108,19 @@ func (c *taskCtx) String() string { return "aio.taskCtx(" + c.t.Name() + ")" }
 // cancel cancels the context. Go contexts carry no cause of their own
 // type, so the cancellation's message travels in the task's errors instead.
 func (c *taskCtx) cancel(error) {
-	c.mu.Lock()
-	if c.err != nil {
-		c.mu.Unlock()
+	st := c.state()
+	st.mu.Lock()
+	if st.err != nil {
+		st.mu.Unlock()
 		return
 	}
-	c.err = context.Canceled
-	if c.done != nil {
-		close(c.done)
+	st.err = context.Canceled
+	if st.done != nil {
+		close(st.done)
 	}
-	afters := c.afters
-	c.afters = nil
-	c.mu.Unlock()
+	afters := st.afters
+	st.afters = nil
+	st.mu.Unlock()
 	for _, a := range afters {
 		a.once.Do(func() { go a.fn() })
 	}
@@ -105,30 +130,27 @@ func (c *taskCtx) cancel(error) {
 // context without a goroutine per watcher.
 func (c *taskCtx) AfterFunc(fn func()) func() bool {
 	a := &afterFunc{fn: fn}
-	c.watched.Store(true)
-	c.mu.Lock()
-	if c.err == nil && c.t.done.Load() {
-		c.err = context.Canceled
-	}
-	if c.err != nil {
-		c.mu.Unlock()
+	st := c.state()
+	st.mu.Lock()
+	if st.err != nil {
+		st.mu.Unlock()
 		a.once.Do(func() { go fn() })
 		return func() bool { return false }
 	}
-	c.afters = append(c.afters, a)
-	c.mu.Unlock()
+	st.afters = append(st.afters, a)
+	st.mu.Unlock()
 	return func() bool {
 		stopped := false
 		a.once.Do(func() { stopped = true })
 		if stopped {
-			c.mu.Lock()
-			for i, x := range c.afters {
+			st.mu.Lock()
+			for i, x := range st.afters {
 				if x == a {
-					c.afters = append(c.afters[:i], c.afters[i+1:]...)
+					st.afters = append(st.afters[:i], st.afters[i+1:]...)
 					break
 				}
 			}
-			c.mu.Unlock()
+			st.mu.Unlock()
 		}
 		return stopped
 	}

@@ -13,8 +13,6 @@ type Handle struct {
 	fn    func()
 	w     *park.Waiter // a sleeping task's waiter: woken instead of fn
 	when  time.Time
-	seq   uint64
-	index int          // position in the timer heap; -1 when not in it
 	state atomic.Int32 // handlePending, handleRan or handleCancelled
 	loop  *Loop
 }
@@ -48,38 +46,39 @@ func (h *Handle) claim() bool { return h.state.CompareAndSwap(handlePending, han
 // a plain callback).
 func (h *Handle) When() time.Time { return h.when }
 
+// timerEntry is a timer in the heap: its deadline is kept inline (in
+// nanoseconds of the loop's clock) so that heap operations compare integers
+// without touching the handles.
+type timerEntry struct {
+	when int64
+	seq  uint64
+	h    *Handle
+}
+
 // timerHeap orders timers by deadline, then by scheduling order.
-type timerHeap []*Handle
+type timerHeap []timerEntry
 
 func (q timerHeap) less(i, j int) bool {
-	if c := q[i].when.Compare(q[j].when); c != 0 {
-		return c < 0
+	if q[i].when != q[j].when {
+		return q[i].when < q[j].when
 	}
 	return q[i].seq < q[j].seq
 }
 
-func (q timerHeap) swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index = i
-	q[j].index = j
+func (q *timerHeap) push(e timerEntry) {
+	*q = append(*q, e)
+	q.up(len(*q) - 1)
 }
 
-func (q *timerHeap) push(h *Handle) {
-	h.index = len(*q)
-	*q = append(*q, h)
-	q.up(h.index)
-}
-
-func (q *timerHeap) pop() *Handle {
+func (q *timerHeap) pop() timerEntry {
 	old := *q
 	n := len(old) - 1
-	old.swap(0, n)
-	h := old[n]
-	old[n] = nil
+	old[0], old[n] = old[n], old[0]
+	e := old[n]
+	old[n] = timerEntry{}
 	*q = old[:n]
 	q.down(0)
-	h.index = -1
-	return h
+	return e
 }
 
 func (q timerHeap) up(j int) {
@@ -88,7 +87,7 @@ func (q timerHeap) up(j int) {
 		if !q.less(j, i) {
 			break
 		}
-		q.swap(i, j)
+		q[i], q[j] = q[j], q[i]
 		j = i
 	}
 }
@@ -107,7 +106,7 @@ func (q timerHeap) down(i int) {
 		if !q.less(j, i) {
 			return
 		}
-		q.swap(i, j)
+		q[i], q[j] = q[j], q[i]
 		i = j
 	}
 }
@@ -116,14 +115,11 @@ func (q timerHeap) down(i int) {
 func (q *timerHeap) compact() {
 	old := *q
 	n := 0
-	for _, h := range old {
-		if h.Cancelled() {
-			h.index = -1
-			continue
+	for _, e := range old {
+		if !e.h.Cancelled() {
+			old[n] = e
+			n++
 		}
-		old[n] = h
-		h.index = n
-		n++
 	}
 	clear(old[n:])
 	*q = old[:n]

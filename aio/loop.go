@@ -65,6 +65,7 @@ type Loop struct {
 	running         atomic.Pointer[task] // task whose step runs now
 
 	clock   Clock
+	epoch   time.Time // timer deadlines are kept as nanoseconds since epoch
 	vclock  *VirtualClock
 	waitTm  *time.Timer
 	free    []*coro.Coro
@@ -127,6 +128,7 @@ func New(opts ...Option) *Loop {
 	for _, o := range opts {
 		o(l)
 	}
+	l.epoch = l.clock.Now()
 	l.baseCtx = &loopCtx{Context: context.Background(), l: l}
 	return l
 }
@@ -171,7 +173,7 @@ func (l *Loop) IsClosed() bool { return l.state.Load() == loopClosed }
 // called from any goroutine. On a closed loop it returns nil and fn never
 // runs. Python: loop.call_soon and loop.call_soon_threadsafe.
 func (l *Loop) CallSoon(fn func()) *Handle {
-	h := &Handle{fn: fn, index: -1, loop: l}
+	h := &Handle{fn: fn, loop: l}
 	if !l.push(entry{h: h}) {
 		return nil
 	}
@@ -221,9 +223,8 @@ func (l *Loop) addTimer(h *Handle) bool {
 		return false
 	}
 	l.timerSeq++
-	h.seq = l.timerSeq
-	l.timers.push(h)
-	if h.index == 0 {
+	l.timers.push(timerEntry{when: l.nanos(h.when), seq: l.timerSeq, h: h})
+	if l.timers[0].h == h {
 		l.signalLocked()
 	}
 	l.mu.Unlock()
@@ -317,9 +318,9 @@ func (l *Loop) runOnce() (stopped bool) {
 		l.cancelledTimers.Store(0)
 	}
 	if len(l.timers) > 0 {
-		now := l.clock.Now()
-		for len(l.timers) > 0 && !l.timers[0].when.After(now) {
-			h := l.timers.pop()
+		now := l.nanos(l.clock.Now())
+		for len(l.timers) > 0 && l.timers[0].when <= now {
+			h := l.timers.pop().h
 			if h.Cancelled() {
 				l.cancelledTimers.Add(-1)
 				continue
@@ -344,6 +345,10 @@ func (l *Loop) runOnce() (stopped bool) {
 	return l.stopping.Load()
 }
 
+// nanos expresses t as nanoseconds since the loop's epoch (monotonic for
+// the real clock).
+func (l *Loop) nanos(t time.Time) int64 { return int64(t.Sub(l.epoch)) }
+
 // timerSlack is the granularity of the loop's real-clock waits.
 const timerSlack = time.Millisecond
 
@@ -352,7 +357,7 @@ const timerSlack = time.Millisecond
 func (l *Loop) waitLocked() {
 	var due time.Time
 	if len(l.timers) > 0 {
-		due = l.timers[0].when
+		due = l.timers[0].h.when
 	}
 	if l.vclock != nil && !due.IsZero() && l.external.Load() == 0 {
 		l.vclock.advanceTo(due)
@@ -454,9 +459,6 @@ func (l *Loop) Close() error {
 	}
 	l.mu.Lock()
 	l.incoming = nil
-	for _, h := range l.timers {
-		h.index = -1
-	}
 	l.timers = nil
 	pending := l.live.all()
 	l.mu.Unlock()

@@ -42,7 +42,7 @@ type task struct {
 	numCancel  int
 	cancelMsg  string
 
-	aw         park.Waiter  // reused by Await; a waker drops it before the task resumes
+	aw         *park.Waiter // reused by Await (made on first use); a waker drops it before the task resumes
 	next, prev *task        // the loop's live list
 	goid       atomic.Int64 // debug mode: the goroutine running the task
 }
@@ -327,8 +327,11 @@ func (c *task) cancelWaiter(w *park.Waiter, msg string) bool {
 
 // AwaitWaiter returns the task's reusable waiter, reset.
 func (c *task) AwaitWaiter() *park.Waiter {
+	if c.aw == nil {
+		c.aw = new(park.Waiter)
+	}
 	c.aw.ResetFor(c)
-	return &c.aw
+	return c.aw
 }
 
 // Sleep suspends the task for d on its loop's clock.
@@ -350,8 +353,11 @@ func (c *task) Sleep(ctx context.Context, d time.Duration) error {
 		}
 		return nil
 	}
-	w := park.ForTask(c)
-	h := &Handle{w: w, when: c.loop.clock.Now().Add(d), loop: c.loop}
+	s := &sleeper{}
+	w := &s.w
+	w.ResetFor(c)
+	h := &s.h
+	h.w, h.when, h.loop = w, c.loop.clock.Now().Add(d), c.loop
 	if !c.loop.addTimer(h) {
 		return fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed)
 	}
@@ -360,6 +366,12 @@ func (c *task) Sleep(ctx context.Context, d time.Duration) error {
 		h.Cancel()
 	}
 	return err
+}
+
+// sleeper is a sleep's timer and waiter in one allocation.
+type sleeper struct {
+	h Handle
+	w park.Waiter
 }
 
 // Cancel requests the task's cancellation (Python: Task.cancel(msg)): the
