@@ -1,0 +1,757 @@
+package thread
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/internal/park"
+)
+
+// Pool runs submitted functions on a bounded set of worker goroutines, in
+// parallel. Python: concurrent.futures.ThreadPoolExecutor, with its
+// semantics where they make sense in Go:
+//
+//   - Workers are created lazily, one per Submit that finds no idle worker,
+//     up to the pool's size; idle workers are reused first, most recently
+//     idle first, so that with WithIdleTimeout the rarely used ones expire.
+//   - Submit returns a *duet.Future: the one future of duet, which loop
+//     tasks and goroutines await alike and duet.Wait, AsCompleted, Gather
+//     accept. Cancelling it succeeds while the task is queued, and then the
+//     function never runs; once running it cannot be cancelled (Cancel
+//     reports false): cancel the context given to Submit instead, which
+//     the function sees.
+//   - A task whose context is done before a worker picks it up never runs;
+//     its future completes with the cancellation (or timeout).
+//   - A panic in a task becomes its future's error (a *duet.PanicError with
+//     the stack); the worker survives.
+//   - Tasks wait in a bounded queue (WithQueueSize); a Submit that finds
+//     it full waits for room (back-pressure) or, WithRejectWhenFull, fails
+//     the future with ErrPoolFull.
+//   - Submit from a task of the pool itself never queues behind a saturated
+//     pool (which could deadlock: every worker waiting for a child that no
+//     worker is free to run): see WithNested.
+//   - Shutdown, or Close with a deadline, stops it; every future submitted
+//     completes (value, error or cancelled), none is lost, and no goroutine
+//     is left once the workers have finished.
+//
+// A Pool is safe for concurrent use. Make one with NewPool.
+type Pool struct {
+	max    int
+	cfg    poolConfig
+	prefix string
+	names  atomic.Uint64 // worker names: prefix_k, k from 0
+
+	mu      sync.Mutex
+	ring    []runnable // the queue: n tasks from head, circular
+	head, n int
+	idle    workerList // idle workers, most recently idle first
+	live    int        // workers alive, extra ones (Grow) included
+	closed  bool
+	broken  error
+	full    park.List // Submits waiting for room in the queue
+
+	stopped duet.Future[struct{}] // completes when closed and no worker is left
+}
+
+// runnable is a queued task, untyped.
+type runnable interface {
+	run(self *ident)  // run on a worker (or inline) whose identity is self
+	fail(err error)   // complete a task that will never run
+	cancelQueued()    // Shutdown(cancelFutures): cancel a task that will never run
+	ctxErr() error    // the cancellation of its context, if it is done already
+}
+
+// NestedPolicy tells what Submit does when called from a task of the same
+// pool while every worker is busy. See WithNested.
+type NestedPolicy int
+
+const (
+	// CallerRuns runs the new task inline, in the submitting task's
+	// goroutine, before Submit returns (Java's CallerRunsPolicy): no new
+	// goroutine, and the submitter, which would typically wait for the
+	// result anyway, does the work. The default.
+	CallerRuns NestedPolicy = iota
+	// Grow starts an extra worker beyond the pool's size for the new task;
+	// extra workers exit when they find the queue empty. The pool can then
+	// exceed its size by the depth of nesting.
+	Grow
+)
+
+func (n NestedPolicy) String() string {
+	switch n {
+	case CallerRuns:
+		return "CallerRuns"
+	case Grow:
+		return "Grow"
+	}
+	return "NestedPolicy(" + strconv.Itoa(int(n)) + ")"
+}
+
+// PoolOption configures NewPool.
+type PoolOption func(*poolConfig)
+
+type poolConfig struct {
+	prefix string
+	init   func(ctx context.Context) error
+	queue  int
+	reject bool
+	idle   time.Duration
+	nested NestedPolicy
+	err    error
+}
+
+func (c *poolConfig) fail(err error) {
+	if c.err == nil {
+		c.err = err
+	}
+}
+
+// WithNamePrefix names the workers prefix_0, prefix_1, ... (default
+// "Pool-N", N counting pools). Python: thread_name_prefix.
+func WithNamePrefix(prefix string) PoolOption {
+	return func(c *poolConfig) { c.prefix = prefix }
+}
+
+// WithInitializer runs fn in every new worker before its first task, with a
+// context carrying the worker's identity, so that fn can set up per-worker
+// state in a Local (a connection per worker, say). If fn fails or panics,
+// the pool is broken: the tasks still queued and every later Submit fail
+// with an error matching ErrBrokenPool that wraps fn's error; tasks already
+// running finish. Python: initializer (and initargs, which a closure
+// replaces); BrokenThreadPool.
+func WithInitializer(fn func(ctx context.Context) error) PoolOption {
+	return func(c *poolConfig) {
+		if fn == nil {
+			c.fail(errors.New("thread: WithInitializer(nil): pass a function or leave the option out"))
+		}
+		c.init = fn
+	}
+}
+
+// WithQueueSize bounds the queue of tasks waiting for a worker to n (n >= 1;
+// default max(1024, 4×workers)). A queued task costs a slot of 16 bytes plus
+// its future and function, far less than a goroutine. Python's queue is
+// unbounded, which lets a fast producer exhaust memory.
+func WithQueueSize(n int) PoolOption {
+	return func(c *poolConfig) {
+		if n < 1 {
+			c.fail(fmt.Errorf("thread: WithQueueSize(%d): the queue needs at least one slot", n))
+		}
+		c.queue = n
+	}
+}
+
+// WithRejectWhenFull makes Submit fail the future at once with ErrPoolFull
+// when the queue is full, instead of waiting for room (the default, which
+// gives back-pressure: a loop task's Submit suspends the task, a
+// goroutine's blocks it, until room appears or ctx ends).
+func WithRejectWhenFull() PoolOption {
+	return func(c *poolConfig) { c.reject = true }
+}
+
+// WithIdleTimeout makes a worker that has been idle for d exit; a later
+// Submit creates a new one (running the initializer again). The default, 0,
+// keeps idle workers until Shutdown, as Python does; an idle worker costs
+// a parked goroutine (a few KiB).
+func WithIdleTimeout(d time.Duration) PoolOption {
+	return func(c *poolConfig) {
+		if d < 0 {
+			c.fail(fmt.Errorf("thread: WithIdleTimeout(%v): negative duration (use 0 to keep idle workers)", d))
+		}
+		c.idle = d
+	}
+}
+
+// WithNested chooses what Submit does when a task of this pool submits to
+// it (its context carries the worker's identity: pass the task's ctx) and
+// no worker is idle and the pool is at its size: CallerRuns (the default)
+// or Grow. Either way the new task never waits in the queue behind a
+// saturated pool, so a task that submits a child and waits for it cannot
+// deadlock the pool. Python has no such rule: a task that waits for a child
+// in a saturated ThreadPoolExecutor deadlocks.
+func WithNested(policy NestedPolicy) PoolOption {
+	return func(c *poolConfig) {
+		if policy != CallerRuns && policy != Grow {
+			c.fail(fmt.Errorf("thread: WithNested(%v): use thread.CallerRuns or thread.Grow", policy))
+		}
+		c.nested = policy
+	}
+}
+
+var poolSeq atomic.Uint64
+
+// NewPool returns a pool of at most workers worker goroutines; 0 means
+// runtime.GOMAXPROCS(0), a negative count is an error. No worker starts
+// before the first Submit.
+//
+// Sizing. Python's ThreadPoolExecutor defaults to min(32, cpu_count + 4)
+// because under the GIL threads run Python code one at a time: a thread
+// pool there is for I/O-bound work, where threads mostly wait with the GIL
+// released, so a few more threads than CPUs keep the CPUs busy while some
+// wait, and the cap of 32 keeps a many-core machine from starting hundreds
+// of threads for nothing. In Go every worker runs in parallel, so for
+// CPU-bound tasks the right size is GOMAXPROCS (the default): more workers
+// only add scheduling and memory. Pick more when tasks block (network,
+// disk, syscalls, sleeps, waiting on locks or other services): roughly
+// GOMAXPROCS × (1 + wait time / compute time), or the concurrency the
+// resource behind the tasks can take (a database's connection limit, say).
+//
+// Python: concurrent.futures.ThreadPoolExecutor(max_workers, ...).
+func NewPool(workers int, opts ...PoolOption) (*Pool, error) {
+	if workers < 0 {
+		return nil, fmt.Errorf("thread: NewPool(%d): negative worker count (pass 0 for GOMAXPROCS workers, or a positive count)", workers)
+	}
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var cfg poolConfig
+	for _, o := range opts {
+		if o == nil {
+			cfg.fail(errors.New("thread: NewPool: nil PoolOption"))
+			continue
+		}
+		o(&cfg)
+	}
+	if cfg.err != nil {
+		return nil, cfg.err
+	}
+	if cfg.queue == 0 {
+		cfg.queue = max(1024, 4*workers)
+	}
+	p := &Pool{max: workers, cfg: cfg, prefix: cfg.prefix}
+	if p.prefix == "" {
+		p.prefix = "Pool-" + strconv.FormatUint(poolSeq.Add(1), 10)
+	}
+	p.ring = make([]runnable, cfg.queue)
+	return p, nil
+}
+
+// job is a submitted task: its future, its function and the context the
+// function receives, in one allocation.
+type job[T any] struct {
+	fut duet.Future[T]
+	fn  func(ctx context.Context) (T, error)
+	ctx identCtx // Context: the Submit ctx; id: set by the worker that runs it
+}
+
+var (
+	errNilPool = errors.New("thread: Submit to a nil *Pool (make one with NewPool)")
+	errNilFunc = errors.New("thread: Submit with a nil function")
+)
+
+// Submit queues fn to run on a worker of p and returns the future of its
+// outcome. Python: Executor.submit(fn, *args) (a closure carries the
+// arguments).
+//
+// fn receives a context with ctx's values and cancellation and the worker's
+// identity (see RLock, Local); it hides any loop task ctx belongs to, so
+// fn waits like a goroutine. If ctx is done before a worker picks the task
+// up, fn never runs and the future completes with the cancellation.
+//
+// Submit does not wait for fn. It waits only when the queue is full and the
+// pool was not made WithRejectWhenFull: then a loop task's Submit suspends
+// the task and a goroutine's blocks, until room appears; if ctx ends (or the
+// task is cancelled) first, the future completes with the cancellation and
+// fn never runs. Called from a task of p itself with every worker busy,
+// Submit never waits: see WithNested (with CallerRuns, fn runs before
+// Submit returns).
+//
+// Errors come in the future, never as a panic: a nil p or fn (a clear
+// error), a pool that was shut down (an error matching duet.ErrClosed;
+// Python raises RuntimeError), a broken pool (ErrBrokenPool), a full queue
+// with WithRejectWhenFull (ErrPoolFull).
+func Submit[T any](ctx context.Context, p *Pool, fn func(ctx context.Context) (T, error)) *duet.Future[T] {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	j := &job[T]{fn: fn}
+	j.ctx.Context = ctx
+	switch {
+	case p == nil:
+		j.fail(errNilPool)
+	case fn == nil:
+		j.fail(errNilFunc)
+	default:
+		p.submit(ctx, j)
+	}
+	return &j.fut
+}
+
+func (j *job[T]) fail(err error) {
+	var zero T
+	j.fut.Complete(zero, err)
+}
+
+func (j *job[T]) cancelQueued() { j.fut.Cancel("thread: pool shut down before the task started") }
+
+func (j *job[T]) ctxErr() error {
+	if j.ctx.Context.Err() == nil {
+		return nil
+	}
+	return park.CtxErr(j.ctx.Context)
+}
+
+// run runs the task unless it was cancelled or its context ended first.
+func (j *job[T]) run(self *ident) {
+	var zero T
+	if err := j.ctxErr(); err != nil {
+		j.fut.Complete(zero, err)
+		return
+	}
+	if !j.fut.SetRunning() {
+		return // cancelled while queued
+	}
+	j.ctx.id = self
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		// A panic becomes the task's error and the worker carries on; on
+		// runtime.Goexit the goroutine dies whatever we do (the worker
+		// accounts for it), but the future must still complete.
+		err := errGoexit
+		if r := recover(); r != nil {
+			err = duet.NewPanicError(r)
+		}
+		complete(&j.fut, zero, err)
+	}()
+	v, err := j.fn(&j.ctx)
+	returned = true
+	complete(&j.fut, v, err)
+}
+
+// complete completes f, shielding the worker from a panicking done callback
+// (concurrent.futures logs and ignores an exception from a callback).
+func complete[T any](f *duet.Future[T], v T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			slog.Error("thread: a done callback of a pool task's future panicked", "panic", r)
+		}
+	}()
+	f.Complete(v, err)
+}
+
+// submit queues j, hands it to an idle worker, starts a worker for it, runs
+// it inline, or fails it.
+func (p *Pool) submit(ctx context.Context, j runnable) {
+	var self *ident
+	if id := identOf(ctx); id != nil && id.pool == p {
+		if _, task := ownerOf(ctx).(park.Task); !task {
+			self = id
+		}
+	}
+	p.mu.Lock()
+	for {
+		if p.closed {
+			err := p.closedErrLocked()
+			p.mu.Unlock()
+			j.fail(err)
+			return
+		}
+		if w := p.idle.popFront(); w != nil {
+			p.mu.Unlock()
+			w.ch <- j
+			return
+		}
+		if p.live < p.max {
+			p.live++
+			p.mu.Unlock()
+			p.spawn(j)
+			return
+		}
+		if self != nil {
+			if p.cfg.nested == Grow {
+				p.live++
+				p.mu.Unlock()
+				p.spawn(j)
+				return
+			}
+			p.mu.Unlock()
+			j.run(self)
+			return
+		}
+		if p.n < len(p.ring) {
+			i := p.head + p.n
+			if i >= len(p.ring) {
+				i -= len(p.ring)
+			}
+			p.ring[i] = j
+			p.n++
+			p.mu.Unlock()
+			return
+		}
+		if p.cfg.reject {
+			p.mu.Unlock()
+			j.fail(fmt.Errorf("%w (%d tasks queued, %d workers busy): retry later, or make the pool without WithRejectWhenFull to wait for room", ErrPoolFull, len(p.ring), p.live))
+			return
+		}
+		if err := j.ctxErr(); err != nil {
+			// Do not wait for room for a task that would never run.
+			p.mu.Unlock()
+			j.fail(err)
+			return
+		}
+		w := park.NewWaiter(ctx)
+		p.full.PushBack(w)
+		p.mu.Unlock()
+		err := park.Park(ctx, w)
+		p.mu.Lock()
+		p.full.Remove(w)
+		if err != nil {
+			if w.State() == park.Woken {
+				p.wakeFullLocked(1) // pass on the room this waiter was given
+			}
+			p.mu.Unlock()
+			j.fail(err)
+			return
+		}
+	}
+}
+
+func (p *Pool) closedErrLocked() error {
+	if p.broken != nil {
+		return p.broken
+	}
+	return fmt.Errorf("thread: %w: cannot submit to a pool that was shut down (Python: RuntimeError 'cannot schedule new futures after shutdown')", duet.ErrClosed)
+}
+
+// popLocked takes the oldest queued task and, once the queue is down to half
+// full, wakes as many waiting Submits as there are free slots: waking in
+// batches rather than one per slot lets a blocked producer refill many slots
+// per wake-up.
+func (p *Pool) popLocked() runnable {
+	j := p.ring[p.head]
+	p.ring[p.head] = nil
+	p.head++
+	if p.head == len(p.ring) {
+		p.head = 0
+	}
+	p.n--
+	if p.full.Len() > 0 && p.n <= len(p.ring)/2 {
+		p.wakeFullLocked(len(p.ring) - p.n)
+	}
+	return j
+}
+
+// wakeFullLocked wakes up to k waiting Submits.
+func (p *Pool) wakeFullLocked(k int) {
+	for ; k > 0 && p.full.WakeFirst(); k-- {
+	}
+}
+
+// worker is a pool goroutine; its identity is what its tasks' contexts
+// carry.
+type worker struct {
+	ident
+	ch         chan runnable // a task handed to this idle worker; nil: exit
+	timer      *time.Timer   // idle timeout
+	prev, next *worker       // idle list
+	inIdle     bool
+}
+
+// workerList is an intrusive list of idle workers.
+type workerList struct {
+	head *worker
+	n    int
+}
+
+func (l *workerList) pushFront(w *worker) {
+	w.prev, w.next = nil, l.head
+	if l.head != nil {
+		l.head.prev = w
+	}
+	l.head = w
+	w.inIdle = true
+	l.n++
+}
+
+func (l *workerList) popFront() *worker {
+	w := l.head
+	if w != nil {
+		l.remove(w)
+	}
+	return w
+}
+
+func (l *workerList) remove(w *worker) {
+	if w.prev != nil {
+		w.prev.next = w.next
+	} else {
+		l.head = w.next
+	}
+	if w.next != nil {
+		w.next.prev = w.prev
+	}
+	w.prev, w.next, w.inIdle = nil, nil, false
+	l.n--
+}
+
+// spawn starts a worker (already counted in live) whose first task is j
+// (nil: start by taking from the queue).
+func (p *Pool) spawn(j runnable) {
+	w := &worker{ch: make(chan runnable, 1)}
+	w.id = idSeq.Add(1)
+	w.name = p.prefix + "_" + strconv.FormatUint(p.names.Add(1)-1, 10)
+	w.pool = p
+	register(&w.ident)
+	go p.work(w, j)
+}
+
+func (p *Pool) work(w *worker, j runnable) {
+	exited := false
+	initialized := p.cfg.init == nil
+	defer func() {
+		if exited {
+			return
+		}
+		// runtime.Goexit in a task or the initializer: this goroutine is
+		// gone. Account for it, and make sure queued tasks keep a worker.
+		if !initialized {
+			p.breakPool(errGoexit, j)
+		}
+		p.lost(w)
+	}()
+	if !initialized {
+		err := p.initialize(w)
+		initialized = true
+		if err != nil {
+			p.breakPool(err, j)
+			exited = true
+			p.exit(w)
+			return
+		}
+	}
+	for {
+		if j != nil {
+			j.run(&w.ident)
+		}
+		p.mu.Lock()
+		if p.n > 0 {
+			j = p.popLocked()
+			p.mu.Unlock()
+			continue
+		}
+		if p.closed || p.live > p.max {
+			p.mu.Unlock()
+			exited = true
+			p.exit(w)
+			return
+		}
+		p.idle.pushFront(w)
+		p.mu.Unlock()
+		if j = p.idleWait(w); j == nil {
+			exited = true
+			p.exit(w)
+			return
+		}
+	}
+}
+
+// idleWait waits for a task handed to w; nil means exit (shutdown, or the
+// idle timeout passed).
+func (p *Pool) idleWait(w *worker) runnable {
+	d := p.cfg.idle
+	if d <= 0 {
+		return <-w.ch
+	}
+	if w.timer == nil {
+		w.timer = time.NewTimer(d)
+	} else {
+		w.timer.Reset(d)
+	}
+	select {
+	case j := <-w.ch:
+		w.timer.Stop()
+		return j
+	case <-w.timer.C:
+	}
+	p.mu.Lock()
+	if w.inIdle {
+		p.idle.remove(w)
+		p.mu.Unlock()
+		return nil
+	}
+	p.mu.Unlock()
+	// A Submit (or Shutdown) took w off the idle list just as the timer
+	// fired, and is handing it a task (or nil).
+	return <-w.ch
+}
+
+func (p *Pool) initialize(w *worker) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = duet.NewPanicError(r)
+		}
+	}()
+	ctx := &identCtx{Context: context.Background(), id: &w.ident}
+	return p.cfg.init(ctx)
+}
+
+// exit accounts for a worker that is leaving.
+func (p *Pool) exit(w *worker) {
+	unregister(&w.ident)
+	p.mu.Lock()
+	p.live--
+	last := p.closed && p.live == 0
+	p.mu.Unlock()
+	if last {
+		p.stopped.SetResult(struct{}{})
+	}
+}
+
+// lost accounts for a worker killed by runtime.Goexit, starting a
+// replacement when tasks are queued (they have no other worker to wait for:
+// a task is queued only while every worker is busy).
+func (p *Pool) lost(w *worker) {
+	unregister(&w.ident)
+	p.mu.Lock()
+	p.live--
+	replace := p.n > 0
+	if replace {
+		p.live++
+	}
+	last := p.closed && p.live == 0
+	p.mu.Unlock()
+	if replace {
+		p.spawn(nil)
+	}
+	if last {
+		p.stopped.SetResult(struct{}{})
+	}
+}
+
+// breakPool marks the pool broken after an initializer failed: first (the
+// task the failing worker was started for) and every queued task fail, and
+// the pool stops accepting tasks.
+func (p *Pool) breakPool(cause error, first runnable) {
+	err := fmt.Errorf("%w: %w", ErrBrokenPool, cause)
+	p.mu.Lock()
+	if p.broken == nil {
+		p.broken = err
+	}
+	err = p.broken
+	p.mu.Unlock()
+	if first != nil {
+		first.fail(err)
+	}
+	p.shutdown(true)
+}
+
+// Shutdown stops the pool: later Submits fail with an error matching
+// duet.ErrClosed (ErrBrokenPool if the pool broke), and Submits waiting for
+// room in the queue fail with it too. Queued tasks still run, unless
+// cancelFutures is true: then their futures are cancelled and their
+// functions never run. Running tasks are never interrupted. Workers exit
+// once the queue is empty.
+//
+// With wait, Shutdown blocks until every worker has exited: every task
+// submitted has then completed and the pool holds no goroutine. It must not
+// be called with wait from a task of the pool (it would wait for itself;
+// Close detects that). Shutdown may be called any number of times, from any
+// goroutine; a later call with cancelFutures still cancels what is queued.
+//
+// Python: Executor.shutdown(wait=True, cancel_futures=False).
+func (p *Pool) Shutdown(wait, cancelFutures bool) {
+	p.shutdown(cancelFutures)
+	if wait {
+		<-p.stopped.Done()
+	}
+}
+
+func (p *Pool) shutdown(cancelQueued bool) {
+	p.mu.Lock()
+	first := !p.closed
+	p.closed = true
+	var idle []*worker
+	for w := p.idle.popFront(); w != nil; w = p.idle.popFront() {
+		idle = append(idle, w)
+	}
+	full := p.full.Detach()
+	var queued []runnable
+	if cancelQueued {
+		queued = make([]runnable, 0, p.n)
+		for p.n > 0 {
+			queued = append(queued, p.popLocked())
+		}
+	}
+	broken := p.broken
+	last := first && p.live == 0
+	p.mu.Unlock()
+	for _, w := range idle {
+		w.ch <- nil
+	}
+	park.WakeChain(full)
+	for _, j := range queued {
+		if broken != nil {
+			j.fail(broken)
+		} else {
+			j.cancelQueued()
+		}
+	}
+	if last {
+		p.stopped.SetResult(struct{}{})
+	}
+}
+
+// Close shuts the pool down and waits, until ctx ends, for the queued and
+// running tasks to finish and every worker to exit; it returns nil then.
+// If ctx ends first, Close cancels the tasks still queued (they never run),
+// and returns an error matching duet.ErrTimeout for a deadline or
+// duet.ErrCancelled otherwise; the running tasks cannot be interrupted and
+// finish in the background, their workers exiting after them. On a loop
+// task Close suspends the task (a cancelled task ends the wait likewise); on
+// a goroutine it blocks.
+//
+// Close is idempotent: a later call waits again and returns nil once the
+// pool has stopped. Called from a task of the pool itself, it shuts the pool
+// down but returns an error matching duet.ErrInvalidState at once rather
+// than wait for itself. Close is the shutdown contract duet's event loop
+// follows too; Shutdown(true, false) is Close without a deadline.
+//
+// Python: Executor.shutdown(wait=True), with a timeout Python lacks
+// (asyncio's shutdown_default_executor(timeout) comes closest).
+func (p *Pool) Close(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	p.shutdown(false)
+	if id := identOf(ctx); id != nil && id.pool == p {
+		if _, task := ownerOf(ctx).(park.Task); !task {
+			return fmt.Errorf("thread: Pool.Close: %w: called from a task of the pool itself, which cannot wait for its own worker (the pool is shut down; close it from outside to wait)", duet.ErrInvalidState)
+		}
+	}
+	if err := waitDone(ctx, &p.stopped); err != nil {
+		p.shutdown(true)
+		s := p.Stats()
+		return fmt.Errorf("thread: Pool.Close gave up waiting (%d workers still running tasks; the queued tasks were cancelled): %w", s.Live, err)
+	}
+	return nil
+}
+
+// PoolStats is a snapshot of a pool's state.
+type PoolStats struct {
+	Size   int  // the most workers the pool runs (extra ones of Grow aside)
+	Live   int  // workers alive now
+	Idle   int  // live workers waiting for a task
+	Queued int  // tasks waiting for a worker
+	Closed bool // Shutdown or Close was called, or the pool broke
+}
+
+// Stats returns a snapshot of p's state, for monitoring and tests.
+func (p *Pool) Stats() PoolStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return PoolStats{Size: p.max, Live: p.live, Idle: p.idle.n, Queued: p.n, Closed: p.closed}
+}
+
+// Size returns the most workers p runs (Python: _max_workers).
+func (p *Pool) Size() int { return p.max }

@@ -1,0 +1,72 @@
+package thread
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/internal/park"
+)
+
+// Timer is a thread that runs a function after a delay unless cancelled
+// first. Python: threading.Timer, a Thread subclass. It embeds its
+// *Thread, so Join, IsAlive, Name, ID, Future and Result work as for any
+// thread; the thread's outcome is fn's error, or a cancellation when the
+// timer was cancelled (or its context ended) before fn started.
+//
+// The delay is measured on the real clock, by a goroutine that sleeps; on
+// an event loop use the loop's CallLater (virtual clocks apply there).
+type Timer struct {
+	*Thread[struct{}]
+	state atomic.Uint32 // timerWaiting, timerFired or timerCancelled
+	stop  chan struct{}
+}
+
+const (
+	timerWaiting uint32 = iota
+	timerFired
+	timerCancelled
+)
+
+// StartTimer starts a Timer that calls fn with the thread's context once d
+// has passed (at once for d <= 0). If ctx ends during the wait, fn never
+// runs. A nil fn gives a timer whose thread has already failed. Python:
+// threading.Timer(interval, function).start().
+func StartTimer(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) *Timer {
+	tm := &Timer{stop: make(chan struct{})}
+	if fn == nil {
+		tm.state.Store(timerFired)
+		tm.Thread = Start[struct{}](ctx, "", nil)
+		return tm
+	}
+	tm.Thread = Start(ctx, "", func(ctx context.Context) (struct{}, error) {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-tm.stop:
+		case <-ctx.Done():
+		}
+		if !tm.state.CompareAndSwap(timerWaiting, timerFired) {
+			return struct{}{}, &duet.CancelledError{Msg: "thread: timer cancelled"}
+		}
+		if ctx.Err() != nil {
+			return struct{}{}, park.CtxErr(ctx)
+		}
+		return struct{}{}, fn(ctx)
+	})
+	return tm
+}
+
+// Cancel stops the timer if it is still waiting, so fn never runs, and
+// reports whether it did; once fn has started (or the timer was already
+// cancelled) it does nothing and reports false. Python: Timer.cancel(),
+// which is effective only while the timer waits.
+func (tm *Timer) Cancel() bool {
+	if !tm.state.CompareAndSwap(timerWaiting, timerCancelled) {
+		return false
+	}
+	close(tm.stop)
+	return true
+}
