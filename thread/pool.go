@@ -63,10 +63,10 @@ type Pool struct {
 
 // runnable is a queued task, untyped.
 type runnable interface {
-	run(self *ident)  // run on a worker (or inline) whose identity is self
-	fail(err error)   // complete a task that will never run
-	cancelQueued()    // Shutdown(cancelFutures): cancel a task that will never run
-	ctxErr() error    // the cancellation of its context, if it is done already
+	run(self *ident) // run on a worker (or inline) whose identity is self
+	fail(err error)  // complete a task that will never run
+	cancelQueued()   // Shutdown(cancelFutures): cancel a task that will never run
+	ctxErr() error   // the cancellation of its context, if it is done already
 }
 
 // NestedPolicy tells what Submit does when called from a task of the same
