@@ -435,7 +435,7 @@ func TestQueueShutdownImmediate(t *testing.T) {
 		q2 := duet.NewQueue[int](0)
 		g := spawn(ctx, "getter", func(ctx context.Context) error { _, err := q2.Get(ctx); return err })
 		yield(ctx, 1)
-		q2.TryPut(7) // wakes the getter ...
+		q2.TryPut(7)      // wakes the getter ...
 		q2.Shutdown(true) // ... but the item is discarded before it runs
 		if err := errOf(ctx, g); !errors.Is(err, duet.ErrQueueShutDown) {
 			return fmt.Errorf("getter: %v", err)
