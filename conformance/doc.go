@@ -22,12 +22,16 @@
 // moves the clock forward, which makes Python's traces as exact as duet's
 // aio.WithVirtualClock and the suite fast.
 //
-// A scenario whose reference behaviour needs a newer Python than the one
-// found (Queue.shutdown and the Condition fix of gh-112202 are 3.13,
-// wait_for on asyncio.timeout is 3.12) declares REQUIRES in its script and
-// ships py/NAME.expected, the trace written from the newer version's
-// documentation; when a new enough interpreter runs (for example
-// CONFORMANCE_PYTHON=python3.13), its trace must equal that file too.
+// The reference is current CPython (3.12 and 3.13 semantics where they
+// changed). A scenario whose reference behaviour needs a newer Python than
+// the one found (Queue.shutdown and the Condition fix of gh-112202 are
+// 3.13, wait_for on asyncio.timeout is 3.12) declares REQUIRES in its
+// script and ships py/NAME.expected, the trace written from the newer
+// version's documentation and checked by running it; a scenario where duet
+// deliberately keeps an older behaviour declares MAX_PYTHON the same way.
+// When an interpreter in range runs (for example CONFORMANCE_PYTHON set to
+// a python3.13), its trace must equal the .expected file too. An
+// interpreter older than 3.11 is treated like a missing one.
 //
 // A divergence that is duet's to fix is recorded in knownDiffs with the
 // analysis, so that the suite stays green while it is open; a known

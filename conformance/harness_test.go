@@ -244,6 +244,8 @@ func runPython(t *testing.T, python string, names []string) (version string, out
 		switch {
 		case strings.HasPrefix(line, "=== PYTHON "):
 			version = strings.TrimPrefix(line, "=== PYTHON ")
+		case line == "=== TOO OLD":
+			return version, nil
 		case line == "=== END":
 			cur = nil
 		case strings.HasPrefix(line, "=== SKIP "):
@@ -328,8 +330,11 @@ func TestConformance(t *testing.T) {
 	if lookErr != nil {
 		t.Logf("%s not found (%v): comparing only the scenarios that ship a .expected trace; "+
 			"install python3 (3.11 or newer) or set CONFORMANCE_PYTHON to run the CPython side", pyName, lookErr)
+	} else if version, results = runPython(t, python, names); results == nil {
+		lookErr = fmt.Errorf("it is Python %s, older than 3.11", version)
+		t.Logf("%s (%s) is too old for the scenarios (asyncio.Runner, TaskGroup and timeout are 3.11): "+
+			"comparing only the scenarios that ship a .expected trace; set CONFORMANCE_PYTHON to a CPython 3.11 or newer", pyName, version)
 	} else {
-		version, results = runPython(t, python, names)
 		t.Logf("CPython %s (%s); %d scenarios", version, python, len(names))
 	}
 	var passed, known, compared int
@@ -374,7 +379,7 @@ func expectation(t *testing.T, name string, res *pyResult, version string, noPyt
 	case noPython && hasExpected:
 		return expected, "py/" + name + ".expected"
 	case noPython:
-		t.Skip("python3 not found: no CPython trace to compare with")
+		t.Skip("no usable python3: no CPython trace to compare with")
 	case res == nil:
 		t.Fatalf("py/runner.py printed nothing for %s", name)
 	case res.skipped != "" && hasExpected:

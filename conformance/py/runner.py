@@ -2,7 +2,8 @@
 
 Usage: python3 runner.py [NAME ...]   (no names: every scenario module here)
 
-Output: a first line "=== PYTHON X.Y.Z", then per scenario:
+Output: a first line "=== PYTHON X.Y.Z" ("=== TOO OLD" follows, and
+nothing else, before 3.11), then per scenario:
     === NAME
     <trace lines>
     === END
@@ -35,6 +36,9 @@ def names():
 
 def main(argv):
     print("=== PYTHON " + sys.version.split()[0])
+    if sys.version_info < (3, 11):
+        print("=== TOO OLD")  # asyncio.Runner, TaskGroup, timeout: 3.11
+        return
     for name in argv or names():
         mod = importlib.import_module(name)
         print("=== " + name)
