@@ -111,10 +111,13 @@ func Go[T any](g *Group, fn func(ctx context.Context) (T, error)) *Future[T] {
 		fut.SetError(errors.New("duet: Go with a nil function"))
 		return fut
 	}
-	lc := &lateCancel{}
+	var lc *loopChild
 	var cctx context.Context
 	var ccancel context.CancelCauseFunc
 	if g.loop != nil {
+		lc = &loopChild{loop: g.loop, cancel: func(msg string) {
+			fut.Complete(*new(T), &CancelledError{Msg: msg})
+		}}
 		futhook.Bind(fut, lc)
 	} else {
 		cctx, ccancel = context.WithCancelCause(g.ctx)
@@ -140,7 +143,11 @@ func Go[T any](g *Group, fn func(ctx context.Context) (T, error)) *Future[T] {
 	g.pushLocked(c)
 	g.mu.Unlock()
 	if g.loop != nil {
-		lc.set(g.loop.Go(g.ctx, "", func(ctx context.Context) { runChild(ctx, fn, fut) }))
+		lc.set(g.loop.Go(g.ctx, "", func(ctx context.Context) {
+			if lc.start() {
+				runChild(ctx, fn, fut)
+			}
+		}))
 	} else {
 		go func() {
 			defer ccancel(nil)
@@ -172,38 +179,77 @@ func (c *goChild) Cancel(msg string) bool {
 // OnFailure does nothing: the group retrieves every child's error.
 func (c *goChild) OnFailure(*futhook.Failure) {}
 
-// lateCancel lets a future be bound to a task's cancel function before the
-// task exists; a cancellation requested in between is passed on.
-type lateCancel struct {
-	mu      sync.Mutex
-	fn      func(string) bool
-	pending bool
-	msg     string
+// loopChild is the owner of a task child's future. It exists before the
+// task does, so a cancellation may arrive first; and since a task cancelled
+// before it starts never runs its function, a cancellation before the start
+// completes the future itself, on the loop, one iteration later, as the
+// task's own completion would.
+type loopChild struct {
+	mu       sync.Mutex
+	state    int // childPending, childStarted, childCancelledEarly
+	cancelFn func(string) bool
+	pending  bool // a cancellation arrived before cancelFn
+	msg      string
+	loop     park.Loop
+	cancel   func(msg string) // completes the future as cancelled
 }
 
-func (l *lateCancel) Cancel(msg string) bool {
-	l.mu.Lock()
-	fn := l.fn
-	if fn == nil {
-		if !l.pending {
-			l.pending, l.msg = true, msg
+const (
+	childPending = iota
+	childStarted
+	childCancelledEarly
+)
+
+func (c *loopChild) Cancel(msg string) bool {
+	c.mu.Lock()
+	switch c.state {
+	case childCancelledEarly:
+		c.mu.Unlock()
+		return true // still finishing, like a task cancelled twice
+	case childPending:
+		c.state = childCancelledEarly
+		c.msg = msg
+		fn := c.cancelFn
+		c.mu.Unlock()
+		if fn != nil {
+			fn(msg)
 		}
-		l.mu.Unlock()
+		c.loop.Post(func() { c.cancel(msg) })
 		return true
 	}
-	l.mu.Unlock()
+	fn := c.cancelFn
+	if fn == nil {
+		if !c.pending {
+			c.pending, c.msg = true, msg
+		}
+		c.mu.Unlock()
+		return true
+	}
+	c.mu.Unlock()
 	return fn(msg)
 }
 
 // OnFailure does nothing: the group retrieves every child's error.
-func (l *lateCancel) OnFailure(*futhook.Failure) {}
+func (c *loopChild) OnFailure(*futhook.Failure) {}
 
-func (l *lateCancel) set(fn func(string) bool) {
-	l.mu.Lock()
-	l.fn = fn
-	pending, msg := l.pending, l.msg
-	l.mu.Unlock()
-	if pending {
+// start reports whether the child's function may run.
+func (c *loopChild) start() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != childPending {
+		return false
+	}
+	c.state = childStarted
+	return true
+}
+
+func (c *loopChild) set(fn func(string) bool) {
+	c.mu.Lock()
+	c.cancelFn = fn
+	pass := (c.state == childStarted && c.pending) || c.state == childCancelledEarly
+	msg := c.msg
+	c.mu.Unlock()
+	if pass {
 		fn(msg)
 	}
 }
@@ -425,7 +471,7 @@ func (g *Group) Wait() error {
 			// Keep an outside cancellation pending, and delivered
 			// again, though the errors take precedence.
 			g.task.Uncancel()
-			g.task.Cancel("")
+			g.task.Cancel(cancelMsgOf(pending))
 		}
 		result = errors.Join(errs...)
 	case propagate != nil:
