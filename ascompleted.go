@@ -25,7 +25,10 @@ import (
 // Awaitables already done when the iteration starts come first, in argument
 // order; the rest follow as they complete. An awaitable given twice is
 // yielded once. The iteration waits for the next completion like Await: on a
-// loop task it suspends the task, on a goroutine it blocks.
+// loop task it suspends the task, on a goroutine it blocks. On a loop task
+// the first step always yields to the loop, even for awaitables already done,
+// as asyncio.as_completed does (it learns of completions through done
+// callbacks, which the loop runs).
 //
 // There is no timeout parameter: the deadline comes from ctx. Range inside
 // WithTimeout on a loop task (the deadline then cancels the waiting task),
@@ -57,14 +60,9 @@ func AsCompleted[T any](ctx context.Context, aws ...Awaitable[T]) iter.Seq2[Awai
 			queue = append(queue, i)
 			return true
 		})
-		already := w.startPending()
+		w.start(false)
 		defer w.close(true)
-		for _, i := range already {
-			if !yield(d.first[i], nil) {
-				return
-			}
-		}
-		for left := len(d.futs) - len(already); left > 0; left-- {
+		for left := len(d.futs); left > 0; left-- {
 			if err := w.wait(ctx, nil); err != nil {
 				w.mu.Lock()
 				n := len(queue)

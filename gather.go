@@ -28,7 +28,14 @@ type Outcome[T any] struct {
 // continue. Errors of children that fail after Gather returned are marked as
 // retrieved, as asyncio does, so the loop does not report them.
 //
-// On a loop task Gather suspends the task. Cancelling the task cancels every
+// Awaitables already done are accounted for at once, as in asyncio.gather
+// since Python 3.12: if they decide the outcome (all done, or one failed)
+// Gather returns without yielding to the loop. Otherwise, on a loop task,
+// Gather suspends the task, and it resumes in the same iteration as
+// asyncio's (two after the deciding completion: the child's done callback,
+// then the gathering future's).
+//
+// On a loop task Cancelling the task cancels every
 // child not yet done (Python: cancelling the gather future), and Gather
 // returns a cancellation once a child reports its cancellation, or once all
 // are done if they all swallowed it. On a goroutine Gather blocks; when ctx
@@ -171,7 +178,7 @@ func (g *gathering[T]) run(ctx context.Context) error {
 	task := park.Current(ctx)
 	g.w = newWatcher(loopOf(task), g.d.futs, g.onDone)
 	g.w.late = func(f *Future[T]) { f.Err() }
-	g.w.start()
+	g.w.start(true)
 	var target park.Canceller
 	if task != nil {
 		target = g

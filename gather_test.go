@@ -224,9 +224,11 @@ func TestGatherFirstError(t *testing.T) {
 	}
 }
 
-// Python: a gather of futures already done still yields to the loop once
-// (its done callbacks are scheduled): "t0 before t1 t2 after [1, 1] t3".
-// The same future twice is gathered once, its value at both positions.
+// Python 3.12+: a gather of futures already done does not yield to the
+// loop (3.11 did, scheduling its done callbacks):
+// "t0 before after [1, 1] t1 t2 t3". The same future twice is gathered
+// once, its value at both positions. An already failed child decides at
+// once too.
 func TestGatherAlreadyDone(t *testing.T) {
 	vrun(t, func(ctx context.Context) error {
 		var k gatherKit
@@ -241,7 +243,19 @@ func TestGatherAlreadyDone(t *testing.T) {
 			return err
 		}
 		duet.Await(ctx, tk)
-		k.log.want(t, "t0 before t1 t2 after [1 1] t3")
+		k.log.want(t, "t0 before after [1 1] t1 t2 t3")
+		boom := errors.New("boom")
+		failed := duet.NewFuture[int]()
+		failed.SetError(boom)
+		pending := duet.NewFuture[int]()
+		tk = aio.Spawn(ctx, k.ticker(1))
+		if _, err := duet.Gather[int](ctx, pending, failed); err != boom || tk.IsDone() {
+			t.Errorf("already failed: %v (yielded %v)", err, tk.IsDone())
+		}
+		if duet.FutureWaiters(pending) != 1 {
+			t.Errorf("%d subscriptions on the pending sibling, want 1 (kept to mark its error retrieved)", duet.FutureWaiters(pending))
+		}
+		pending.SetResult(0)
 		vs, err = duet.Gather[int](ctx)
 		if err != nil || vs == nil || len(vs) != 0 {
 			t.Errorf("no awaitables: %v, %v", vs, err)

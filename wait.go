@@ -50,7 +50,8 @@ func (m WaitMode) String() string {
 // the loop's clock.
 //
 // On a loop task Wait suspends the task; as in asyncio it always yields to
-// the loop at least once, even when aws are already done. On a goroutine it
+// the loop at least once, even when aws are already done (their done
+// callbacks are scheduled). On a goroutine it
 // blocks, returning at once when the condition already holds. If the
 // waiting task is cancelled, or ctx is done, Wait returns a cancellation
 // error (matching ErrCancelled, or ErrTimeout for a ctx deadline) and nil
@@ -82,7 +83,7 @@ func Wait[T any](ctx context.Context, aws []Awaitable[T], mode WaitMode, timeout
 		}
 		return false
 	})
-	w.start()
+	w.start(false)
 	var stopTimer func()
 	if timeout > 0 {
 		if task != nil {
@@ -189,16 +190,13 @@ func newWatcher[T any](loop park.Loop, futs []*Future[T], onDone func(int) bool)
 	return &watcher[T]{futs: futs, subs: make([]*park.Waiter, len(futs)), loop: loop, onDone: onDone}
 }
 
-// start subscribes to every future; those already done are processed at
-// once (goroutine) or on the loop (task), like asyncio's add_done_callback
-// on a done future.
-func (w *watcher[T]) start() { w.subscribe(false) }
-
-// startPending subscribes to the futures not yet done and returns the
-// indices of the others, which it leaves alone.
-func (w *watcher[T]) startPending() []int { return w.subscribe(true) }
-
-func (w *watcher[T]) subscribe(skipDone bool) []int {
+// start subscribes to every future. Those already done are processed like
+// asyncio's add_done_callback on a done future: on the loop in a later step
+// when the caller is a task (so the caller yields once, as asyncio.wait
+// and as_completed do), at once otherwise; with now, at once in any case
+// (asyncio.gather since 3.12, which runs its done callback directly for the
+// children already done, so that gathering done futures does not yield).
+func (w *watcher[T]) start(now bool) {
 	var already []int
 	w.mu.Lock()
 	for i, f := range w.futs {
@@ -210,12 +208,13 @@ func (w *watcher[T]) subscribe(skipDone bool) []int {
 		}
 	}
 	w.mu.Unlock()
-	if !skipDone {
-		for _, i := range already {
+	for _, i := range already {
+		if now {
+			w.process(i)
+		} else {
 			w.fire(i)
 		}
 	}
-	return already
 }
 
 func (w *watcher[T]) fire(i int) {

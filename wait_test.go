@@ -210,6 +210,14 @@ func TestAsCompletedOrder(t *testing.T) {
 			log.add("%d/%v@%v", v, err, vnow(ctx))
 		}
 		log.want(t, "0/<nil>@0s 4/<nil>@0s 1/<nil>@1s 0/b@2s 3/<nil>@3s")
+		// The first step yields to the loop, even for done awaitables,
+		// as asyncio.as_completed does.
+		other := aio.Spawn(ctx, func(context.Context) (int, error) { return 0, nil })
+		for range duet.AsCompleted[int](ctx, done) {
+			if !other.IsDone() {
+				t.Error("AsCompleted did not yield before its first step")
+			}
+		}
 		return nil
 	})
 }

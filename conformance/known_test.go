@@ -24,11 +24,6 @@ var knownDiffs = map[string]string{
 		"asyncio.run cancels and gathers only the tasks alive when main returned, then closes the loop, destroying " +
 		"later ones ('Task was destroyed but it is pending!'). Fix: wait only for the tasks cancelled in the first pass " +
 		"and let Close destroy the rest, as asyncio does (or at least cancel newcomers in each pass, so Run cannot hang).",
-	"noyield_done_inputs": "two interleaving differences with CPython 3.12+: (1) duet.Gather of futures that are " +
-		"all done yields to the loop once, where 3.12's gather calls its done callback at once for a child that is already done, " +
-		"so awaiting it does not yield (3.11 yielded, like duet); (2) duet.AsCompleted yields " +
-		"the already done awaitables without yielding to the loop, where asyncio.as_completed (3.11-3.13, both " +
-		"forms) registers done callbacks that run through call_soon, so its first step always yields.",
 	"task_names": "duet numbers default task names with the task id (aio.Spawn: \"Task-\"+id), which a task given a " +
 		"name also uses up, so the next unnamed task is Task-4; CPython 3.13 counts only unnamed tasks (Task-3). " +
 		"3.11 and 3.12 behave like duet; cosmetic.",
