@@ -56,33 +56,27 @@ func RunUntilComplete[T any](l *Loop, a duet.Awaitable[T]) (T, error) {
 	return f.Result()
 }
 
-// shutdown cancels every task still running and runs the loop until all
-// have finished (Python: asyncio.run's _cancel_all_tasks).
+// shutdown cancels the tasks still running when main returned and runs the
+// loop until they have finished (Python: asyncio.run's _cancel_all_tasks).
+// Tasks those start meanwhile are left to Close, which destroys them, so a
+// task that keeps spawning cannot hold shutdown forever.
 func (l *Loop) shutdown() error {
 	if err := l.enter(); err != nil {
 		return err
 	}
 	defer l.leave()
-	for {
-		l.mu.Lock()
-		ts := l.live.all()
-		l.mu.Unlock()
-		if len(ts) == 0 {
-			return nil
-		}
-		for _, t := range ts {
-			t.Cancel("aio.Run: shutting down")
-		}
-		for {
-			l.mu.Lock()
-			n := l.live.n
-			l.mu.Unlock()
-			if n == 0 {
-				break
-			}
+	l.mu.Lock()
+	ts := l.live.all()
+	l.mu.Unlock()
+	for _, t := range ts {
+		t.Cancel("")
+	}
+	for _, t := range ts {
+		for !t.done.Load() {
 			l.runOnce()
 		}
 	}
+	return nil
 }
 
 // Go starts fn as a task of l; it serves the root package's Group.

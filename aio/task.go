@@ -38,9 +38,10 @@ type task struct {
 	mu         sync.Mutex                  // guards the fields below against foreign Cancel
 	waiter     atomic.Pointer[park.Waiter] // what the task waits on; written by the task only
 	mustCancel bool
-	byCancel   bool // the waiter was abandoned by Cancel, not by a context
+	byCancel   bool   // the waiter was abandoned by Cancel, not by a context
+	abandonMsg string // the message of that Cancel
 	numCancel  int
-	cancelMsg  string
+	cancelMsg  string // the message of the pending mustCancel
 
 	aw         *park.Waiter // reused by Await (made on first use); a waker drops it before the task resumes
 	next, prev *task        // the loop's live list
@@ -289,7 +290,7 @@ func (c *task) Suspend(ctx context.Context, w *park.Waiter) error {
 		if must && c.cancelWaiter(w, msg) {
 			c.mu.Lock()
 			c.mustCancel = false
-			c.byCancel = true
+			c.byCancel, c.abandonMsg = true, msg
 			c.mu.Unlock()
 		}
 	}
@@ -304,10 +305,15 @@ func (c *task) Suspend(ctx context.Context, w *park.Waiter) error {
 	c.waiter.Store(nil)
 	if c.cancelReq.Load() {
 		c.mu.Lock()
-		must, by, msg := c.mustCancel, c.byCancel, c.cancelMsg
+		must, by, msg, amsg := c.mustCancel, c.byCancel, c.cancelMsg, c.abandonMsg
 		c.mustCancel, c.byCancel = false, false
 		c.mu.Unlock()
-		if must || (by && w.State() == park.Cancelled) {
+		// As in asyncio's __step: the cancellation the wait itself ended
+		// with wins; otherwise a pending request is delivered now.
+		if by && w.State() == park.Cancelled {
+			return &duet.CancelledError{Msg: amsg}
+		}
+		if must {
 			return &duet.CancelledError{Msg: msg}
 		}
 	}
@@ -377,9 +383,10 @@ type sleeper struct {
 // Cancel requests the task's cancellation (Python: Task.cancel(msg)): the
 // task's pending or next wait returns an error matching duet.ErrCancelled
 // that carries msg, and its context is cancelled. It reports false when the
-// task has already finished. Every call counts (see Cancelling); the first
-// message wins. A task that waits on another awaitable passes the request
-// on to it, as Python does. Safe from any goroutine.
+// task has already finished. Every call counts (see Cancelling). A task
+// that waits on another awaitable passes the request on to it, as Python
+// does; otherwise the latest message is the one delivered, unless an
+// earlier request already ended the task's wait. Safe from any goroutine.
 func (c *task) Cancel(msg string) bool {
 	c.mu.Lock()
 	if c.loop == nil || c.done.Load() {
@@ -388,25 +395,23 @@ func (c *task) Cancel(msg string) bool {
 	}
 	c.numCancel++
 	c.cancelReq.Store(true)
-	if c.numCancel == 1 || c.cancelMsg == "" {
-		c.cancelMsg = msg
-	}
 	var target park.Canceller
 	if w := c.waiter.Load(); w != nil {
 		if w.Target == nil {
-			c.byCancel = true
+			prevBy, prevMsg := c.byCancel, c.abandonMsg
+			c.byCancel, c.abandonMsg = true, msg
 			if w.Abandon() {
 				c.mu.Unlock()
 				c.ctx.cancel(nil)
 				return true
 			}
-			c.byCancel = false
+			c.byCancel, c.abandonMsg = prevBy, prevMsg
 		} else {
 			target = w.Target
 		}
 	}
 	if target == nil {
-		c.mustCancel = true
+		c.mustCancel, c.cancelMsg = true, msg
 		c.mu.Unlock()
 		c.ctx.cancel(nil)
 		return true
@@ -418,7 +423,7 @@ func (c *task) Cancel(msg string) bool {
 	}
 	c.mu.Lock()
 	if !c.done.Load() {
-		c.mustCancel = true
+		c.mustCancel, c.cancelMsg = true, msg
 	}
 	c.mu.Unlock()
 	return true
