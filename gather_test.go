@@ -409,3 +409,18 @@ func TestGatherGoroutineOnTasks(t *testing.T) {
 		return nil
 	})
 }
+
+func BenchmarkGatherTasks(b *testing.B) {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		aws := make([]duet.Awaitable[int], 100)
+		for b.Loop() {
+			for i := range aws {
+				aws[i] = aio.Spawn(ctx, func(context.Context) (int, error) { return i, nil })
+			}
+			if _, err := duet.Gather(ctx, aws...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return nil
+	})
+}

@@ -3,6 +3,7 @@ package duet_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -620,6 +621,47 @@ func TestGroupGoroutineBodyLoopChildren(t *testing.T) {
 		err, _ := duet.Await(ctx, res)
 		if !errors.Is(err, errA) || onLoop.Load() != 2 {
 			t.Errorf("Wait = %v, %d children on the loop", err, onLoop.Load())
+		}
+		return nil
+	})
+}
+
+// A child task destroyed by the loop's Close (its body never called Wait)
+// ends its future as cancelled instead of leaving it pending.
+func TestGroupChildDestroyedWithLoop(t *testing.T) {
+	var reports []string
+	l := aio.New(aio.WithVirtualClock(), aio.WithExceptionHandler(func(_ *aio.Loop, ec aio.ExceptionContext) {
+		reports = append(reports, ec.Message)
+	}))
+	var child *duet.Future[int]
+	_, err := aio.RunUntilComplete(l, aio.Spawn(l.Context(), func(ctx context.Context) (int, error) {
+		g, _ := duet.NewGroup(ctx)
+		child = duet.Go(g, sleeper(time.Hour, 1))
+		return 0, duet.Sleep(ctx, time.Second)
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	_, cerr := child.Result()
+	if !child.Cancelled() || !strings.Contains(fmt.Sprint(cerr), "destroyed") {
+		t.Fatalf("child: %v (cancelled %v)", cerr, child.Cancelled())
+	}
+	if len(reports) != 1 || !strings.Contains(reports[0], "destroyed") {
+		t.Errorf("loop reports: %q", reports)
+	}
+}
+
+func BenchmarkGroupTasks(b *testing.B) {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		for b.Loop() {
+			g, _ := duet.NewGroup(ctx)
+			for range 10 {
+				duet.Go(g, func(context.Context) (int, error) { return 1, nil })
+			}
+			if err := g.Wait(); err != nil {
+				b.Fatal(err)
+			}
 		}
 		return nil
 	})

@@ -54,11 +54,20 @@ type timeoutKey struct{}
 // TimeoutFrom returns the innermost Timeout whose function ctx was derived
 // from, or nil when there is none. Python: the object bound by
 // "async with asyncio.timeout(...) as t".
+//
+// A loop task's timeout governs that task only: a task spawned inside it
+// inherits the context's values but not the deadline, so TimeoutFrom called
+// by that other task returns nil.
 func TimeoutFrom(ctx context.Context) *Timeout {
 	if ctx == nil {
 		return nil
 	}
 	t, _ := ctx.Value(timeoutKey{}).(*Timeout)
+	if t != nil && t.task != nil {
+		if cur := park.Current(ctx); cur != nil && cur != t.task {
+			return nil
+		}
+	}
 	return t
 }
 

@@ -765,3 +765,39 @@ func TestWaitForGoroutineOnTask(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A task spawned inside a timeout inherits the context's values, not the
+// deadline: TimeoutFrom does not hand it the spawner's timeout.
+func TestTimeoutFromOtherTask(t *testing.T) {
+	vrun(t, func(ctx context.Context) error {
+		return duet.WithTimeout(ctx, time.Second, func(ctx context.Context) error {
+			child := aio.Spawn(ctx, func(ctx context.Context) (bool, error) {
+				return duet.TimeoutFrom(ctx) == nil, nil
+			})
+			none, err := duet.Await(ctx, child)
+			if err != nil || !none {
+				t.Errorf("child task sees the spawner's timeout (%v)", err)
+			}
+			if duet.TimeoutFrom(ctx) == nil {
+				t.Error("the body does not see its own timeout")
+			}
+			return nil
+		})
+	})
+}
+
+func BenchmarkWithTimeoutTask(b *testing.B) {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		for b.Loop() {
+			duet.WithTimeout(ctx, time.Second, func(ctx context.Context) error { return duet.Sleep(ctx, 0) })
+		}
+		return nil
+	})
+}
+
+func BenchmarkWithTimeoutGoroutine(b *testing.B) {
+	ctx := context.Background()
+	for b.Loop() {
+		duet.WithTimeout(ctx, time.Second, func(ctx context.Context) error { return nil })
+	}
+}

@@ -27,6 +27,7 @@ const (
 	FirstException
 )
 
+// String returns the mode's name, as in "FirstCompleted".
 func (m WaitMode) String() string {
 	switch m {
 	case AllCompleted:
