@@ -32,6 +32,9 @@ import (
 // the body task (Uncancel), so that enclosing timeouts and groups tell it
 // from their own. Errors from children's cancellations are not collected.
 //
+// A body that fails on its own stops the children with Cancel before Wait
+// (Python's "async with" does that when the body raises).
+//
 // A Group is safe for concurrent use: Go may be called from children and
 // from other goroutines while the body waits.
 type Group struct {
@@ -361,6 +364,44 @@ func (g *Group) childDone(c *groupChild, err error) {
 	if w != nil {
 		w.Wake()
 	}
+	for _, cancel := range cancels {
+		cancel("")
+	}
+	if cancelBody {
+		g.ctx.cancel(context.Canceled)
+		if g.task != nil {
+			g.task.Cancel("")
+		}
+	}
+}
+
+// Cancel aborts the group: every child not yet finished is cancelled, and
+// so is the body task once (its current or next wait fails with a
+// cancellation; the group's context is done). Wait then waits for the
+// children and returns their failures, if any, but no cancellation: Wait
+// withdraws the body's cancellation as it does after a failure. Cancel is
+// the way for a body that fails on its own to stop its children:
+//
+//	if err := work(ctx); err != nil {
+//		g.Cancel()
+//		return errors.Join(err, g.Wait())
+//	}
+//
+// Cancel after Wait has returned, or a second time, does nothing. Safe from
+// any goroutine. Python 3.15: TaskGroup.cancel().
+func (g *Group) Cancel() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	if g.finished || (g.exiting && g.nchildren == 0) || g.aborting {
+		g.mu.Unlock()
+		return
+	}
+	cancels := g.abortLocked()
+	cancelBody := !g.parentCancelRequested
+	g.parentCancelRequested = true
+	g.mu.Unlock()
 	for _, cancel := range cancels {
 		cancel("")
 	}

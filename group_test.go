@@ -666,3 +666,53 @@ func BenchmarkGroupTasks(b *testing.B) {
 		return nil
 	})
 }
+
+// Cancel stops children and body; Wait reports no cancellation and the body
+// task is not left cancelled (Python 3.15 TaskGroup.cancel()).
+func TestGroupCancel(t *testing.T) {
+	vrun(t, func(ctx context.Context) error {
+		return asTask(ctx, func(ctx context.Context, self *aio.Task[struct{}]) error {
+			bodyErr := errors.New("body")
+			g, gctx := duet.NewGroup(ctx)
+			c := duet.Go(g, sleeper(time.Hour, 1))
+			duet.Sleep(gctx, time.Second)
+			g.Cancel()
+			g.Cancel() // idempotent
+			if gctx.Err() == nil {
+				t.Error("group context not done after Cancel")
+			}
+			err := errors.Join(bodyErr, g.Wait())
+			if err == nil || err.Error() != "body" || !c.Cancelled() {
+				t.Errorf("got %v (child cancelled %v)", err, c.Cancelled())
+			}
+			if self.Cancelling() != 0 {
+				t.Errorf("Cancelling() = %d", self.Cancelling())
+			}
+			g.Cancel() // after Wait: nothing
+			// The body was not left with a pending cancellation, even
+			// though Wait had nothing to wait for.
+			g2, _ := duet.NewGroup(ctx)
+			g2.Cancel()
+			if err := g2.Wait(); err != nil {
+				t.Errorf("empty group: %v", err)
+			}
+			return duet.Sleep(ctx, time.Second)
+		})
+	})
+}
+
+// Cancel from another goroutine, on a group of goroutines.
+func TestGroupCancelGoroutines(t *testing.T) {
+	g, _ := duet.NewGroup(context.Background())
+	started := make(chan struct{})
+	duet.Go(g, func(ctx context.Context) (int, error) {
+		close(started)
+		<-ctx.Done()
+		return 0, ctx.Err()
+	})
+	<-started
+	go g.Cancel()
+	if err := g.Wait(); err != nil {
+		t.Fatalf("Wait = %v", err)
+	}
+}
