@@ -47,8 +47,11 @@ const (
 // order and a cancelled waiter leaves no trace: items stay in the queue until
 // a Get returns them, so none is lost, and a getter (or putter) woken and then
 // cancelled before it ran passes its wake-up to the next one. As in asyncio,
-// a woken waiter takes its item when it runs; a TryGet in between may take
-// the item first, and the woken getter then waits again.
+// a woken waiter takes its item when it runs: the item is not reserved for
+// it, so a TryGet (or a Get that finds the item) in between may take it
+// first, and the woken getter then waits again, at the back of the line. For
+// the same reason goroutine getters woken together take the items in the
+// order they happen to run.
 //
 // Unfinished work is counted as in Python: every item put adds one, TaskDone
 // removes one, Join waits for zero. Shutdown (Python 3.13) stops the queue.
