@@ -11,8 +11,8 @@ import (
 // (a cancellation included). Python: an element of the list that
 // gather(..., return_exceptions=True) returns.
 type Outcome[T any] struct {
-	Value T
-	Err   error
+	Value T     // the value, when Err is nil
+	Err   error // the failure or cancellation, or nil
 }
 
 // Gather waits for every awaitable in aws and returns their values in
@@ -35,17 +35,17 @@ type Outcome[T any] struct {
 // asyncio's (two after the deciding completion: the child's done callback,
 // then the gathering future's).
 //
-// On a loop task Cancelling the task cancels every
-// child not yet done (Python: cancelling the gather future), and Gather
-// returns a cancellation once a child reports its cancellation, or once all
-// are done if they all swallowed it. On a goroutine Gather blocks; when ctx
+// Cancelling the waiting task cancels every child not yet done (Python:
+// cancelling the gather future), and Gather returns a cancellation once a
+// child reports its cancellation, or once all are done if they all
+// swallowed it. On a goroutine Gather blocks; when ctx
 // is done it cancels the unfinished children and returns ctx's cancellation
 // at once, without waiting for them.
 //
 // A nil awaitable is an error (matching ErrNilAwaitable), reported before
 // anything is waited for.
 func Gather[T any](ctx context.Context, aws ...Awaitable[T]) ([]T, error) {
-	g, err := newGathering(ctx, "Gather", aws, false)
+	g, err := newGathering("Gather", aws, false)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func Gather[T any](ctx context.Context, aws ...Awaitable[T]) ([]T, error) {
 // being done cancels them and returns at once. Duplicates are waited for
 // once, as in Gather.
 func GatherAll[T any](ctx context.Context, aws ...Awaitable[T]) ([]Outcome[T], error) {
-	g, err := newGathering(ctx, "GatherAll", aws, true)
+	g, err := newGathering("GatherAll", aws, true)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ type gathering[T any] struct {
 	cancelMsg       string
 }
 
-func newGathering[T any](_ context.Context, op string, aws []Awaitable[T], all bool) (*gathering[T], error) {
+func newGathering[T any](op string, aws []Awaitable[T], all bool) (*gathering[T], error) {
 	d, err := distinct(op, aws)
 	if err != nil {
 		return nil, err

@@ -114,19 +114,10 @@ func Go[T any](g *Group, fn func(ctx context.Context) (T, error)) *Future[T] {
 		fut.SetError(errors.New("duet: Go with a nil function"))
 		return fut
 	}
+	c := &groupChild{cancel: fut.Cancel}
 	var lc *loopChild
 	var cctx context.Context
 	var ccancel context.CancelCauseFunc
-	if g.loop != nil {
-		lc = &loopChild{loop: g.loop, cancel: func(msg string) {
-			fut.Complete(*new(T), &CancelledError{Msg: msg})
-		}}
-		futhook.Bind(fut, lc)
-	} else {
-		cctx, ccancel = context.WithCancelCause(g.ctx)
-		futhook.Bind(fut, &goChild{cancel: ccancel, done: fut.IsDone})
-	}
-	c := &groupChild{cancel: fut.Cancel}
 	g.mu.Lock()
 	var refuse error
 	switch {
@@ -137,11 +128,19 @@ func Go[T any](g *Group, fn func(ctx context.Context) (T, error)) *Future[T] {
 	}
 	if refuse != nil {
 		g.mu.Unlock()
-		if ccancel != nil {
-			ccancel(nil)
-		}
 		fut.Complete(*new(T), refuse)
 		return fut
+	}
+	// Bound before the child is listed, so that an abort cancels it
+	// through its owner.
+	if g.loop != nil {
+		lc = &loopChild{loop: g.loop, done: fut.IsDone, cancel: func(msg string) {
+			fut.Complete(*new(T), &CancelledError{Msg: msg})
+		}}
+		futhook.Bind(fut, lc)
+	} else {
+		cctx, ccancel = context.WithCancelCause(g.ctx)
+		futhook.Bind(fut, &goChild{cancel: ccancel, done: fut.IsDone})
 	}
 	g.pushLocked(c)
 	g.mu.Unlock()
@@ -194,6 +193,7 @@ type loopChild struct {
 	pending  bool // a cancellation arrived before cancelFn
 	msg      string
 	loop     park.Loop
+	done     func() bool      // the future is complete
 	cancel   func(msg string) // completes the future as cancelled
 }
 
@@ -204,6 +204,9 @@ const (
 )
 
 func (c *loopChild) Cancel(msg string) bool {
+	if c.done() {
+		return false
+	}
 	c.mu.Lock()
 	switch c.state {
 	case childCancelledEarly:

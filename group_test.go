@@ -108,6 +108,9 @@ func TestGroupSuccess(t *testing.T) {
 		if va != 1 || vb != "two" || vnow(ctx) != 2*time.Second {
 			t.Errorf("got %v %v at %v", va, vb, vnow(ctx))
 		}
+		if a.Cancel("late") || a.Cancelled() {
+			t.Error("Cancel of a finished child accepted")
+		}
 		// Wait again: the same result, at once.
 		if err := g.Wait(); err != nil {
 			t.Errorf("second Wait: %v", err)
@@ -375,6 +378,9 @@ func TestGroupGoRefused(t *testing.T) {
 		f := duet.Go(g, sleeper(time.Second, 1))
 		if _, err := f.Result(); !errors.Is(err, duet.ErrClosed) || !strings.Contains(err.Error(), "Wait has returned") {
 			t.Errorf("after Wait: %v", err)
+		}
+		if f.Cancel("") {
+			t.Error("Cancel of a refused child accepted")
 		}
 		g2, gctx := duet.NewGroup(ctx)
 		duet.Go(g2, failAfter(0, errors.New("a")))
