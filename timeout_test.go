@@ -801,3 +801,27 @@ func BenchmarkWithTimeoutGoroutine(b *testing.B) {
 		duet.WithTimeout(ctx, time.Second, func(ctx context.Context) error { return nil })
 	}
 }
+
+// The body would complete exactly at the deadline. Python: the timeout's
+// timer, armed first, fires first: "timeout", then "timeout2 True" for a
+// task whose timer was armed before the timeout's.
+func TestWithTimeoutCompletionAtDeadline(t *testing.T) {
+	vrun(t, func(ctx context.Context) error {
+		err := duet.WithTimeout(ctx, time.Second, func(ctx context.Context) error {
+			return duet.Sleep(ctx, time.Second)
+		})
+		if !isTimeout(err) {
+			t.Errorf("sleep to the deadline: %v, want a timeout", err)
+		}
+		body := aio.Spawn(ctx, sleeper(time.Second, "v"))
+		duet.Sleep(ctx, 0)
+		err = duet.WithTimeout(ctx, time.Second, func(ctx context.Context) error {
+			_, err := duet.Await(ctx, body)
+			return err
+		})
+		if !isTimeout(err) || !body.Cancelled() {
+			t.Errorf("task done at the deadline: %v (cancelled %v), want a timeout", err, body.Cancelled())
+		}
+		return nil
+	})
+}
