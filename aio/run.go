@@ -69,7 +69,7 @@ func (l *Loop) shutdown() error {
 	ts := l.live.all()
 	l.mu.Unlock()
 	for _, t := range ts {
-		t.Cancel("")
+		(*taskOwner)(t).Cancel("")
 	}
 	for _, t := range ts {
 		for !t.done.Load() {

@@ -116,7 +116,7 @@ func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), 
 	c.id = l.taskSeq.Add(1)
 	c.name = o.name
 	c.ctx.init(ctx, c)
-	futhook.Bind(&t.fut, c)
+	futhook.Bind(&t.fut, (*taskOwner)(c))
 	cur := park.Current(ctx)
 	if o.eager && cur != nil && cur.(*task).loop == l {
 		if !l.register(c) {
@@ -201,12 +201,6 @@ func (t *Task[T]) Run() {
 	}
 	c.ctx.finish()
 	t.fut.Complete(v, err)
-}
-
-// OnFailure records a failure that may never be retrieved.
-func (c *task) OnFailure(f *futhook.Failure) {
-	c.loop.onTaskFailure(c.Name(), f)
-	c.body.watch(c.loop, f)
 }
 
 // watch reports f if t is garbage collected with f never retrieved.
@@ -402,7 +396,6 @@ func (c *task) Cancel(msg string) bool {
 			c.byCancel, c.abandonMsg = true, msg
 			if w.Abandon() {
 				c.mu.Unlock()
-				c.ctx.cancel(nil)
 				return true
 			}
 			c.byCancel, c.abandonMsg = prevBy, prevMsg
@@ -413,11 +406,9 @@ func (c *task) Cancel(msg string) bool {
 	if target == nil {
 		c.mustCancel, c.cancelMsg = true, msg
 		c.mu.Unlock()
-		c.ctx.cancel(nil)
 		return true
 	}
 	c.mu.Unlock()
-	c.ctx.cancel(nil)
 	if target.Cancel(msg) {
 		return true
 	}
@@ -427,6 +418,29 @@ func (c *task) Cancel(msg string) bool {
 	}
 	c.mu.Unlock()
 	return true
+}
+
+// taskOwner is the task as its future's producer: cancelling the future
+// cancels the task for good, context included, whereas the park.Task view
+// (task.Cancel) only requests cancellation, which timeouts and groups
+// withdraw with Uncancel while the task goes on with a live context.
+type taskOwner task
+
+// Cancel requests the task's cancellation and cancels its context.
+func (o *taskOwner) Cancel(msg string) bool {
+	c := (*task)(o)
+	if !c.Cancel(msg) {
+		return false
+	}
+	c.ctx.cancel(nil)
+	return true
+}
+
+// OnFailure records a failure that may never be retrieved.
+func (o *taskOwner) OnFailure(f *futhook.Failure) {
+	c := (*task)(o)
+	c.loop.onTaskFailure(c.Name(), f)
+	c.body.watch(c.loop, f)
 }
 
 // Cancelling returns the number of pending cancellation requests (Python:
@@ -461,7 +475,7 @@ func (t *Task[T]) Future() *duet.Future[T] {
 }
 
 // Cancel requests the task's cancellation; see the description of Task.
-func (t *Task[T]) Cancel(msg string) bool { return t.core.Cancel(msg) }
+func (t *Task[T]) Cancel(msg string) bool { return (*taskOwner)(&t.core).Cancel(msg) }
 
 // Cancelling returns the number of cancellation requests not withdrawn by
 // Uncancel (Python: Task.cancelling()).

@@ -384,3 +384,23 @@ func TestWaitFromGoroutineWithTaskContext(t *testing.T) {
 		return <-res
 	}, aio.WithClock(realClock{}))
 }
+
+// A timeout that fires inside a task cancels the work under it, not the
+// task: once the timeout is over, the task's context is still live and Go
+// APIs that watch it keep working.
+func TestTaskContextSurvivesTimeout(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		err := duet.WithTimeout(ctx, time.Second, func(ctx context.Context) error {
+			return duet.Sleep(ctx, time.Hour)
+		})
+		if !errors.Is(err, duet.ErrTimeout) {
+			return fmt.Errorf("timeout: %v", err)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("task context cancelled by a timeout: %v", ctx.Err())
+		}
+		sub, cancel := context.WithCancel(ctx)
+		defer cancel()
+		return duet.Sleep(sub, time.Second)
+	})
+}
