@@ -120,7 +120,8 @@ func NewBarrier(parties int, opts ...BarrierOption) (*Barrier, error) {
 //   - a goroutine's ctx ends first: the ctx error (ErrCancelled or
 //     ErrTimeout), and the barrier breaks for the others (threading's
 //     timeout). If the round was released first, the goroutine gets its
-//     index instead.
+//     index instead. A party still waiting for a running action to finish
+//     has not joined a round yet: its ctx ending breaks nothing.
 //
 // Python: await asyncio.Barrier.wait(), threading.Barrier.wait(timeout=).
 func (b *Barrier) Wait(ctx context.Context) (int, error) {
