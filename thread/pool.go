@@ -739,18 +739,19 @@ func (p *Pool) Close(ctx context.Context) error {
 
 // PoolStats is a snapshot of a pool's state.
 type PoolStats struct {
-	Size   int  // the most workers the pool runs (extra ones of Grow aside)
-	Live   int  // workers alive now
-	Idle   int  // live workers waiting for a task
-	Queued int  // tasks waiting for a worker
-	Closed bool // Shutdown or Close was called, or the pool broke
+	Size    int  // the most workers the pool runs (extra ones of Grow aside)
+	Live    int  // workers alive now
+	Idle    int  // live workers waiting for a task
+	Queued  int  // tasks waiting for a worker
+	Waiting int  // Submits waiting for room in the full queue
+	Closed  bool // Shutdown or Close was called, or the pool broke
 }
 
 // Stats returns a snapshot of p's state, for monitoring and tests.
 func (p *Pool) Stats() PoolStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return PoolStats{Size: p.max, Live: p.live, Idle: p.idle.n, Queued: p.n, Closed: p.closed}
+	return PoolStats{Size: p.max, Live: p.live, Idle: p.idle.n, Queued: p.n, Waiting: p.full.Len(), Closed: p.closed}
 }
 
 // Size returns the most workers p runs (Python: _max_workers).

@@ -1,0 +1,127 @@
+package thread_test
+
+import (
+	"context"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/thread"
+)
+
+// BenchmarkPoolSubmit measures the throughput of tiny tasks: one goroutine
+// submits b.N tasks that do nothing but count down a WaitGroup, and the
+// benchmark ends when all have run. tasks/s counts submit, queue, run and
+// future completion.
+func BenchmarkPoolSubmit(b *testing.B) {
+	for _, w := range []int{runtime.GOMAXPROCS(0), 100} {
+		b.Run("W="+strconv.Itoa(w), func(b *testing.B) {
+			p, err := thread.NewPool(w)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Shutdown(true, false)
+			ctx := context.Background()
+			var wg sync.WaitGroup
+			fn := func(context.Context) (struct{}, error) {
+				wg.Done()
+				return struct{}{}, nil
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			wg.Add(b.N)
+			for range b.N {
+				thread.Submit(ctx, p, fn)
+			}
+			wg.Wait()
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
+		})
+	}
+}
+
+// BenchmarkPoolSubmitParallel submits from GOMAXPROCS goroutines at once.
+func BenchmarkPoolSubmitParallel(b *testing.B) {
+	p, err := thread.NewPool(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Shutdown(true, false)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	fn := func(context.Context) (struct{}, error) {
+		wg.Done()
+		return struct{}{}, nil
+	}
+	b.ReportAllocs()
+	wg.Add(b.N)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			thread.Submit(ctx, p, fn)
+		}
+	})
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
+}
+
+// BenchmarkPoolSubmitAwait measures a round trip: submit one tiny task and
+// wait for its future, one at a time.
+func BenchmarkPoolSubmitAwait(b *testing.B) {
+	p, err := thread.NewPool(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Shutdown(true, false)
+	ctx := context.Background()
+	fn := func(context.Context) (int, error) { return 1, nil }
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := duet.Await(ctx, thread.Submit(ctx, p, fn)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
+}
+
+// BenchmarkPoolIdleMemory measures what an idle pool of 1,000 started
+// workers costs (heap and stacks), in MiB.
+func BenchmarkPoolIdleMemory(b *testing.B) {
+	const workers = 1000
+	ctx := context.Background()
+	var total float64
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		p, err := thread.NewPool(workers)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// Hold every task until all have started, so that each gets a
+		// worker of its own.
+		var started sync.WaitGroup
+		started.Add(workers)
+		release := make(chan struct{})
+		for range workers {
+			thread.Submit(ctx, p, func(context.Context) (struct{}, error) {
+				started.Done()
+				<-release
+				return struct{}{}, nil
+			})
+		}
+		started.Wait()
+		close(release)
+		for p.Stats().Idle < workers {
+			runtime.Gosched()
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		used := float64(after.HeapAlloc+after.StackInuse) - float64(before.HeapAlloc+before.StackInuse)
+		total += used
+		p.Shutdown(true, false)
+	}
+	b.ReportMetric(total/float64(b.N)/(1<<20), "MiB/1000-idle-workers")
+}
