@@ -77,6 +77,8 @@ type Loop struct {
 	failures    map[*futhook.Failure]string // unretrieved task errors → task name
 	failSweepAt int
 
+	exec executorState
+
 	debug   bool
 	slow    time.Duration
 	dbg     *debugState
@@ -475,6 +477,12 @@ func (l *Loop) Close() error {
 	}
 	l.free = nil
 	l.reportFailures(true)
+	l.exec.mu.Lock()
+	p, owned := l.exec.pool, l.exec.owned
+	l.exec.mu.Unlock()
+	if p != nil && owned {
+		p.Shutdown(false, false) // Python: close() shuts the default executor down without waiting
+	}
 	return nil
 }
 

@@ -33,6 +33,7 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Opti
 	if err2 := l.shutdown(); err == nil {
 		err = err2
 	}
+	l.shutdownExecutor()
 	return err
 }
 

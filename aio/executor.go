@@ -1,0 +1,185 @@
+package aio
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/internal/futhook"
+	"github.com/duet-go/duet/thread"
+)
+
+// The default executor: Python's lazily made ThreadPoolExecutor of
+// run_in_executor(None, ...) and to_thread.
+type executorState struct {
+	mu      sync.Mutex
+	pool    *thread.Pool
+	owned   bool          // made by the loop, so the loop shuts it down
+	timeout time.Duration // how long Run waits for it at shutdown
+}
+
+// DefaultExecutorShutdownTimeout bounds how long Run waits for the default
+// executor's work at shutdown (Python waits up to 300 s). Work still running
+// then is abandoned: it finishes on its own and the loop's exception handler
+// is told.
+const DefaultExecutorShutdownTimeout = 10 * time.Second
+
+// WithDefaultExecutor makes p the loop's default executor (Python:
+// loop.set_default_executor). The loop does not shut down a pool it was
+// given: its owner does.
+func WithDefaultExecutor(p *thread.Pool) Option {
+	return func(l *Loop) { l.exec.pool, l.exec.owned = p, false }
+}
+
+// WithExecutorShutdownTimeout sets how long Run waits for the default
+// executor's work at shutdown (DefaultExecutorShutdownTimeout unless set).
+func WithExecutorShutdownTimeout(d time.Duration) Option {
+	return func(l *Loop) { l.exec.timeout = d }
+}
+
+// SetDefaultExecutor replaces the loop's default executor (Python:
+// loop.set_default_executor). A pool the loop had made itself is shut down
+// once its work is done; a pool given here is its owner's to shut down.
+func (l *Loop) SetDefaultExecutor(p *thread.Pool) {
+	l.exec.mu.Lock()
+	old, owned := l.exec.pool, l.exec.owned
+	l.exec.pool, l.exec.owned = p, false
+	l.exec.mu.Unlock()
+	if owned && old != nil && old != p {
+		old.Shutdown(false, false)
+	}
+}
+
+// DefaultExecutor returns the loop's default executor, making it on first
+// use: a thread.Pool of min(32, GOMAXPROCS+4) workers named "aio_N", the
+// size Python picks for the same job — its work is mostly blocking calls
+// handed off the loop, not CPU-bound computation.
+func (l *Loop) DefaultExecutor() (*thread.Pool, error) {
+	l.exec.mu.Lock()
+	defer l.exec.mu.Unlock()
+	if l.exec.pool == nil {
+		if l.IsClosed() {
+			return nil, fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed)
+		}
+		p, err := thread.NewPool(min(32, runtime.GOMAXPROCS(0)+4), thread.WithNamePrefix("aio"))
+		if err != nil {
+			return nil, err
+		}
+		l.exec.pool, l.exec.owned = p, true
+	}
+	return l.exec.pool, nil
+}
+
+// shutdownExecutor waits, within the loop's bound, for the default executor
+// the loop made (Python: shutdown_default_executor).
+func (l *Loop) shutdownExecutor() {
+	l.exec.mu.Lock()
+	p, owned, d := l.exec.pool, l.exec.owned, l.exec.timeout
+	l.exec.mu.Unlock()
+	if p == nil || !owned {
+		return
+	}
+	if d <= 0 {
+		d = DefaultExecutorShutdownTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if err := p.Close(ctx); err != nil {
+		l.CallExceptionHandler(ExceptionContext{
+			Message: fmt.Sprintf("The default executor did not finish its work within %v; the work goes on, abandoned", d),
+			Err:     err,
+		})
+	}
+}
+
+// ExecOption configures RunInExecutor and ToThread.
+type ExecOption func(*execOpts)
+
+type execOpts struct{ abandon bool }
+
+// AbandonOnCancel lets a task that awaits the work return at once when it
+// is cancelled: the work's context is cancelled, the work finishes on its
+// own, and its result is dropped (Trio: to_thread.run_sync(abandon_on_cancel=True);
+// also what Python's run_in_executor does). Without it the task waits for
+// the work to end — after its context is cancelled, so cooperative work ends
+// early — and then gets the cancellation.
+func AbandonOnCancel() ExecOption { return func(o *execOpts) { o.abandon = true } }
+
+// RunInExecutor runs fn on pool p (the default executor of ctx's loop when
+// p is nil) and returns the future of its outcome, to await from a task
+// without blocking the loop (Python: loop.run_in_executor).
+//
+// fn gets a context with ctx's values, cancelled when ctx is, when the
+// future is cancelled, or when a task awaiting it is cancelled; it carries
+// no task identity: fn runs on a pool worker, in the threading world.
+// Cancelling the future before fn starts means fn never runs. While the
+// work is outstanding, a loop with a virtual clock does not jump its clock.
+func RunInExecutor[T any](ctx context.Context, p *thread.Pool, fn func(ctx context.Context) (T, error), opts ...ExecOption) *duet.Future[T] {
+	var o execOpts
+	for _, opt := range opts {
+		opt(&o)
+	}
+	l := LoopOf(ctx)
+	out := duet.NewFuture[T]()
+	if p == nil {
+		if l == nil {
+			out.SetError(ErrNoLoop)
+			return out
+		}
+		var err error
+		if p, err = l.DefaultExecutor(); err != nil {
+			out.SetError(err)
+			return out
+		}
+	}
+	wctx, stop := context.WithCancel(ctx)
+	b := &bridge[T]{out: out, stop: stop, abandon: o.abandon}
+	futhook.Bind(out, b)
+	if l != nil {
+		l.external.Add(1)
+	}
+	b.work = thread.Submit(wctx, p, fn)
+	b.work.AddDoneCallback(context.Background(), func(w *duet.Future[T]) {
+		out.Complete(w.Result())
+		stop()
+		if l != nil && l.external.Add(-1) == 0 {
+			l.Post(func() {}) // let a virtual clock move on
+		}
+	})
+	return out
+}
+
+// ToThread runs fn on the default executor of ctx's loop and waits for its
+// outcome; from a task, the loop runs other tasks meanwhile (Python:
+// asyncio.to_thread). See RunInExecutor for fn's context and cancellation.
+func ToThread[T any](ctx context.Context, fn func(ctx context.Context) (T, error), opts ...ExecOption) (T, error) {
+	return duet.Await(ctx, RunInExecutor(ctx, nil, fn, opts...))
+}
+
+// bridge produces a RunInExecutor future from a pool future.
+type bridge[T any] struct {
+	out     *duet.Future[T]
+	work    *duet.Future[T]
+	stop    context.CancelFunc
+	abandon bool
+}
+
+// Cancel cancels the work's context and the work if it has not started; a
+// started work is abandoned only with AbandonOnCancel.
+func (b *bridge[T]) Cancel(msg string) bool {
+	b.stop()
+	if b.work.Cancel(msg) {
+		return true
+	}
+	if b.abandon {
+		return b.out.SetError(&duet.CancelledError{Msg: msg}) == nil
+	}
+	return false
+}
+
+// OnFailure: the awaiting side retrieves failures; a bridge that nobody
+// awaits reports nothing beyond what its caller dropped.
+func (b *bridge[T]) OnFailure(*futhook.Failure) {}
