@@ -136,7 +136,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		w := park.NewWaiter(ctx)
 		b.entry.PushBack(w)
 		b.mu.Unlock()
-		err := park.Park(ctx, w)
+		err := parkOrUnwind(ctx, w, b.dropEntry)
 		b.mu.Lock()
 		b.entry.Remove(w)
 		// Entry waiters are all woken together, so there is no wake-up to
@@ -160,7 +160,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	r.waiters.PushBack(w)
 	b.mu.Unlock()
 
-	err := park.Park(ctx, w)
+	err := parkOrUnwind(ctx, w, func(w *park.Waiter) { b.withdraw(r, w) })
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -182,6 +182,21 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		b.breakLocked(errBarrierGaveUp)
 	}
 	return -1, err
+}
+
+func (b *Barrier) dropEntry(w *park.Waiter) {
+	b.mu.Lock()
+	b.entry.Remove(w)
+	b.mu.Unlock()
+}
+
+// withdraw takes a destroyed task out of round r, if r is still filling.
+func (b *Barrier) withdraw(r *barrierRound, w *park.Waiter) {
+	b.mu.Lock()
+	if !r.done && r.waiters.Remove(w) {
+		r.count--
+	}
+	b.mu.Unlock()
 }
 
 // trip completes round r, whose last party is the caller: it runs the action

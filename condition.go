@@ -101,7 +101,7 @@ func (c *Condition) Wait(ctx context.Context) error {
 		return errCondWaitUnlocked
 	}
 
-	err := park.Park(ctx, w)
+	err := parkOrUnwind(ctx, w, c.dropWaiter)
 	if err != nil {
 		if w.State() == park.Woken && w.Task() == nil {
 			err = nil // a goroutine notified as its ctx ended takes the notification
@@ -183,6 +183,17 @@ func (c *Condition) NotifyAll() error {
 	c.mu.Unlock()
 	park.WakeChain(ws)
 	return nil
+}
+
+// dropWaiter removes a waiter whose task is destroyed while it waits,
+// forwarding a notification it had received. (Such a task cannot re-acquire
+// the lock: it unwinds without waiting again.)
+func (c *Condition) dropWaiter(w *park.Waiter) {
+	c.mu.Lock()
+	if !c.waiters.Remove(w) && w.State() == park.Woken {
+		c.notifyLocked(1)
+	}
+	c.mu.Unlock()
 }
 
 // notifyLocked wakes up to n pending waiters, dropping cancelled ones.

@@ -77,7 +77,7 @@ func (e *Event) Wait(ctx context.Context) error {
 	w := park.NewWaiter(ctx)
 	e.waiters.PushBack(w)
 	e.mu.Unlock()
-	err := park.Park(ctx, w)
+	err := parkOrUnwind(ctx, w, e.dropWaiter)
 	if err == nil {
 		return nil
 	}
@@ -87,8 +87,12 @@ func (e *Event) Wait(ctx context.Context) error {
 		}
 		return err
 	}
+	e.dropWaiter(w)
+	return err
+}
+
+func (e *Event) dropWaiter(w *park.Waiter) {
 	e.mu.Lock()
 	e.waiters.Remove(w)
 	e.mu.Unlock()
-	return err
 }

@@ -92,20 +92,14 @@ func (l *Lock) acquireSlow(ctx context.Context) error {
 		l.waiters.PushBack(w)
 		l.mu.Unlock()
 
-		err := park.Park(ctx, w)
+		err := parkOrUnwind(ctx, w, l.dropWaiter)
 
-		l.mu.Lock()
-		l.waiters.Remove(w)
 		if err != nil && !(w.State() == park.Woken && w.Task() == nil) {
-			// Cancelled. If the lock is free, the wake-up this waiter
-			// had (or a Release that found only it) must not be lost.
-			if l.state.Load()&lockLocked == 0 {
-				l.wakeFirstLocked()
-			}
-			l.syncQueuedLocked()
-			l.mu.Unlock()
+			l.dropWaiter(w)
 			return err
 		}
+		l.mu.Lock()
+		l.waiters.Remove(w)
 		// Woken (a goroutine whose ctx ended just as it was woken takes
 		// the lock too). While this waiter was the woken one nobody
 		// could take the lock (see lockOrQueueLocked), so this succeeds;
@@ -117,6 +111,18 @@ func (l *Lock) acquireSlow(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// dropWaiter removes a waiter that gives up. If the lock is free, the
+// wake-up it had (or a Release that found only it) must not be lost.
+func (l *Lock) dropWaiter(w *park.Waiter) {
+	l.mu.Lock()
+	l.waiters.Remove(w)
+	if l.state.Load()&lockLocked == 0 {
+		l.wakeFirstLocked()
+	}
+	l.syncQueuedLocked()
+	l.mu.Unlock()
 }
 
 // lockOrQueueLocked takes the lock if it is free and no live waiter is
@@ -241,6 +247,22 @@ func (l *Lock) wakeFirstLocked() {
 		}
 		l.waiters.Remove(w) // cancelled (possibly just now, racing Wake)
 	}
+}
+
+// parkOrUnwind parks w like park.Park. If the waiting task is destroyed
+// instead (its loop was closed under it, which unwinds the task's function
+// with a panic), drop runs before the unwinding goes on, so that the waiter
+// leaves no trace in its primitive: no stale entry, no lost wake-up.
+func parkOrUnwind(ctx context.Context, w *park.Waiter, drop func(*park.Waiter)) error {
+	parked := true
+	defer func() {
+		if parked {
+			drop(w)
+		}
+	}()
+	err := park.Park(ctx, w)
+	parked = false
+	return err
 }
 
 // syncQueuedLocked makes lockQueued reflect whether the list is empty.

@@ -579,3 +579,105 @@ func BenchmarkLockContendedTasks(b *testing.B) {
 		return errOf(ctx, t2)
 	})
 }
+
+// TestDestroyedWaitersLeaveNoTrace: closing a loop destroys its tasks that
+// still wait (their functions unwind). A destroyed waiter, even one that had
+// just been granted the lock, a permit or an item, must pass it on to the
+// next waiter, here a goroutine, and leave nothing behind.
+func TestDestroyedWaitersLeaveNoTrace(t *testing.T) {
+	bg := context.Background()
+	// destroy runs wait as a task of a new loop until it waits, calls
+	// grant (which may wake it) and closes the loop.
+	destroy := func(t *testing.T, wait func(ctx context.Context) error, grant func()) {
+		t.Helper()
+		l := aio.New(aio.WithExceptionHandler(func(*aio.Loop, aio.ExceptionContext) {}))
+		ctx := l.Context()
+		aio.Spawn(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, wait(ctx) })
+		settle := aio.Spawn(ctx, func(ctx context.Context) (int, error) { yield(ctx, 2); return 0, nil })
+		if _, err := aio.RunUntilComplete(l, settle); err != nil {
+			t.Fatal(err)
+		}
+		grant()
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("Lock", func(t *testing.T) {
+		var lk duet.Lock
+		lk.Acquire(bg)
+		destroy(t, lk.Acquire, func() {})
+		if duet.LockWaiters(&lk) != 0 {
+			t.Fatal("destroyed waiter left in the lock")
+		}
+		lk.Release()
+		if !lk.TryAcquire() {
+			t.Fatal("lock not free")
+		}
+		// Woken, then destroyed: the goroutine queued behind gets the lock.
+		got := make(chan error)
+		destroy(t, lk.Acquire, func() {
+			go func() { got <- lk.Acquire(bg) }()
+			waitUntil(t, "goroutine queued", func() bool { return duet.LockWaiters(&lk) == 2 })
+			lk.Release() // wakes the task, which will not run again
+		})
+		if err := <-got; err != nil || !lk.Locked() {
+			t.Fatalf("goroutine: %v", err)
+		}
+	})
+	t.Run("Semaphore", func(t *testing.T) {
+		s := newSem(t, 0)
+		got := make(chan error)
+		destroy(t, s.Acquire, func() {
+			go func() { got <- s.Acquire(bg) }()
+			waitUntil(t, "goroutine queued", func() bool { return duet.SemaphoreWaiters(s) == 2 })
+			s.Release() // grants the task's permit
+		})
+		if err := <-got; err != nil || s.TryAcquire() || duet.SemaphoreWaiters(s) != 0 {
+			t.Fatalf("goroutine: %v", err)
+		}
+	})
+	t.Run("Queue", func(t *testing.T) {
+		q := duet.NewQueue[int](0)
+		got := make(chan int)
+		destroy(t, func(ctx context.Context) error { _, err := q.Get(ctx); return err }, func() {
+			go func() { v, _ := q.Get(bg); got <- v }()
+			waitUntil(t, "goroutine queued", func() bool { g, _, _ := duet.QueueWaiters(q); return g == 2 })
+			q.TryPut(42) // wakes the task
+		})
+		if v := <-got; v != 42 {
+			t.Fatalf("goroutine got %d", v)
+		}
+		if g, p, _ := duet.QueueWaiters(q); g+p != 0 {
+			t.Fatal("waiters left")
+		}
+	})
+	t.Run("Condition", func(t *testing.T) {
+		var c duet.Condition
+		got := make(chan error)
+		destroy(t, func(ctx context.Context) error {
+			c.Acquire(ctx)
+			return c.Wait(ctx)
+		}, func() {
+			go func() {
+				c.Acquire(bg)
+				err := c.Wait(bg)
+				c.Release()
+				got <- err
+			}()
+			waitUntil(t, "goroutine waiting", func() bool { return duet.ConditionWaiters(&c) == 2 })
+			c.Acquire(bg)
+			c.Notify(1) // notifies the task
+			c.Release()
+		})
+		if err := <-got; err != nil {
+			t.Fatalf("goroutine: %v", err)
+		}
+	})
+	t.Run("Barrier", func(t *testing.T) {
+		b := newBarrier(t, 2)
+		destroy(t, func(ctx context.Context) error { _, err := b.Wait(ctx); return err }, func() {})
+		if b.NWaiting() != 0 || b.Broken() {
+			t.Fatal("destroyed party still counted")
+		}
+	})
+}

@@ -130,7 +130,7 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 		w := park.NewWaiter(ctx)
 		q.putters.PushBack(w)
 		q.mu.Unlock()
-		err := park.Park(ctx, w)
+		err := parkOrUnwind(ctx, w, q.dropPutter)
 		q.mu.Lock()
 		q.putters.Remove(w)
 		if err == nil {
@@ -200,7 +200,7 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 		w := park.NewWaiter(ctx)
 		q.getters.PushBack(w)
 		q.mu.Unlock()
-		err := park.Park(ctx, w)
+		err := parkOrUnwind(ctx, w, q.dropGetter)
 		q.mu.Lock()
 		q.getters.Remove(w)
 		if err == nil {
@@ -280,7 +280,7 @@ func (q *Queue[T]) Join(ctx context.Context) error {
 	w := park.NewWaiter(ctx)
 	q.joiners.PushBack(w)
 	q.mu.Unlock()
-	err := park.Park(ctx, w)
+	err := parkOrUnwind(ctx, w, q.dropJoiner)
 	if err == nil {
 		return nil
 	}
@@ -294,6 +294,30 @@ func (q *Queue[T]) Join(ctx context.Context) error {
 	q.joiners.Remove(w)
 	q.mu.Unlock()
 	return err
+}
+
+// dropGetter, dropPutter and dropJoiner remove the waiter of a task that is
+// destroyed while it waits, passing on a wake-up it had received.
+func (q *Queue[T]) dropGetter(w *park.Waiter) {
+	q.mu.Lock()
+	if !q.getters.Remove(w) && w.State() == park.Woken && q.n > 0 {
+		q.getters.WakeFirst()
+	}
+	q.mu.Unlock()
+}
+
+func (q *Queue[T]) dropPutter(w *park.Waiter) {
+	q.mu.Lock()
+	if !q.putters.Remove(w) && w.State() == park.Woken && !q.fullLocked() {
+		q.putters.WakeFirst()
+	}
+	q.mu.Unlock()
+}
+
+func (q *Queue[T]) dropJoiner(w *park.Waiter) {
+	q.mu.Lock()
+	q.joiners.Remove(w)
+	q.mu.Unlock()
 }
 
 // Shutdown shuts the queue down (Python 3.13): from now on Put and TryPut

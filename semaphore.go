@@ -73,23 +73,40 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 	s.waiters.PushBack(w)
 	s.mu.Unlock()
 
-	err := park.Park(ctx, w)
+	err := parkOrUnwind(ctx, w, s.dropWaiter)
+	if err != nil && w.State() == park.Woken && w.Task() == nil {
+		err = nil // a goroutine granted a permit as its ctx ended keeps it
+	}
+	if err != nil {
+		s.dropWaiter(w)
+		return err
+	}
 	s.mu.Lock()
 	s.waiters.Remove(w)
-	if err != nil && w.State() == park.Woken {
-		if w.Task() == nil {
-			err = nil // a goroutine granted a permit as its ctx ended keeps it
-		} else {
-			s.value++ // granted, then cancelled before running: give it back
-		}
+	s.wakeFreeLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+// dropWaiter removes a waiter that gives up; a permit it had been granted
+// goes back (to the next waiter, if any).
+func (s *Semaphore) dropWaiter(w *park.Waiter) {
+	s.mu.Lock()
+	s.waiters.Remove(w)
+	if w.State() == park.Woken {
+		s.value++ // granted, then cancelled before running
 	}
-	// Newcomers that queued behind this waiter while permits were free
-	// (FIFO) are due them now: wake as many as there are free permits
-	// (CPython 3.12+: while self._value > 0: self._wake_up_next()).
+	s.wakeFreeLocked()
+	s.mu.Unlock()
+}
+
+// wakeFreeLocked grants every free permit to a pending waiter. Newcomers
+// that queued behind a granted waiter while permits were free (FIFO) are
+// due them once it has run (CPython 3.12+: after an acquire, while
+// self._value > 0: self._wake_up_next()).
+func (s *Semaphore) wakeFreeLocked() {
 	for s.value > 0 && s.wakeNextLocked() {
 	}
-	s.mu.Unlock()
-	return err
 }
 
 // TryAcquire takes a permit if one is free and no waiter is queued, and
