@@ -29,5 +29,13 @@
 //
 // A VirtualClock (WithVirtualClock) jumps to the next timer whenever every
 // task waits, so tests of timeouts and schedules run in microseconds and in
-// a deterministic order.
+// a deterministic order. Only the loop's own timers follow it: Sleep,
+// CallLater, duet.WithTimeout and friends. A context.WithTimeout deadline
+// is Go's and runs on real time, so prefer duet.WithTimeout inside tasks.
+//
+// The threading world is one call away: ToThread and RunInExecutor run a
+// function on a thread.Pool (the loop's default executor unless given one)
+// and give a Future a task awaits without blocking the loop; from any
+// goroutine, Spawn(loop.Context(), fn) starts a task on a given loop and its
+// Future can be awaited there (Python: run_coroutine_threadsafe).
 package aio
