@@ -1,8 +1,12 @@
 package thread_test
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 )
@@ -39,4 +43,30 @@ func recv[T any](t testing.TB, ch <-chan T) T {
 		t.Fatal("gave up waiting on a channel")
 	}
 	panic("unreachable")
+}
+
+// captureLog sends log/slog's default output to a buffer for the rest of
+// the test, and returns a function reading it.
+func captureLog(t testing.TB) func() string {
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.String()
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -526,7 +526,10 @@ func (p *Pool) work(w *worker, j runnable) {
 		if err != nil {
 			p.breakPool(err, j)
 			exited = true
-			p.exit(w)
+			p.mu.Lock()
+			last := p.leaveLocked(w)
+			p.mu.Unlock()
+			p.left(last)
 			return
 		}
 	}
@@ -541,49 +544,65 @@ func (p *Pool) work(w *worker, j runnable) {
 			continue
 		}
 		if p.closed || p.live > p.max {
+			last := p.leaveLocked(w)
 			p.mu.Unlock()
 			exited = true
-			p.exit(w)
+			p.left(last)
 			return
 		}
 		p.idle.pushFront(w)
 		p.mu.Unlock()
 		if j = p.idleWait(w); j == nil {
 			exited = true
-			p.exit(w)
 			return
 		}
 	}
 }
 
-// idleWait waits for a task handed to w; nil means exit (shutdown, or the
-// idle timeout passed).
+// idleWait waits for a task handed to w. It returns nil when w has left the
+// pool (shutdown, or the idle timeout passed).
 func (p *Pool) idleWait(w *worker) runnable {
 	d := p.cfg.idle
-	if d <= 0 {
-		return <-w.ch
-	}
-	if w.timer == nil {
-		w.timer = time.NewTimer(d)
-	} else {
-		w.timer.Reset(d)
-	}
-	select {
-	case j := <-w.ch:
-		w.timer.Stop()
-		return j
-	case <-w.timer.C:
-	}
-	p.mu.Lock()
-	if w.inIdle {
-		p.idle.remove(w)
+	if d > 0 {
+		if w.timer == nil {
+			w.timer = time.NewTimer(d)
+		} else {
+			w.timer.Reset(d)
+		}
+		select {
+		case j := <-w.ch:
+			w.timer.Stop()
+			return p.handed(w, j)
+		case <-w.timer.C:
+		}
+		p.mu.Lock()
+		if w.inIdle {
+			// Leave in the same critical section that takes w off the
+			// idle list: a Submit must never count w as a live worker
+			// that will drain the queue once w has decided to go.
+			p.idle.remove(w)
+			last := p.leaveLocked(w)
+			p.mu.Unlock()
+			p.left(last)
+			return nil
+		}
 		p.mu.Unlock()
-		return nil
+		// A Submit (or Shutdown) took w off the idle list just as the
+		// timer fired, and is handing it a task (or nil).
 	}
-	p.mu.Unlock()
-	// A Submit (or Shutdown) took w off the idle list just as the timer
-	// fired, and is handing it a task (or nil).
-	return <-w.ch
+	return p.handed(w, <-w.ch)
+}
+
+// handed accounts for what an idle worker was handed: a task, or nil from
+// Shutdown, which means leave.
+func (p *Pool) handed(w *worker, j runnable) runnable {
+	if j == nil {
+		p.mu.Lock()
+		last := p.leaveLocked(w)
+		p.mu.Unlock()
+		p.left(last)
+	}
+	return j
 }
 
 func (p *Pool) initialize(w *worker) (err error) {
@@ -596,13 +615,18 @@ func (p *Pool) initialize(w *worker) (err error) {
 	return p.cfg.init(ctx)
 }
 
-// exit accounts for a worker that is leaving.
-func (p *Pool) exit(w *worker) {
+// leaveLocked takes w out of the pool's accounts, in the critical section
+// where w decides to leave, and reports whether it is the last worker of a
+// closed pool. Unregistering here too means that once Shutdown(wait)
+// returns, Enumerate lists none of the pool's workers.
+func (p *Pool) leaveLocked(w *worker) (last bool) {
 	unregister(&w.ident)
-	p.mu.Lock()
 	p.live--
-	last := p.closed && p.live == 0
-	p.mu.Unlock()
+	return p.closed && p.live == 0
+}
+
+// left completes the pool's stop once its last worker has left.
+func (p *Pool) left(last bool) {
 	if last {
 		p.stopped.SetResult(struct{}{})
 	}
@@ -612,21 +636,17 @@ func (p *Pool) exit(w *worker) {
 // replacement when tasks are queued (they have no other worker to wait for:
 // a task is queued only while every worker is busy).
 func (p *Pool) lost(w *worker) {
-	unregister(&w.ident)
 	p.mu.Lock()
-	p.live--
+	last := p.leaveLocked(w)
 	replace := p.n > 0
 	if replace {
 		p.live++
 	}
-	last := p.closed && p.live == 0
 	p.mu.Unlock()
 	if replace {
 		p.spawn(nil)
 	}
-	if last {
-		p.stopped.SetResult(struct{}{})
-	}
+	p.left(last && !replace)
 }
 
 // breakPool marks the pool broken after an initializer failed: first (the

@@ -362,8 +362,12 @@ func TestSetExceptHookNilRestoresDefault(t *testing.T) {
 	var called atomic.Bool
 	thread.SetExceptHook(func(thread.ExceptHookArgs) { called.Store(true) })
 	thread.SetExceptHook(prev)
+	logged := captureLog(t)
 	thread.DefaultExceptHook(thread.ExceptHookArgs{Thread: thread.Info{ID: 1, Name: "x"}, Err: errors.New("logged")})
 	if called.Load() {
 		t.Error("a replaced hook was called")
+	}
+	if out := logged(); !strings.Contains(out, "Exception in thread x") || !strings.Contains(out, "err=logged") {
+		t.Errorf("default hook logged %q", out)
 	}
 }
