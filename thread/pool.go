@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -287,10 +288,13 @@ func Submit[T any](ctx context.Context, p *Pool, fn func(ctx context.Context) (T
 
 func (j *job[T]) fail(err error) {
 	var zero T
-	j.fut.Complete(zero, err)
+	complete(&j.fut, zero, err)
 }
 
-func (j *job[T]) cancelQueued() { j.fut.Cancel("thread: pool shut down before the task started") }
+func (j *job[T]) cancelQueued() {
+	defer recoverCallback()
+	j.fut.Cancel("thread: pool shut down before the task started")
+}
 
 func (j *job[T]) ctxErr() error {
 	if j.ctx.Context.Err() == nil {
@@ -303,7 +307,7 @@ func (j *job[T]) ctxErr() error {
 func (j *job[T]) run(self *ident) {
 	var zero T
 	if err := j.ctxErr(); err != nil {
-		j.fut.Complete(zero, err)
+		complete(&j.fut, zero, err)
 		return
 	}
 	if !j.fut.SetRunning() {
@@ -329,15 +333,18 @@ func (j *job[T]) run(self *ident) {
 	complete(&j.fut, v, err)
 }
 
-// complete completes f, shielding the worker from a panicking done callback
+// complete completes f, shielding the worker or thread from a panicking
+// done callback, which runs synchronously in the completing goroutine
 // (concurrent.futures logs and ignores an exception from a callback).
 func complete[T any](f *duet.Future[T], v T, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			slog.Error("thread: a done callback of a pool task's future panicked", "panic", r)
-		}
-	}()
+	defer recoverCallback()
 	f.Complete(v, err)
+}
+
+func recoverCallback() {
+	if r := recover(); r != nil {
+		slog.Error("thread: a done callback of a future panicked", "panic", r, "stack", string(debug.Stack()))
+	}
 }
 
 // submit queues j, hands it to an idle worker, starts a worker for it, runs

@@ -94,7 +94,7 @@ func (t *Thread[T]) run(fn func(ctx context.Context) (T, error)) {
 		}
 		t.core.alive.Store(false)
 		unregister(&t.core.ident)
-		t.fut.Complete(v, err)
+		complete(&t.fut, v, err)
 	}()
 	v, err = fn(&t.core.ctx)
 	returned = true

@@ -371,3 +371,21 @@ func TestSetExceptHookNilRestoresDefault(t *testing.T) {
 		t.Errorf("default hook logged %q", out)
 	}
 }
+
+// A done callback runs in the thread's goroutine as it ends; one that
+// panics is logged and does not crash the program.
+func TestThreadDoneCallbackPanic(t *testing.T) {
+	ctx := guard(t)
+	logged := captureLog(t)
+	release := make(chan struct{})
+	th := thread.Start(ctx, "", func(context.Context) (int, error) {
+		<-release
+		return 1, nil
+	})
+	th.Future().AddDoneCallback(context.Background(), func(*duet.Future[int]) { panic("in callback") })
+	close(release)
+	if v, err := th.Join(ctx); v != 1 || err != nil {
+		t.Fatalf("Join = %v, %v", v, err)
+	}
+	eventually(t, "the panic to be logged", func() bool { return strings.Contains(logged(), "in callback") })
+}
