@@ -48,6 +48,8 @@ type identCtx struct {
 	id *ident
 }
 
+// Value answers the identity key, hides the loop task and loop, and asks
+// the parent for the rest.
 func (c *identCtx) Value(k any) any {
 	switch k {
 	case identKey{}:

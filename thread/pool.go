@@ -86,6 +86,7 @@ const (
 	Grow
 )
 
+// String returns the policy's name, "CallerRuns" or "Grow".
 func (n NestedPolicy) String() string {
 	switch n {
 	case CallerRuns:
