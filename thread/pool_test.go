@@ -858,3 +858,33 @@ func TestPoolDoneCallbackPanic(t *testing.T) {
 		t.Fatalf("after a panicking callback: %v %v", v, err)
 	}
 }
+
+// A Submit waiting for room when the pool shuts down fails with ErrClosed;
+// its function never runs.
+func TestPoolShutdownWakesWaitingSubmit(t *testing.T) {
+	ctx := guard(t)
+	p := newPool(t, 1, thread.WithQueueSize(1))
+	b := newBlocker()
+	thread.Submit(ctx, p, b.fn)
+	<-b.started
+	queued := thread.Submit(ctx, p, func(context.Context) (int, error) { return 1, nil })
+	var ran atomic.Bool
+	got := make(chan *duet.Future[int])
+	go func() {
+		got <- thread.Submit(ctx, p, func(context.Context) (int, error) { ran.Store(true); return 2, nil })
+	}()
+	eventually(t, "the Submit to wait for room", func() bool { return p.Stats().Waiting == 1 })
+	p.Shutdown(false, false)
+	f := recv(t, got)
+	if _, err := duet.Await(ctx, f); !errors.Is(err, duet.ErrClosed) {
+		t.Fatalf("waiting Submit at Shutdown: %v", err)
+	}
+	close(b.release)
+	p.Shutdown(true, false)
+	if v, err := queued.Result(); v != 1 || err != nil {
+		t.Fatalf("queued task: %v %v", v, err)
+	}
+	if ran.Load() {
+		t.Fatal("the refused task ran")
+	}
+}
