@@ -3,6 +3,8 @@ package duet
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -186,7 +188,16 @@ func (f *Future[T]) AddDoneCallback(ctx context.Context, fn func(*Future[T])) {
 	if l := park.LoopOf(ctx); l != nil {
 		w = park.Func(func() { l.Post(func() { fn(f) }) })
 	} else {
-		w = park.Func(func() { fn(f) })
+		w = park.Func(func() {
+			// A panicking callback must not stop the wake-ups after it nor
+			// reach whoever completed f (Python logs and goes on too).
+			defer func() {
+				if r := recover(); r != nil {
+					slog.Error("duet: a Future's done callback panicked", "panic", r, "stack", string(debug.Stack()))
+				}
+			}()
+			fn(f)
+		})
 	}
 	f.mu.Lock()
 	if f.state.Load() < futDone {

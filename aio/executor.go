@@ -9,6 +9,7 @@ import (
 
 	"github.com/duet-go/duet"
 	"github.com/duet-go/duet/internal/futhook"
+	"github.com/duet-go/duet/internal/park"
 	"github.com/duet-go/duet/thread"
 )
 
@@ -112,9 +113,11 @@ func AbandonOnCancel() ExecOption { return func(o *execOpts) { o.abandon = true 
 // p is nil) and returns the future of its outcome, to await from a task
 // without blocking the loop (Python: loop.run_in_executor).
 //
-// fn gets a context with ctx's values, cancelled when ctx is, when the
-// future is cancelled, or when a task awaiting it is cancelled; it carries
-// no task identity: fn runs on a pool worker, in the threading world.
+// fn gets a context with ctx's values, cancelled when the future is
+// cancelled or a task awaiting it is — and, when ctx is a goroutine's, when
+// ctx is (a task's own context does not bound the work: the work may outlive
+// the task that started it, as in Python). It carries no task identity: fn
+// runs on a pool worker, in the threading world.
 // Cancelling the future before fn starts means fn never runs. While the
 // work is outstanding, a loop with a virtual clock does not jump its clock.
 func RunInExecutor[T any](ctx context.Context, p *thread.Pool, fn func(ctx context.Context) (T, error), opts ...ExecOption) *duet.Future[T] {
@@ -135,7 +138,15 @@ func RunInExecutor[T any](ctx context.Context, p *thread.Pool, fn func(ctx conte
 			return out
 		}
 	}
-	wctx, stop := context.WithCancel(ctx)
+	// Work handed off by a task outlives the task's own context, which aio
+	// cancels when the task returns (Python's run_in_executor runs it
+	// regardless); an awaiting task that is cancelled cancels it through
+	// the future. A goroutine's context keeps its Go meaning.
+	parent := ctx
+	if ctx.Value(park.TaskKey) != nil {
+		parent = context.WithoutCancel(ctx)
+	}
+	wctx, stop := context.WithCancel(parent)
 	b := &bridge[T]{out: out, stop: stop, abandon: o.abandon}
 	futhook.Bind(out, b)
 	if l != nil {
