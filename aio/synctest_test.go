@@ -58,6 +58,43 @@ func TestSynctestBubble(t *testing.T) {
 			if v, err := duet.Await(ctx, done); err != nil || v != 7 {
 				return fmt.Errorf("goroutine got %d, %v", v, err)
 			}
+			// Goroutines blocked in duet primitives are durably blocked too:
+			// a Lock, a Queue, an Event and a Semaphore shared with a task.
+			var lock duet.Lock
+			var ev duet.Event
+			q := duet.NewQueue[int](1)
+			sem, err := duet.NewSemaphore(0)
+			if err != nil {
+				return err
+			}
+			if err := lock.Acquire(ctx); err != nil {
+				return err
+			}
+			got := duet.NewFuture[int]()
+			go func() {
+				lock.Acquire(context.Background()) // blocks until the task releases
+				ev.Wait(context.Background())      // blocks until the task sets
+				sem.Acquire(context.Background())  // blocks until the task releases a permit
+				v, err := q.Get(context.Background())
+				lock.Release()
+				got.Complete(v, err)
+			}()
+			t0 := time.Now()
+			duet.Sleep(ctx, 10*time.Minute)
+			lock.Release()
+			duet.Sleep(ctx, 10*time.Minute)
+			ev.Set()
+			duet.Sleep(ctx, 10*time.Minute)
+			sem.Release()
+			if err := q.Put(ctx, 42); err != nil {
+				return err
+			}
+			if v, err := duet.Await(ctx, got); err != nil || v != 42 {
+				return fmt.Errorf("goroutine got %d, %v", v, err)
+			}
+			if d := time.Since(t0); d != 30*time.Minute {
+				return fmt.Errorf("fake time advanced %v, want 30m", d)
+			}
 			return nil
 		})
 		if err != nil {
