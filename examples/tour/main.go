@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"time"
@@ -18,17 +19,18 @@ import (
 )
 
 func main() {
-	if err := aio.Run(context.Background(), tour); err != nil {
+	err := aio.Run(context.Background(), func(ctx context.Context) error { return tour(ctx, os.Stdout) })
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "tour:", err)
 		os.Exit(1)
 	}
 }
 
-func tour(ctx context.Context) error {
+func tour(ctx context.Context, out io.Writer) error {
 	start := aio.LoopOf(ctx).Time()
 	say := func(format string, args ...any) {
 		el := aio.LoopOf(ctx).Time().Sub(start).Round(time.Millisecond)
-		fmt.Printf("[%6v] %s\n", el, fmt.Sprintf(format, args...))
+		fmt.Fprintf(out, "[%6v] %s\n", el, fmt.Sprintf(format, args...))
 	}
 
 	// 1. Tasks run concurrently on one goroutine; Gather returns results in
