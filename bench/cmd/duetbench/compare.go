@@ -15,18 +15,27 @@ import (
 	"time"
 )
 
-// target is one row of the comparison table: a duet figure, its CPython
-// counterpart, and the goal the issue sets for it.
+// target is one row of the comparison table: a duet figure, the figure it
+// is compared with (CPython's by default, or a peer's measured in the same
+// run), and the goal the issue sets for it.
 type target struct {
 	workload string
 	metric   string
-	label    string
+	label    string // {n}: duet's size; {w}: the one-per-core pool size
 	unit     string
 	max      float64 // duet's figure must be <= max (0: no bound)
 	min      float64 // duet's figure must be >= min (0: no bound)
-	ratio    float64 // duet must beat CPython by this factor (0: no bound)
+	ratio    float64 // duet must beat the peer by this factor (0: no bound)
 	higher   bool    // higher is better (throughput)
 	sameN    bool    // a total, not a per-op figure: compare only at equal sizes
+
+	// The peer: peerImpl's result holds its figure under peerMetric.
+	// Defaults: "CPython", "cpython", metric. A peerImpl of "duet" is a
+	// peer that the duet process measured next to duet, in the same
+	// repetitions (ants, conc, errgroup, plain goroutines).
+	peer       string
+	peerImpl   string
+	peerMetric string
 }
 
 var targets = []target{
@@ -40,6 +49,53 @@ var targets = []target{
 	{workload: "queue_two_tasks", metric: "items_per_s", label: "Queue[int] 2 tasks", unit: "items/s", min: 5e6, higher: true},
 }
 
+func init() { targets = append(targets, threadTargets()...) }
+
+// threadTargets are the rows of the threading model (issue 3).
+func threadTargets() []target {
+	var ts []target
+	for _, sz := range []struct{ key, w string }{{"wcores", "{w}"}, {"w100", "100"}} {
+		await := "duet_await_" + sz.key + "_tasks_per_s"
+		fire := "duet_fire_" + sz.key + "_tasks_per_s"
+		lbl := "{n} tiny tasks W=" + sz.w
+		ts = append(ts, target{workload: "pool_tiny", metric: await, label: lbl + ", submit+await", unit: "/s", higher: true, ratio: 20,
+			peerMetric: "await_" + sz.key + "_tasks_per_s", peer: "CPython TPE"})
+		for _, p := range []struct{ impl, name string }{{"ants", "ants"}, {"conc", "conc"}, {"errgroup", "errgroup"}} {
+			ts = append(ts, target{workload: "pool_tiny", metric: await, label: lbl + ", submit+await", unit: "/s", higher: true, ratio: 1,
+				peerImpl: "duet", peerMetric: p.impl + "_results_" + sz.key + "_tasks_per_s", peer: p.name + " +res"})
+		}
+		for _, p := range []struct{ impl, name string }{{"ants", "ants"}, {"conc", "conc"}, {"errgroup", "errgroup"}} {
+			ts = append(ts, target{workload: "pool_tiny", metric: fire, label: lbl + ", fire+wait all", unit: "/s", higher: true, ratio: 1,
+				peerImpl: "duet", peerMetric: p.impl + "_" + sz.key + "_tasks_per_s", peer: p.name})
+		}
+	}
+	return append(ts,
+		target{workload: "pool_queued_memory", metric: "bytes_per_task", label: "{n} queued tasks: per task", unit: "B",
+			peerImpl: "duet", peerMetric: "ref_goroutines_bytes_per_task", peer: "goroutine"},
+		target{workload: "pool_queued_memory", metric: "bytes_per_task", label: "{n} queued tasks: per task", unit: "B"},
+		target{workload: "primes", metric: "duet_speedup", label: "primes, 2 chunks/worker: speedup", unit: "x", higher: true, ratio: 0.95,
+			peerImpl: "duet", peerMetric: "goroutine_speedup", peer: "goroutines"},
+		target{workload: "primes", metric: "duet_speedup", label: "primes, 2 chunks/worker: speedup", unit: "x", higher: true,
+			peerMetric: "speedup", peer: "CPy threads"},
+		target{workload: "to_thread", metric: "ns_per_op", label: "ToThread round trip (task)", unit: "ns", max: 2000},
+		target{workload: "from_goroutine", metric: "ns_per_op", label: "goroutine: Spawn on loop+Await", unit: "ns", max: 1500},
+		target{workload: "idle_pool", metric: "total_mib", label: "idle pool of {n} workers", unit: "MiB", max: 8,
+			peerImpl: "duet", peerMetric: "ref_goroutines_total_mib", peer: "goroutines"},
+		target{workload: "idle_pool", metric: "total_mib", label: "idle pool of {n} workers", unit: "MiB", max: 8, sameN: true},
+	)
+}
+
+func (t target) peerName() string {
+	if t.peer != "" {
+		return t.peer
+	}
+	return "CPython"
+}
+
+// asyncio reports whether the row compares with CPython's figure under the
+// same metric name, so that uvloop's figure belongs next to it.
+func (t target) asyncio() bool { return t.peerImpl == "" && t.peerMetric == "" }
+
 type impl struct {
 	name string
 	cmd  func(w workload, quick bool) *exec.Cmd
@@ -49,10 +105,14 @@ func cmdCompare(args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ExitOnError)
 	only := fs.String("only", "", "comma-separated workloads to run (default: all)")
 	quick := fs.Bool("quick", false, "tiny sizes and one repetition: checks the driver, not the figures")
+	fs.IntVar(&workersFlag, "workers", 0, "workers of the one-per-core pools (pool_tiny, primes), for duet and CPython; 0: GOMAXPROCS")
 	python := fs.String("python", "python3", "CPython interpreter")
 	pydir := fs.String("pydir", "", "directory of the CPython scripts (default: found next to the working directory)")
 	out := fs.String("out", "", "also write the report to this file")
 	fs.Parse(args)
+	if workersFlag < 0 {
+		return fmt.Errorf("-workers %d: pass a positive count, or 0 for GOMAXPROCS", workersFlag)
+	}
 
 	// pyenv's python3 is a shell shim that costs a second per start.
 	if out, err := exec.Command(*python, "-c", "import sys; print(sys.executable)").Output(); err == nil {
@@ -84,7 +144,7 @@ func cmdCompare(args []string) error {
 			if quick {
 				n, reps = max(n/100, 10), 1
 			}
-			return exec.Command(self, "run", "-w", w.name, "-n", fmt.Sprint(n), "-reps", fmt.Sprint(reps))
+			return exec.Command(self, "run", "-w", w.name, "-n", fmt.Sprint(n), "-reps", fmt.Sprint(reps), "-workers", fmt.Sprint(coreWorkers()))
 		}},
 		{"cpython", pyCmd(*python, dir, false)},
 	}
@@ -98,14 +158,14 @@ func cmdCompare(args []string) error {
 	w := io.MultiWriter(os.Stdout, &rep)
 	fmt.Fprintf(w, "duetbench compare, %s\n", time.Now().Format(time.RFC3339))
 	fmt.Fprintf(w, "machine: %s, %d CPUs, load average at start: %s\n", cpuModel(), runtime.NumCPU(), loadAvg())
-	fmt.Fprintf(w, "duet: %s, GOMAXPROCS=%d; cpython: %s (%s); %s\n", runtime.Version(), runtime.GOMAXPROCS(0), pyVersion(*python), *python, uvNote)
+	fmt.Fprintf(w, "duet: %s, GOMAXPROCS=%d, -workers %d; cpython: %s (%s); %s\n", runtime.Version(), runtime.GOMAXPROCS(0), coreWorkers(), pyVersion(*python), *python, uvNote)
 
 	start := time.Now()
 	results := map[string]map[string]result{} // workload -> impl -> result
 	for _, wl := range ws {
 		results[wl.name] = map[string]result{}
 		for _, im := range impls {
-			if wl.ref && im.name != "duet" {
+			if (wl.ref && im.name != "duet") || (wl.noUV && im.name == "uvloop") {
 				continue
 			}
 			t0 := time.Now()
@@ -142,7 +202,7 @@ func pyCmd(python, dir string, uvloop bool) func(w workload, quick bool) *exec.C
 		if quick {
 			n, reps = max(n/100, 10), 1
 		}
-		args := []string{filepath.Join(dir, w.name+".py"), "--n", fmt.Sprint(n), "--reps", fmt.Sprint(reps)}
+		args := []string{filepath.Join(dir, w.name+".py"), "--n", fmt.Sprint(n), "--reps", fmt.Sprint(reps), "--workers", fmt.Sprint(coreWorkers())}
 		if uvloop {
 			args = append(args, "--uvloop")
 		}
@@ -166,7 +226,7 @@ func runJSON(c *exec.Cmd) (result, error) {
 }
 
 func printTable(w io.Writer, results map[string]map[string]result, impls []impl, quick bool) {
-	hdr := fmt.Sprintf("%-30s %14s %14s %7s", "workload", "duet", "CPython", "ratio")
+	hdr := fmt.Sprintf("%-44s %14s  %-12s %14s %7s", "workload", "duet", "vs", "peer", "ratio")
 	hasUV := len(impls) > 2
 	if hasUV {
 		hdr += fmt.Sprintf(" %14s %7s", "uvloop", "ratio")
@@ -180,11 +240,15 @@ func printTable(w io.Writer, results map[string]map[string]result, impls []impl,
 			continue
 		}
 		d, dok := t.value(rs, "duet")
-		py, pok := t.value(rs, "cpython")
+		py, pok := t.peerValue(rs)
 		label := strings.ReplaceAll(t.label, "{n}", count(rs["duet"].N))
-		line := fmt.Sprintf("%-30s %14s %14s %7s", label, fmtVal(d, dok, t.unit), fmtVal(py, pok, t.unit), ratio(d, dok, py, pok, t.higher))
+		label = strings.ReplaceAll(label, "{w}", rs["duet"].Info["workers"])
+		line := fmt.Sprintf("%-44s %14s  %-12s %14s %7s", label, fmtVal(d, dok, t.unit), t.peerName(), fmtVal(py, pok, t.unit), ratio(d, dok, py, pok, t.higher))
 		if hasUV {
-			uv, uok := t.value(rs, "uvloop")
+			uv, uok := 0.0, false
+			if t.asyncio() {
+				uv, uok = t.value(rs, "uvloop")
+			}
 			line += fmt.Sprintf(" %14s %7s", fmtVal(uv, uok, t.unit), ratio(d, dok, uv, uok, t.higher))
 		}
 		verdict := t.verdict(d, dok, py, pok)
@@ -194,6 +258,11 @@ func printTable(w io.Writer, results map[string]map[string]result, impls []impl,
 		line += fmt.Sprintf("  %-22s %s", t.describe(), verdict)
 		fmt.Fprintln(w, line)
 	}
+	fmt.Fprintln(w, "ratio: how many times better duet's figure is than the peer's (>1: duet better).")
+	fmt.Fprintln(w, "pool_tiny: 'submit+await' = duet submits every task and then awaits every future; the peers have no")
+	fmt.Fprintln(w, "futures, so '+res' peers store each result into a slice from a closure and wait for all, and CPython's")
+	fmt.Fprintln(w, "ThreadPoolExecutor submits and calls result() on each future; 'fire+wait all' = no per-task result anywhere")
+	fmt.Fprintln(w, "(duet drops its futures and counts down a WaitGroup, ants a WaitGroup, conc and errgroup Wait).")
 }
 
 // printDetails lists every metric each implementation reported, with the
@@ -204,7 +273,7 @@ func printDetails(w io.Writer, ws []workload, results map[string]map[string]resu
 		fmt.Fprintf(w, "  %s: %s\n", wl.name, wl.about)
 		for _, im := range impls {
 			r, ok := results[wl.name][im.name]
-			if wl.ref && im.name != "duet" {
+			if (wl.ref && im.name != "duet") || (wl.noUV && im.name == "uvloop") {
 				continue
 			}
 			if !ok {
@@ -221,7 +290,7 @@ func printDetails(w io.Writer, ws []workload, results map[string]map[string]resu
 }
 
 func (t target) describe() string {
-	var parts []string
+	parts := []string{}
 	if t.max > 0 {
 		parts = append(parts, "<= "+num(t.max)+" "+t.unit)
 	}
@@ -229,7 +298,10 @@ func (t target) describe() string {
 		parts = append(parts, ">= "+num(t.min)+" "+t.unit)
 	}
 	if t.ratio > 0 {
-		parts = append(parts, ">= "+num(t.ratio)+"x")
+		parts = append(parts, ">= "+num(t.ratio)+"x "+t.peerName())
+	}
+	if len(parts) == 0 {
+		return "-"
 	}
 	return strings.Join(parts, ", ")
 }
@@ -247,15 +319,35 @@ func (t target) verdict(d float64, dok bool, py float64, pok bool) string {
 	}
 	if t.ratio > 0 {
 		if !pok {
-			miss = append(miss, "no CPython figure")
+			miss = append(miss, "no "+t.peerName()+" figure")
 		} else if r := speedup(d, py, t.higher); r < t.ratio {
-			miss = append(miss, fmt.Sprintf("%.1fx < %sx", r, num(t.ratio)))
+			miss = append(miss, fmt.Sprintf("%sx < %sx", fmtRatio(r), num(t.ratio)))
 		}
+	}
+	if t.max == 0 && t.min == 0 && t.ratio == 0 {
+		return "info"
 	}
 	if len(miss) > 0 {
 		return "MISS (" + strings.Join(miss, "; ") + ")"
 	}
 	return "PASS"
+}
+
+// peerValue returns the figure duet's is compared with.
+func (t target) peerValue(rs map[string]result) (float64, bool) {
+	im, m := t.peerImpl, t.peerMetric
+	if im == "" {
+		im = "cpython"
+	}
+	if m == "" {
+		m = t.metric
+	}
+	r, ok := rs[im]
+	if !ok || (t.sameN && im != "duet" && r.N != rs["duet"].N) {
+		return 0, false
+	}
+	v, ok := r.Metrics[m]
+	return v, ok
 }
 
 func (t target) value(rs map[string]result, im string) (float64, bool) {
@@ -280,12 +372,23 @@ func ratio(d float64, dok bool, other float64, ook bool, higher bool) string {
 	if !dok || !ook || d == 0 || other == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.1fx", speedup(d, other, higher))
+	return fmtRatio(speedup(d, other, higher)) + "x"
+}
+
+// fmtRatio shows two decimals near 1, where targets like 0.95x live.
+func fmtRatio(r float64) string {
+	if r < 10 {
+		return fmt.Sprintf("%.2f", r)
+	}
+	return fmt.Sprintf("%.1f", r)
 }
 
 func fmtVal(v float64, ok bool, unit string) string {
 	if !ok {
 		return "-"
+	}
+	if unit == "x" {
+		return fmtRatio(v) + "x"
 	}
 	return num(v) + " " + unit
 }

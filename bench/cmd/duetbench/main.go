@@ -1,5 +1,7 @@
-// Command duetbench measures duet's event loop against CPython's asyncio on
-// the same machine, in the same run.
+// Command duetbench measures duet's event loop against CPython's asyncio,
+// and its threading model against Go's pool libraries (ants, conc,
+// errgroup), plain goroutines and CPython's concurrent.futures, on the same
+// machine, in the same run.
 //
 //	duetbench compare [flags]   run every workload with duet and CPython, print the table
 //	duetbench run -w NAME       run one duet workload, print its metrics as JSON
@@ -60,8 +62,8 @@ func main() {
 
 func usage() {
 	fmt.Fprintln(os.Stderr, `usage:
-  duetbench compare [-only w1,w2] [-quick] [-python python3] [-pydir DIR] [-out FILE]
-  duetbench run -w WORKLOAD [-n N] [-reps R] [-warmup W] [-cpuprofile FILE] [-memprofile FILE]
+  duetbench compare [-only w1,w2] [-quick] [-workers N] [-python python3] [-pydir DIR] [-out FILE]
+  duetbench run -w WORKLOAD [-n N] [-reps R] [-warmup W] [-workers N] [-cpuprofile FILE] [-memprofile FILE]
   duetbench list`)
 	os.Exit(2)
 }
@@ -74,7 +76,12 @@ func cmdRun(args []string) error {
 	cpuprof := fs.String("cpuprofile", "", "write a CPU profile of the repetitions to this file")
 	memprof := fs.String("memprofile", "", "write the allocation profile (warm-up included) to this file")
 	warmup := fs.Int("warmup", 0, "unrecorded, unprofiled repetitions to run first")
+	fs.StringVar(&implsFlag, "impls", "", "pool_tiny: run only these implementations (comma-separated, e.g. duet_await,ants_results), for profiling")
+	fs.IntVar(&workersFlag, "workers", 0, "workers of the one-per-core pools (pool_tiny, primes); 0: GOMAXPROCS")
 	fs.Parse(args)
+	if workersFlag < 0 {
+		return fmt.Errorf("-workers %d: pass a positive count, or 0 for GOMAXPROCS", workersFlag)
+	}
 	w, ok := findWorkload(*name)
 	if !ok {
 		return fmt.Errorf("unknown workload %q: run 'duetbench list'", *name)
@@ -87,7 +94,7 @@ func cmdRun(args []string) error {
 	}
 	res := result{Workload: w.name, Impl: "duet", N: *n, Reps: *reps,
 		Metrics: map[string]float64{}, Samples: map[string][]float64{},
-		Info: map[string]string{"go": runtime.Version(), "gomaxprocs": fmt.Sprint(runtime.GOMAXPROCS(0))}}
+		Info: map[string]string{"go": runtime.Version(), "gomaxprocs": fmt.Sprint(runtime.GOMAXPROCS(0)), "workers": fmt.Sprint(coreWorkers())}}
 	for range *warmup {
 		runtime.GC()
 		if _, err := w.run(*n); err != nil {

@@ -29,10 +29,12 @@ type workload struct {
 	pyN    int // CPython size per repetition (CPython is 10-50x slower)
 	pyReps int
 	ref    bool // a plain-Go reference figure: no CPython twin, no target
+	noUV   bool // the CPython twin does not use asyncio: no uvloop run
 }
 
 // workloads lists every scenario, in table order. extraWorkloads (in
-// sync_workloads.go) adds the ones whose primitives live in the root package.
+// sync_workloads.go) adds the ones whose primitives live in the root package,
+// threadWorkloads (in pool_workloads.go) those of the threading model.
 func workloads() []workload {
 	ws := []workload{
 		{name: "spawn_await", about: "spawn + await of a trivial task, one at a time, from the main task",
@@ -46,7 +48,8 @@ func workloads() []workload {
 		{name: "memory", about: "n tasks suspended on one future; heap+stack in use (duet) or RSS (CPython) per task",
 			run: suspendedMemory, n: 1_000_000, reps: 1, pyN: 100_000, pyReps: 1},
 	}
-	return append(ws, extraWorkloads()...)
+	ws = append(ws, extraWorkloads()...)
+	return append(ws, threadWorkloads()...)
 }
 
 func findWorkload(name string) (workload, bool) {
