@@ -86,9 +86,9 @@ func threadTargets() []target {
 		target{workload: "pool_queued_memory", metric: "bytes_per_task", label: "{n} queued tasks: per task", unit: "B",
 			peerImpl: "duet", peerMetric: "ref_goroutines_bytes_per_task", peer: "goroutine"},
 		target{workload: "pool_queued_memory", metric: "bytes_per_task", label: "{n} queued tasks: per task", unit: "B"},
-		target{workload: "primes", metric: "duet_speedup", label: "primes, 2 chunks/worker: speedup", unit: "x", higher: true, ratio: 0.95,
+		target{workload: "primes", metric: "duet_speedup", label: "primes < {n}, W={w}, 2 chunks/W: speedup", unit: "x", higher: true, ratio: 0.95,
 			peerImpl: "duet", peerMetric: "goroutine_speedup", peer: "goroutines"},
-		target{workload: "primes", metric: "duet_speedup", label: "primes, 2 chunks/worker: speedup", unit: "x", higher: true,
+		target{workload: "primes", metric: "duet_speedup", label: "primes < {n}, W={w}, 2 chunks/W: speedup", unit: "x", higher: true,
 			peerMetric: "speedup", peer: "CPy threads"},
 		target{workload: "to_thread", metric: "ns_per_op", label: "ToThread round trip (task)", unit: "ns", max: 2000},
 		target{workload: "from_goroutine", metric: "ns_per_op", label: "goroutine: Spawn on loop+Await", unit: "ns", max: 1500},
@@ -287,7 +287,7 @@ func runJSON(c *exec.Cmd) (result, error) {
 }
 
 func printTable(w io.Writer, results map[string]map[string]result, impls []impl, quick bool) {
-	hdr := fmt.Sprintf("%-44s %14s  %-16s %14s %7s", "workload", "duet", "vs", "peer", "ratio")
+	hdr := fmt.Sprintf("%-44s %14s  %-20s %14s %7s", "workload", "duet", "vs", "peer", "ratio")
 	hasUV := len(impls) > 2
 	if hasUV {
 		hdr += fmt.Sprintf(" %14s %7s", "uvloop", "ratio")
@@ -310,7 +310,7 @@ func printTable(w io.Writer, results map[string]map[string]result, impls []impl,
 		}
 		label := strings.ReplaceAll(t.label, "{n}", count(rs["duet"].N))
 		label = strings.ReplaceAll(label, "{w}", rs["duet"].Info["workers"])
-		line := fmt.Sprintf("%-44s %14s  %-16s %14s %7s", label, fmtVal(d, dok, t.unit), t.peerName(), fmtVal(py, pok, t.unit), rstr)
+		line := fmt.Sprintf("%-44s %14s  %-20s %14s %7s", label, fmtVal(d, dok, t.unit), t.peerName(), fmtVal(py, pok, t.unit), rstr)
 		if hasUV {
 			uv, uok := 0.0, false
 			if t.asyncio() {
@@ -355,6 +355,14 @@ func printDetails(w io.Writer, ws []workload, results map[string]map[string]resu
 			var parts []string
 			for _, k := range sortedKeys(r.Metrics) {
 				parts = append(parts, strings.TrimSpace(fmt.Sprintf("%s=%s %s", k, num(r.Metrics[k]), fmtSamples(r.Samples[k]))))
+			}
+			if len(parts) > 12 {
+				// Many metrics (pool_tiny): one per line.
+				fmt.Fprintf(w, "    %-8s n=%d reps=%d:\n", im.name, r.N, r.Reps)
+				for _, p := range parts {
+					fmt.Fprintf(w, "      %s\n", p)
+				}
+				continue
 			}
 			fmt.Fprintf(w, "    %-8s n=%d reps=%d: %s\n", im.name, r.N, r.Reps, strings.TrimSpace(strings.Join(parts, "  ")))
 		}
