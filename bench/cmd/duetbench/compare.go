@@ -205,7 +205,7 @@ func cmdCompare(args []string) error {
 			if quick {
 				n, reps = max(n/100, 10), 1
 			}
-			return exec.Command(self, "run", "-w", w.name, "-n", fmt.Sprint(n), "-reps", fmt.Sprint(reps), "-workers", fmt.Sprint(coreWorkers()))
+			return exec.Command(self, "run", "-w", w.name, "-n", fmt.Sprint(n), "-reps", fmt.Sprint(reps), "-warmup", fmt.Sprint(w.warmup), "-workers", fmt.Sprint(coreWorkers()))
 		}},
 		{"cpython", pyCmd(*python, dir, false)},
 	}

@@ -47,9 +47,9 @@ func threadWorkloads() []workload {
 		{name: "primes", about: "count primes below n by trial division, 2 chunks per worker (interleaved blocks, equal work), serial vs a pool of one worker per core vs one goroutine per chunk",
 			run: primes, n: 8_000_000, reps: 5, pyN: 600_000, pyReps: 3, noUV: true},
 		{name: "to_thread", about: "aio.ToThread of a trivial function from a loop task, one at a time (CPython: await asyncio.to_thread)",
-			run: toThread, n: 100_000, reps: 5, pyN: 5_000, pyReps: 3},
+			run: toThread, n: 100_000, reps: 5, warmup: 1, pyN: 5_000, pyReps: 3},
 		{name: "from_goroutine", about: "a goroutine spawns a trivial task on a running loop (aio.Spawn(loop.Context(), fn)) and awaits it, one at a time (CPython: run_coroutine_threadsafe(...).result() from a thread)",
-			run: fromGoroutine, n: 200_000, reps: 5, pyN: 10_000, pyReps: 3},
+			run: fromGoroutine, n: 200_000, reps: 5, warmup: 1, pyN: 10_000, pyReps: 3},
 		{name: "idle_pool", about: "a pool of n started, idle workers: heap+stack in use (CPython: RSS of a ThreadPoolExecutor with n idle threads); ref_ metrics: n goroutines parked on channels",
 			run: idlePool, n: 1000, reps: 3, pyN: 1000, pyReps: 1, noUV: true},
 	}
@@ -552,6 +552,7 @@ func toThread(n int) (map[string]float64, error) {
 		}
 		var m0 runtime.MemStats
 		runtime.ReadMemStats(&m0)
+		pf, gc := pageFaults(), gcCycles()
 		start := time.Now()
 		for range n {
 			if _, err := aio.ToThread(ctx, trivialCtx); err != nil {
@@ -559,6 +560,8 @@ func toThread(n int) (map[string]float64, error) {
 			}
 		}
 		out["ns_per_op"] = float64(time.Since(start).Nanoseconds()) / float64(n)
+		out["page_faults"] = float64(pageFaults() - pf)
+		out["gc_cycles"] = float64(gcCycles() - gc)
 		out["allocs_per_op"], out["bytes_per_op"] = allocsSince(&m0, n)
 		return nil
 	})
@@ -586,12 +589,15 @@ func fromGoroutine(n int) (map[string]float64, error) {
 			}
 			var m0 runtime.MemStats
 			runtime.ReadMemStats(&m0)
+			pf, gc := pageFaults(), gcCycles()
 			start := time.Now()
 			if err := round(n); err != nil {
 				done.SetError(err)
 				return
 			}
 			out["ns_per_op"] = float64(time.Since(start).Nanoseconds()) / float64(n)
+			out["page_faults"] = float64(pageFaults() - pf)
+			out["gc_cycles"] = float64(gcCycles() - gc)
 			out["allocs_per_op"], out["bytes_per_op"] = allocsSince(&m0, n)
 			done.SetResult(struct{}{})
 		}()

@@ -30,6 +30,7 @@ type workload struct {
 	pyReps int
 	ref    bool // a plain-Go reference figure: no CPython twin, no target
 	noUV   bool // the CPython twin does not use asyncio: no uvloop run
+	warmup int  // unrecorded duet repetitions first (the first ones of a fresh process run slower)
 }
 
 // workloads lists every scenario, in table order. extraWorkloads (in
