@@ -182,11 +182,17 @@ func (f *Future[T]) finish(v T, err error, state uint32, outside bool) bool {
 // asyncio.Future.add_done_callback), or else synchronously in the goroutine
 // that completes f (concurrent.futures.Future.add_done_callback). If f is
 // already complete, fn is scheduled on the loop, or called before
-// AddDoneCallback returns. Callbacks run in the order they were added.
+// AddDoneCallback returns. Callbacks run in the order they were added. A
+// callback meant for a loop that has closed runs in the completing
+// goroutine instead: it is never dropped.
 func (f *Future[T]) AddDoneCallback(ctx context.Context, fn func(*Future[T])) {
 	var w *park.Waiter
 	if l := park.LoopOf(ctx); l != nil {
-		w = park.Func(func() { l.Post(func() { fn(f) }) })
+		w = park.Func(func() {
+			if !l.Post(func() { fn(f) }) {
+				fn(f) // the loop is closed: run it here rather than lose it
+			}
+		})
 	} else {
 		w = park.Func(func() {
 			// A panicking callback must not stop the wake-ups after it nor

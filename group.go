@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"sync"
 
 	"github.com/duet-go/duet/internal/futhook"
@@ -149,6 +148,13 @@ func Go[T any](g *Group, fn func(ctx context.Context) (T, error)) *Future[T] {
 			if lc.start() {
 				runChild(ctx, fn, fut)
 			}
+		}, func(err error) {
+			// The task never ran fn (closed loop, cancelled before it
+			// started) or was destroyed in it: the future must still end.
+			if err == nil {
+				err = &CancelledError{Msg: "duet: group task ended without running"}
+			}
+			fut.Complete(*new(T), err)
 		}))
 	} else {
 		go func() {
@@ -284,11 +290,11 @@ func runChild[T any](ctx context.Context, fn func(context.Context) (T, error), f
 	fut.Complete(v, err)
 }
 
-// isLoopTeardown recognises the value aio panics with to unwind a task whose
-// loop was closed under it: it must not be turned into a PanicError.
+// isLoopTeardown recognises the value a loop panics with to unwind a task
+// whose loop was closed under it: it must not be turned into a PanicError.
 func isLoopTeardown(r any) bool {
-	t := reflect.TypeOf(r)
-	return t != nil && t.Name() == "errDestroyed" && t.PkgPath() == "github.com/duet-go/duet/aio"
+	_, ok := r.(park.Unwind)
+	return ok
 }
 
 func (g *Group) pushLocked(c *groupChild) {

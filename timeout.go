@@ -417,17 +417,7 @@ func newScope(parent context.Context, task park.Task, loop park.Loop) *scopeCtx 
 // cancellation of the task: ctx is t's own context or a duet scope owned
 // by t.
 func ownedBy(ctx context.Context, t park.Task) bool {
-	if s, ok := ctx.(interface{ ScopeOf() any }); ok {
-		return s.ScopeOf() == any(t)
-	}
-	// A task's own context (aio's taskCtx) carries the task and implements
-	// AfterFunc; contexts derived with the context package (WithCancel,
-	// WithValue, ...) do not have an AfterFunc method.
-	if _, ok := ctx.(interface{ AfterFunc(func()) func() bool }); !ok {
-		return false
-	}
-	v := ctx.Value(park.TaskKey)
-	return v != nil && v == any(t)
+	return t.Owns(ctx)
 }
 
 // ScopeOf returns the loop task whose cancellation ends every wait made

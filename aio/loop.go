@@ -186,8 +186,9 @@ func (l *Loop) CallSoon(fn func()) *Handle {
 // method that schedules work is safe from any goroutine.
 func (l *Loop) CallSoonThreadsafe(fn func()) *Handle { return l.CallSoon(fn) }
 
-// Post runs fn on the loop soon; it is CallSoon without a handle.
-func (l *Loop) Post(fn func()) { l.CallSoon(fn) }
+// Post runs fn on the loop soon; it is CallSoon without a handle, and
+// reports false, fn never running, when the loop is closed.
+func (l *Loop) Post(fn func()) bool { return l.CallSoon(fn) != nil }
 
 // CallLater schedules fn to run d from now on the loop's clock (Python:
 // loop.call_later). d <= 0 runs it in the next iteration's timer phase.
@@ -357,6 +358,13 @@ const timerSlack = time.Millisecond
 // waitLocked blocks until there is work or the earliest timer is due. It
 // is entered and left with l.mu held.
 func (l *Loop) waitLocked() {
+	// Cancelled timers at the top would wake the loop for nothing, or make
+	// a virtual clock jump to a deadline nobody waits for (CPython pops
+	// them first too).
+	for len(l.timers) > 0 && l.timers[0].h.Cancelled() {
+		l.timers.pop()
+		l.cancelledTimers.Add(-1)
+	}
 	var due time.Time
 	if len(l.timers) > 0 {
 		due = l.timers[0].h.when

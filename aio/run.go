@@ -80,8 +80,9 @@ func (l *Loop) shutdown() error {
 	return nil
 }
 
-// Go starts fn as a task of l; it serves the root package's Group.
-func (l *Loop) Go(ctx context.Context, name string, fn func(ctx context.Context)) func(msg string) bool {
+// Go starts fn as a task of l; it serves the root package's Group. See
+// park.Loop for skipped.
+func (l *Loop) Go(ctx context.Context, name string, fn func(ctx context.Context), skipped func(err error)) func(msg string) bool {
 	if park.LoopOf(ctx) != park.Loop(l) {
 		ctx = WithLoop(ctx, l)
 	}
@@ -89,10 +90,18 @@ func (l *Loop) Go(ctx context.Context, name string, fn func(ctx context.Context)
 	if name != "" {
 		opts = append(opts, WithName(name))
 	}
+	returned := false // written by the task, read once it has ended
 	t := Spawn(ctx, func(ctx context.Context) (struct{}, error) {
 		fn(ctx)
+		returned = true
 		return struct{}{}, nil
 	}, opts...)
+	t.fut.AddDoneCallback(context.Background(), func(f *duet.Future[struct{}]) {
+		if !returned {
+			_, err := f.Result()
+			skipped(err)
+		}
+	})
 	return t.Cancel
 }
 

@@ -17,9 +17,6 @@ import (
 
 var errForeign = fmt.Errorf("aio: %w: a task's context was used to wait from another goroutine while the task ran (see the loop's exception report)", duet.ErrInvalidState)
 
-// errDestroyed unwinds the function of a task whose loop closed under it.
-type errDestroyed struct{}
-
 // task is the untyped part of a Task: its scheduling and cancellation state.
 type task struct {
 	loop *Loop
@@ -178,7 +175,7 @@ func (t *Task[T]) Run() {
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
-					if _, ok := r.(errDestroyed); ok {
+					if _, ok := r.(park.Unwind); ok {
 						destroyed = true
 						return
 					}
@@ -260,7 +257,7 @@ func (c *task) Schedule() { c.loop.push(entry{t: c}) }
 // yield hands control back to the loop until the task is scheduled again.
 func (c *task) yield() {
 	if !c.coro.Suspend() {
-		panic(errDestroyed{})
+		panic(park.Unwind{})
 	}
 }
 
@@ -324,6 +321,10 @@ func (c *task) cancelWaiter(w *park.Waiter, msg string) bool {
 	}
 	return w.Abandon()
 }
+
+// Owns reports whether ctx's cancellation reaches the task only as a task
+// cancellation.
+func (c *task) Owns(ctx context.Context) bool { return c.ctx.owns(ctx) }
 
 // AwaitWaiter returns the task's reusable waiter, reset.
 func (c *task) AwaitWaiter() *park.Waiter {

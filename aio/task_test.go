@@ -404,3 +404,38 @@ func TestTaskContextSurvivesTimeout(t *testing.T) {
 		return duet.Sleep(sub, time.Second)
 	})
 }
+
+// A group child whose task can never run (its loop is closed) still ends,
+// so the group's Wait cannot hang.
+func TestGroupChildOnClosedLoopEnds(t *testing.T) {
+	l := aio.New()
+	l.Close()
+	g, _ := duet.NewGroup(l.Context())
+	f := duet.Go(g, func(ctx context.Context) (int, error) { return 1, nil })
+	if _, err := f.Result(); !errors.Is(err, duet.ErrClosed) {
+		t.Fatalf("child on a closed loop: %v", err)
+	}
+	if err := g.Wait(); !errors.Is(err, duet.ErrClosed) {
+		t.Fatalf("Wait: %v", err)
+	}
+}
+
+// Run's shutdown cancels a group child that has not started yet; its future
+// must still complete.
+func TestGroupChildCancelledBeforeStartEnds(t *testing.T) {
+	var child *duet.Future[int]
+	run(t, func(ctx context.Context) error {
+		g, gctx := duet.NewGroup(ctx)
+		aio.Spawn(gctx, func(ctx context.Context) (int, error) {
+			child = duet.Go(g, func(ctx context.Context) (int, error) { return 1, nil })
+			return 0, nil
+		})
+		return nil // main returns at once: the child is cancelled before it starts
+	})
+	if child == nil {
+		t.Skip("the spawning task did not run before shutdown")
+	}
+	if !child.IsDone() {
+		t.Fatal("group child future left pending")
+	}
+}

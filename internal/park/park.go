@@ -157,14 +157,23 @@ type Timer interface {
 type Loop interface {
 	// Now reads the loop's clock.
 	Now() time.Time
-	// Post runs fn on the loop soon (call_soon_threadsafe).
-	Post(fn func())
-	// After runs fn on the loop when the clock reaches when. Loop only.
+	// Post runs fn on the loop soon (call_soon_threadsafe); it reports
+	// false, and fn never runs, when the loop is closed.
+	Post(fn func()) bool
+	// After runs fn on the loop when the clock reaches when.
 	After(when time.Time, fn func()) Timer
 	// Go starts fn as a new task of the loop; cancel requests the task's
-	// cancellation. Safe from any goroutine.
-	Go(ctx context.Context, name string, fn func(ctx context.Context)) (cancel func(msg string) bool)
+	// cancellation. If fn will never run or never return normally — the
+	// loop is closed, the task is cancelled before it starts, or its loop
+	// closes under it — skipped is called once with the reason, from any
+	// goroutine. Safe from any goroutine.
+	Go(ctx context.Context, name string, fn func(ctx context.Context), skipped func(err error)) (cancel func(msg string) bool)
 }
+
+// Unwind is the value a loop panics with, inside a suspended task, to
+// unwind the task's function when the loop is closed under it. Code that
+// recovers panics in a task must re-panic it.
+type Unwind struct{}
 
 // Task is what the root package needs from a loop task. Suspend, Cancelling
 // and Uncancel may only be called by the task itself.
@@ -183,6 +192,9 @@ type Task interface {
 	// AwaitWaiter returns the task's reusable waiter for awaiting a future,
 	// reset to pending.
 	AwaitWaiter() *Waiter
+	// Owns reports whether every cancellation of ctx reaches the task as a
+	// task cancellation: ctx is the task's own context or a duet scope of it.
+	Owns(ctx context.Context) bool
 }
 
 type taskKey struct{}
