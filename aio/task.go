@@ -32,13 +32,9 @@ type task struct {
 	done      atomic.Bool // the function has returned
 	cancelReq atomic.Bool // Cancel was called at least once
 
-	mu         sync.Mutex                  // guards the fields below against foreign Cancel
-	waiter     atomic.Pointer[park.Waiter] // what the task waits on; written by the task only
-	mustCancel bool
-	byCancel   bool   // the waiter was abandoned by Cancel, not by a context
-	abandonMsg string // the message of that Cancel
-	numCancel  int
-	cancelMsg  string // the message of the pending mustCancel
+	mu     sync.Mutex                  // guards the fields below against foreign Cancel
+	waiter atomic.Pointer[park.Waiter] // what the task waits on; written by the task only
+	cs     *cancelState                // made by the first Cancel
 
 	aw         *park.Waiter // reused by Await (made on first use); a waker drops it before the task resumes
 	next, prev *task        // the loop's live list
@@ -164,8 +160,8 @@ func (t *Task[T]) Run() {
 	early, msg := false, ""
 	if c.cancelReq.Load() {
 		c.mu.Lock()
-		early, msg = c.mustCancel, c.cancelMsg
-		c.mustCancel = false
+		early, msg = c.cs.mustCancel, c.cs.cancelMsg
+		c.cs.mustCancel = false
 		c.mu.Unlock()
 	}
 	if early {
@@ -276,12 +272,12 @@ func (c *task) Suspend(ctx context.Context, w *park.Waiter) error {
 	c.waiter.Store(w)
 	if c.cancelReq.Load() {
 		c.mu.Lock()
-		must, msg := c.mustCancel, c.cancelMsg
+		must, msg := c.cs.mustCancel, c.cs.cancelMsg
 		c.mu.Unlock()
 		if must && c.cancelWaiter(w, msg) {
 			c.mu.Lock()
-			c.mustCancel = false
-			c.byCancel, c.abandonMsg = true, msg
+			c.cs.mustCancel = false
+			c.cs.byCancel, c.cs.abandonMsg = true, msg
 			c.mu.Unlock()
 		}
 	}
@@ -296,8 +292,8 @@ func (c *task) Suspend(ctx context.Context, w *park.Waiter) error {
 	c.waiter.Store(nil)
 	if c.cancelReq.Load() {
 		c.mu.Lock()
-		must, by, msg, amsg := c.mustCancel, c.byCancel, c.cancelMsg, c.abandonMsg
-		c.mustCancel, c.byCancel = false, false
+		must, by, msg, amsg := c.cs.mustCancel, c.cs.byCancel, c.cs.cancelMsg, c.cs.abandonMsg
+		c.cs.mustCancel, c.cs.byCancel = false, false
 		c.mu.Unlock()
 		// As in asyncio's __step: the cancellation the wait itself ended
 		// with wins; otherwise a pending request is delivered now.
@@ -345,8 +341,8 @@ func (c *task) Sleep(ctx context.Context, d time.Duration) error {
 		c.yield()
 		if c.cancelReq.Load() {
 			c.mu.Lock()
-			must, msg := c.mustCancel, c.cancelMsg
-			c.mustCancel = false
+			must, msg := c.cs.mustCancel, c.cs.cancelMsg
+			c.cs.mustCancel = false
 			c.mu.Unlock()
 			if must {
 				return &duet.CancelledError{Msg: msg}
@@ -369,6 +365,17 @@ func (c *task) Sleep(ctx context.Context, d time.Duration) error {
 	return err
 }
 
+// cancelState is a task's cancellation bookkeeping, guarded by task.mu and
+// made by the first Cancel: most tasks are never cancelled, and cancelReq
+// tells the hot paths whether to look here at all.
+type cancelState struct {
+	mustCancel bool   // a request not delivered yet (Python: _must_cancel)
+	byCancel   bool   // the waiter was abandoned by Cancel, not by a context
+	abandonMsg string // the message of that Cancel
+	numCancel  int    // Python: _num_cancels_requested
+	cancelMsg  string // the message of the pending mustCancel
+}
+
 // sleeper is a sleep's timer and waiter in one allocation.
 type sleeper struct {
 	h Handle
@@ -388,24 +395,27 @@ func (c *task) Cancel(msg string) bool {
 		c.mu.Unlock()
 		return false
 	}
-	c.numCancel++
+	if c.cs == nil {
+		c.cs = new(cancelState)
+	}
+	c.cs.numCancel++
 	c.cancelReq.Store(true)
 	var target park.Canceller
 	if w := c.waiter.Load(); w != nil {
 		if w.Target == nil {
-			prevBy, prevMsg := c.byCancel, c.abandonMsg
-			c.byCancel, c.abandonMsg = true, msg
+			prevBy, prevMsg := c.cs.byCancel, c.cs.abandonMsg
+			c.cs.byCancel, c.cs.abandonMsg = true, msg
 			if w.Abandon() {
 				c.mu.Unlock()
 				return true
 			}
-			c.byCancel, c.abandonMsg = prevBy, prevMsg
+			c.cs.byCancel, c.cs.abandonMsg = prevBy, prevMsg
 		} else {
 			target = w.Target
 		}
 	}
 	if target == nil {
-		c.mustCancel, c.cancelMsg = true, msg
+		c.cs.mustCancel, c.cs.cancelMsg = true, msg
 		c.mu.Unlock()
 		return true
 	}
@@ -415,7 +425,7 @@ func (c *task) Cancel(msg string) bool {
 	}
 	c.mu.Lock()
 	if !c.done.Load() {
-		c.mustCancel, c.cancelMsg = true, msg
+		c.cs.mustCancel, c.cs.cancelMsg = true, msg
 	}
 	c.mu.Unlock()
 	return true
@@ -449,7 +459,10 @@ func (o *taskOwner) OnFailure(f *futhook.Failure) {
 func (c *task) Cancelling() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.numCancel
+	if c.cs == nil {
+		return 0
+	}
+	return c.cs.numCancel
 }
 
 // Uncancel decrements the count of cancellation requests and returns what
@@ -458,13 +471,16 @@ func (c *task) Cancelling() int {
 func (c *task) Uncancel() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.numCancel > 0 {
-		c.numCancel--
-		if c.numCancel == 0 {
-			c.mustCancel = false
+	if c.cs == nil {
+		return 0
+	}
+	if c.cs.numCancel > 0 {
+		c.cs.numCancel--
+		if c.cs.numCancel == 0 {
+			c.cs.mustCancel = false
 		}
 	}
-	return c.numCancel
+	return c.cs.numCancel
 }
 
 // Future returns the future of the task's outcome. Nil-safe.
