@@ -121,12 +121,12 @@ func AbandonOnCancel() ExecOption { return func(o *execOpts) { o.abandon = true 
 // Cancelling the future before fn starts means fn never runs. While the
 // work is outstanding, a loop with a virtual clock does not jump its clock.
 func RunInExecutor[T any](ctx context.Context, p *thread.Pool, fn func(ctx context.Context) (T, error), opts ...ExecOption) *duet.Future[T] {
-	var o execOpts
+	b := &bridge[T]{}
 	for _, opt := range opts {
-		opt(&o)
+		opt(&b.opts)
 	}
 	l := LoopOf(ctx)
-	out := duet.NewFuture[T]()
+	out := &b.out
 	if p == nil {
 		if l == nil {
 			out.SetError(ErrNoLoop)
@@ -142,25 +142,72 @@ func RunInExecutor[T any](ctx context.Context, p *thread.Pool, fn func(ctx conte
 	// cancels when the task returns (Python's run_in_executor runs it
 	// regardless); an awaiting task that is cancelled cancels it through
 	// the future. A goroutine's context keeps its Go meaning.
-	parent := ctx
+	var wctx context.Context
 	if ctx.Value(park.TaskKey) != nil {
-		parent = context.WithoutCancel(ctx)
+		b.wctx.parent = ctx
+		wctx = &b.wctx
+	} else {
+		wctx, b.stop = context.WithCancel(ctx)
 	}
-	wctx, stop := context.WithCancel(parent)
-	b := &bridge[T]{out: out, stop: stop, abandon: o.abandon}
 	futhook.Bind(out, b)
 	if l != nil {
+		b.loop = l
 		l.external.Add(1)
 	}
 	b.work = thread.Submit(wctx, p, fn)
-	b.work.AddDoneCallback(context.Background(), func(w *duet.Future[T]) {
-		out.Complete(w.Result())
-		stop()
-		if l != nil && l.external.Add(-1) == 0 {
-			l.Post(func() {}) // let a virtual clock move on
-		}
-	})
+	b.work.AddDoneCallback(context.Background(), b.done)
 	return out
+}
+
+// done completes the bridge's future with the work's outcome.
+func (b *bridge[T]) done(w *duet.Future[T]) {
+	b.out.Complete(w.Result())
+	b.cancelWork()
+	if l := b.loop; l != nil && l.external.Add(-1) == 0 && l.vclock != nil {
+		l.Post(func() {}) // let the virtual clock move on
+	}
+}
+
+// workCtx is the context of work a task hands off: the task's values,
+// none of its cancellation (the task's context ends when the task
+// returns), cancelled by the bridge. It lives in the bridge's allocation.
+type workCtx struct {
+	parent context.Context
+	mu     sync.Mutex
+	ch     chan struct{}
+	err    error
+}
+
+func (c *workCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *workCtx) Value(k any) any             { return c.parent.Value(k) }
+
+func (c *workCtx) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ch == nil {
+		c.ch = make(chan struct{})
+		if c.err != nil {
+			close(c.ch)
+		}
+	}
+	return c.ch
+}
+
+func (c *workCtx) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *workCtx) cancel() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil {
+		c.err = context.Canceled
+		if c.ch != nil {
+			close(c.ch)
+		}
+	}
 }
 
 // ToThread runs fn on the default executor of ctx's loop and waits for its
@@ -170,25 +217,37 @@ func ToThread[T any](ctx context.Context, fn func(ctx context.Context) (T, error
 	return duet.Await(ctx, RunInExecutor(ctx, nil, fn, opts...))
 }
 
-// bridge produces a RunInExecutor future from a pool future.
+// bridge produces a RunInExecutor future from a pool future; the future,
+// the work's context and the bridge are one allocation.
 type bridge[T any] struct {
-	out     *duet.Future[T]
-	work    *duet.Future[T]
-	stop    context.CancelFunc
-	abandon bool
+	out  duet.Future[T]
+	work *duet.Future[T]
+	wctx workCtx
+	stop context.CancelFunc // a goroutine caller's work context; nil: wctx
+	loop *Loop
+	opts execOpts
 }
 
 // Cancel cancels the work's context and the work if it has not started; a
 // started work is abandoned only with AbandonOnCancel.
 func (b *bridge[T]) Cancel(msg string) bool {
-	b.stop()
+	b.cancelWork()
 	if b.work.Cancel(msg) {
 		return true
 	}
-	if b.abandon {
+	if b.opts.abandon {
 		return b.out.SetError(&duet.CancelledError{Msg: msg}) == nil
 	}
 	return false
+}
+
+// cancelWork cancels the work's context.
+func (b *bridge[T]) cancelWork() {
+	if b.stop != nil {
+		b.stop()
+	} else {
+		b.wctx.cancel()
+	}
 }
 
 // OnFailure: the awaiting side retrieves failures; a bridge that nobody
