@@ -484,7 +484,7 @@ func (l *Loop) Close() error {
 		c.Close()
 	}
 	l.free = nil
-	l.reportFailures(true)
+	l.reportFailures()
 	l.exec.mu.Lock()
 	p, owned := l.exec.pool, l.exec.owned
 	l.exec.mu.Unlock()
@@ -561,7 +561,7 @@ func (l *Loop) onTaskFailure(name string, f *futhook.Failure) {
 	l.mu.Unlock()
 }
 
-func (l *Loop) reportFailures(all bool) {
+func (l *Loop) reportFailures() {
 	l.mu.Lock()
 	fs := l.failures
 	l.failures = map[*futhook.Failure]string{}
