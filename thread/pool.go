@@ -240,6 +240,11 @@ func NewPool(workers int, opts ...PoolOption) (*Pool, error) {
 // function receives, in one allocation.
 type job[T any] struct {
 	fut duet.Future[T]
+	// fn is cleared once the task has run or will never run, so that a
+	// completed future, which callers may keep for long, does not keep
+	// the function and everything it captured alive (Python's executor
+	// drops its work item likewise). ctx is kept: the task may have handed
+	// its context on.
 	fn  func(ctx context.Context) (T, error)
 	ctx identCtx // Context: the Submit ctx; id: set by the worker that runs it
 }
@@ -289,11 +294,13 @@ func Submit[T any](ctx context.Context, p *Pool, fn func(ctx context.Context) (T
 
 func (j *job[T]) fail(err error) {
 	var zero T
+	j.fn = nil
 	complete(&j.fut, zero, err)
 }
 
 func (j *job[T]) cancelQueued() {
 	defer recoverCallback()
+	j.fn = nil
 	j.fut.Cancel("thread: pool shut down before the task started")
 }
 
@@ -308,10 +315,12 @@ func (j *job[T]) ctxErr() error {
 func (j *job[T]) run(self *ident) {
 	var zero T
 	if err := j.ctxErr(); err != nil {
+		j.fn = nil
 		complete(&j.fut, zero, err)
 		return
 	}
 	if !j.fut.SetRunning() {
+		j.fn = nil
 		return // cancelled while queued
 	}
 	j.ctx.id = self
@@ -327,10 +336,12 @@ func (j *job[T]) run(self *ident) {
 		if r := recover(); r != nil {
 			err = duet.NewPanicError(r)
 		}
+		j.fn = nil
 		complete(&j.fut, zero, err)
 	}()
 	v, err := j.fn(&j.ctx)
 	returned = true
+	j.fn = nil // before completing: whoever sees the outcome sees fn gone
 	complete(&j.fut, v, err)
 }
 
