@@ -53,7 +53,8 @@ type Loop struct {
 	timers   timerHeap // guarded by mu
 	sleeping bool      // the loop is (about to be) blocked in wait; guarded by mu
 	timerSeq uint64    // guarded by mu
-	live     taskList  // tasks not yet finished, guarded by mu
+	live     taskList  // tasks not yet removed, guarded by mu; finished ones wait in ended
+	ended    []*task   // finished tasks to take out of live; the loop's own
 	wake     chan struct{}
 	ready    []entry // this iteration's items, owned by the loop goroutine
 
@@ -312,6 +313,7 @@ func (l *Loop) leave() {
 // runOnce runs one iteration and reports whether the loop was stopped.
 func (l *Loop) runOnce() (stopped bool) {
 	l.mu.Lock()
+	l.flushEndedLocked()
 	if len(l.incoming) == 0 && !l.stopping.Load() {
 		l.waitLocked()
 	}
@@ -351,6 +353,16 @@ func (l *Loop) runOnce() (stopped bool) {
 // nanos expresses t as nanoseconds since the loop's epoch (monotonic for
 // the real clock).
 func (l *Loop) nanos(t time.Time) int64 { return int64(t.Sub(l.epoch)) }
+
+// flushEndedLocked takes the tasks that finished since the last call out of
+// the live list.
+func (l *Loop) flushEndedLocked() {
+	for i, t := range l.ended {
+		l.live.remove(t)
+		l.ended[i] = nil
+	}
+	l.ended = l.ended[:0]
+}
 
 // timerSlack is the granularity of the loop's real-clock waits.
 const timerSlack = time.Millisecond
@@ -470,15 +482,21 @@ func (l *Loop) Close() error {
 	l.mu.Lock()
 	l.incoming = nil
 	l.timers = nil
+	l.flushEndedLocked()
 	pending := l.live.all()
 	l.mu.Unlock()
 	for _, t := range pending {
-		if t.coro != nil {
-			l.CallExceptionHandler(ExceptionContext{Message: "Task was destroyed but it is pending!", Task: t.Name()})
-			c := t.coro
-			t.coro = nil
-			c.Close()
+		if t.done.Load() {
+			continue
 		}
+		l.CallExceptionHandler(ExceptionContext{Message: "Task was destroyed but it is pending!", Task: t.Name()})
+		if t.coro == nil {
+			t.body.destroyUnstarted() // never ran: complete its future here
+			continue
+		}
+		c := t.coro
+		t.coro = nil
+		c.Close() // unwinds the suspended function, which completes the future
 	}
 	for _, c := range l.free {
 		c.Close()
@@ -579,9 +597,11 @@ func (l *Loop) Tasks() []TaskInfo {
 	l.mu.Lock()
 	ts := l.live.all()
 	l.mu.Unlock()
-	out := make([]TaskInfo, len(ts))
-	for i, t := range ts {
-		out[i] = TaskInfo{ID: t.id, Name: t.Name()}
+	out := make([]TaskInfo, 0, len(ts))
+	for _, t := range ts {
+		if !t.done.Load() {
+			out = append(out, TaskInfo{ID: t.id, Name: t.Name()})
+		}
 	}
 	return out
 }

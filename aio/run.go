@@ -67,6 +67,7 @@ func (l *Loop) shutdown() error {
 	}
 	defer l.leave()
 	l.mu.Lock()
+	l.flushEndedLocked()
 	ts := l.live.all()
 	l.mu.Unlock()
 	for _, t := range ts {

@@ -25,6 +25,7 @@ type task struct {
 	body interface {
 		Run()
 		watch(*Loop, *futhook.Failure)
+		destroyUnstarted()
 	}
 	ctx  taskCtx
 	coro *coro.Coro
@@ -185,15 +186,24 @@ func (t *Task[T]) Run() {
 		}()
 	}
 	c.done.Store(true)
-	c.loop.mu.Lock()
-	c.loop.live.remove(c)
-	c.loop.mu.Unlock()
+	// Leave the live list at the loop's next locked moment rather than
+	// take the lock here: this runs as the loop (a task step), so ended is
+	// the loop's own.
+	c.loop.ended = append(c.loop.ended, c)
 	c.loop.liveCount.Add(-1)
 	if destroyed {
 		err = &duet.CancelledError{Msg: "task destroyed: its loop was closed"}
 	}
 	c.ctx.finish()
 	t.fut.Complete(v, err)
+}
+
+// destroyUnstarted ends a task whose loop closed before it started.
+func (t *Task[T]) destroyUnstarted() {
+	t.core.done.Store(true)
+	t.core.loop.liveCount.Add(-1)
+	var zero T
+	t.fut.Complete(zero, &duet.CancelledError{Msg: "task destroyed: its loop was closed before it started"})
 }
 
 // watch reports f if t is garbage collected with f never retrieved.

@@ -439,3 +439,20 @@ func TestGroupChildCancelledBeforeStartEnds(t *testing.T) {
 		t.Fatal("group child future left pending")
 	}
 }
+
+// A task that never started when its loop closed still completes, so a
+// goroutine awaiting it is released.
+func TestCloseCompletesUnstartedTask(t *testing.T) {
+	var r reports
+	l := aio.New(aio.WithExceptionHandler(r.handler))
+	task := aio.Spawn(l.Context(), func(ctx context.Context) (int, error) { return 1, nil }, aio.WithName("never"))
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := duet.Await(context.Background(), task); !errors.Is(err, duet.ErrCancelled) {
+		t.Fatalf("unstarted task after Close: %v", err)
+	}
+	if all := r.all(); len(all) != 1 || all[0].Task != "never" {
+		t.Fatalf("reports: %+v", all)
+	}
+}
