@@ -162,3 +162,39 @@ func BenchmarkPoolQueuedMemory(b *testing.B) {
 	}
 	b.ReportMetric(total/float64(b.N)/queued, "B/queued-task")
 }
+
+// BenchmarkMap measures thread.Map over b.N tiny tasks with the default
+// in-flight bound (twice the pool's size): few tasks in flight, so workers
+// often go idle and must be woken again.
+func BenchmarkMap(b *testing.B) {
+	for _, w := range []int{runtime.GOMAXPROCS(0), 100} {
+		b.Run("W="+strconv.Itoa(w), func(b *testing.B) {
+			p, err := thread.NewPool(w)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Shutdown(true, false)
+			in := func(yield func(int) bool) {
+				for i := range b.N {
+					if !yield(i) {
+						return
+					}
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			sum := 0
+			for v, err := range thread.Map(context.Background(), p, in, func(_ context.Context, i int) (int, error) { return i + 1, nil }) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				sum += v
+			}
+			b.StopTimer()
+			if want := b.N * (b.N + 1) / 2; sum != want {
+				b.Fatalf("sum %d, want %d", sum, want)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
+		})
+	}
+}

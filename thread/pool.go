@@ -46,6 +46,7 @@ import (
 // A Pool is safe for concurrent use. Make one with NewPool.
 type Pool struct {
 	max    int
+	procs  int // GOMAXPROCS when the pool was made
 	cfg    poolConfig
 	prefix string
 	names  atomic.Uint64 // worker names: prefix_k, k from 0
@@ -54,6 +55,7 @@ type Pool struct {
 	ring    []runnable // the queue: n tasks from head, circular
 	head, n int
 	idle    workerList // idle workers, most recently idle first
+	waking  int        // idle workers handed a task that have not yet taken the lock back (see wakeLocked)
 	live    int        // workers alive, extra ones (Grow) included
 	closed  bool
 	broken  error
@@ -228,7 +230,7 @@ func NewPool(workers int, opts ...PoolOption) (*Pool, error) {
 	if cfg.queue == 0 {
 		cfg.queue = max(1024, 4*workers)
 	}
-	p := &Pool{max: workers, cfg: cfg, prefix: cfg.prefix}
+	p := &Pool{max: workers, procs: runtime.GOMAXPROCS(0), cfg: cfg, prefix: cfg.prefix}
 	if p.prefix == "" {
 		p.prefix = "Pool-" + strconv.FormatUint(poolSeq.Add(1), 10)
 	}
@@ -376,9 +378,18 @@ func (p *Pool) submit(ctx context.Context, j runnable) {
 			j.fail(err)
 			return
 		}
-		if w := p.idle.popFront(); w != nil {
+		if p.idle.n > 0 {
+			if p.wakeNowLocked() {
+				w, first := p.wakeLocked(j)
+				p.mu.Unlock()
+				w.ch <- first
+				return
+			}
+			// A worker is being woken: it will wake the next one if it
+			// finds this task still queued (the queue has room: see
+			// wakeNowLocked).
+			p.pushLocked(j)
 			p.mu.Unlock()
-			w.ch <- j
 			return
 		}
 		if p.live < p.max {
@@ -399,12 +410,7 @@ func (p *Pool) submit(ctx context.Context, j runnable) {
 			return
 		}
 		if p.n < len(p.ring) {
-			i := p.head + p.n
-			if i >= len(p.ring) {
-				i -= len(p.ring)
-			}
-			p.ring[i] = j
-			p.n++
+			p.pushLocked(j)
 			p.mu.Unlock()
 			return
 		}
@@ -441,6 +447,74 @@ func (p *Pool) closedErrLocked() error {
 		return p.broken
 	}
 	return fmt.Errorf("thread: %w: cannot submit to a pool that was shut down (Python: RuntimeError 'cannot schedule new futures after shutdown')", duet.ErrClosed)
+}
+
+// wakeNowLocked tells whether a Submit that finds idle workers should wake
+// one now rather than queue its task. Waking a parked goroutine costs about
+// a microsecond, several times a tiny task, and a fast submitter that hands
+// every task to its own idle worker spends its time waking workers that
+// each find nothing more to do. So, like the Go scheduler, which keeps at
+// most one spinning M looking for work, the pool wakes one worker at a time:
+// while one is waking, Submits queue their tasks, and the woken worker,
+// once it runs, wakes the next if tasks are still queued (see woke). Tasks
+// then run in batches on the workers already awake, and a burst wakes
+// workers one after another rather than all at once.
+//
+// A full queue always wakes a worker, so that a Submit never waits for room
+// (nor fails WithRejectWhenFull) while workers are idle.
+func (p *Pool) wakeNowLocked() bool {
+	return p.waking == 0 || p.n == len(p.ring) || p.live-p.idle.n < p.procs
+}
+
+// wakeLocked takes the most recently idle worker, counts it as waking and
+// returns it with the task to hand it: the oldest queued task if any, j
+// then taking its place at the back of the queue (start order stays FIFO),
+// or j itself. j may be nil (from woke): then the queue is not empty.
+func (p *Pool) wakeLocked(j runnable) (*worker, runnable) {
+	w := p.idle.popFront()
+	p.waking++
+	if p.n > 0 {
+		first := p.ring[p.head]
+		p.ring[p.head] = nil
+		p.head++
+		if p.head == len(p.ring) {
+			p.head = 0
+		}
+		p.n--
+		if j != nil {
+			p.pushLocked(j)
+		}
+		j = first
+	}
+	return w, j
+}
+
+// woke is called by a worker that was handed a task, before it runs it: it
+// is no longer waking, and if tasks are still queued while workers idle it
+// wakes the next one (its task might run for long).
+func (p *Pool) woke() {
+	p.mu.Lock()
+	p.waking--
+	if p.n == 0 || p.idle.n == 0 || !p.wakeNowLocked() {
+		p.mu.Unlock()
+		return
+	}
+	w, j := p.wakeLocked(nil)
+	if p.full.Len() > 0 && p.n <= len(p.ring)/2 {
+		p.wakeFullLocked(len(p.ring) - p.n)
+	}
+	p.mu.Unlock()
+	w.ch <- j
+}
+
+// pushLocked queues j; the queue has room.
+func (p *Pool) pushLocked(j runnable) {
+	i := p.head + p.n
+	if i >= len(p.ring) {
+		i -= len(p.ring)
+	}
+	p.ring[i] = j
+	p.n++
 }
 
 // popLocked takes the oldest queued task and, once the queue is down to half
@@ -620,7 +694,9 @@ func (p *Pool) handed(w *worker, j runnable) runnable {
 		last := p.leaveLocked(w)
 		p.mu.Unlock()
 		p.left(last)
+		return nil
 	}
+	p.woke()
 	return j
 }
 
@@ -652,8 +728,8 @@ func (p *Pool) left(last bool) {
 }
 
 // lost accounts for a worker killed by runtime.Goexit, starting a
-// replacement when tasks are queued (they have no other worker to wait for:
-// a task is queued only while every worker is busy).
+// replacement when tasks are queued (they may have no other worker to wait
+// for: a task is queued only while every worker is busy or one is waking).
 func (p *Pool) lost(w *worker) {
 	p.mu.Lock()
 	last := p.leaveLocked(w)
