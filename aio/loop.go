@@ -58,8 +58,7 @@ type Loop struct {
 	wake     chan struct{}
 	ready    []entry // this iteration's items, owned by the loop goroutine
 
-	stopping        atomic.Bool  // Stop was called; written under mu
-	liveCount       atomic.Int64 // tasks spawned and not finished
+	stopping        atomic.Bool // Stop was called; written under mu
 	cancelledTimers atomic.Int64
 	external        atomic.Int64 // outstanding bridged work (holds a virtual clock)
 	state           atomic.Int32
@@ -70,7 +69,8 @@ type Loop struct {
 	vclock  *VirtualClock
 	waitTm  *time.Timer
 	free    []*coro.Coro
-	taskSeq atomic.Uint64
+	taskSeq uint64 // guarded by mu
+	liveN   int    // live tasks at the last iteration's start; the loop's own
 
 	handlerMu sync.Mutex
 	handler   func(*Loop, ExceptionContext)
@@ -314,6 +314,7 @@ func (l *Loop) leave() {
 func (l *Loop) runOnce() (stopped bool) {
 	l.mu.Lock()
 	l.flushEndedLocked()
+	l.liveN = l.live.n
 	if len(l.incoming) == 0 && !l.stopping.Load() {
 		l.waitLocked()
 	}
@@ -457,7 +458,7 @@ const coroKeep = 4096
 // stack costs far more than a reused one), so they are shed gradually, a
 // few per iteration, and only beyond the number of live tasks.
 func (l *Loop) trimCoros() {
-	keep := max(coroKeep, int(l.liveCount.Load()))
+	keep := max(coroKeep, l.liveN)
 	for n := 0; n < 256 && len(l.free) > keep; n++ {
 		c := l.free[len(l.free)-1]
 		l.free[len(l.free)-1] = nil

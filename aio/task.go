@@ -107,12 +107,10 @@ func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), 
 		return t
 	}
 	c.loop = l
-	c.id = l.taskSeq.Add(1)
 	c.name = o.name
 	c.ctx.init(ctx, c)
 	futhook.Bind(&t.fut, (*taskOwner)(c))
-	cur := park.Current(ctx)
-	if o.eager && cur != nil && cur.(*task).loop == l {
+	if cur, _ := park.Current(ctx).(*task); o.eager && cur != nil && cur.loop == l {
 		if !l.register(c) {
 			t.fut.SetError(fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed))
 			return t
@@ -133,8 +131,9 @@ func (l *Loop) register(c *task) bool {
 	if l.state.Load() == loopClosed {
 		return false
 	}
+	l.taskSeq++
+	c.id = l.taskSeq
 	l.live.push(c)
-	l.liveCount.Add(1)
 	return true
 }
 
@@ -145,8 +144,9 @@ func (l *Loop) spawn(c *task) bool {
 	if l.state.Load() == loopClosed {
 		return false
 	}
+	l.taskSeq++
+	c.id = l.taskSeq
 	l.live.push(c)
-	l.liveCount.Add(1)
 	l.incoming = append(l.incoming, entry{t: c})
 	l.signalLocked()
 	return true
@@ -190,7 +190,6 @@ func (t *Task[T]) Run() {
 	// take the lock here: this runs as the loop (a task step), so ended is
 	// the loop's own.
 	c.loop.ended = append(c.loop.ended, c)
-	c.loop.liveCount.Add(-1)
 	if destroyed {
 		err = &duet.CancelledError{Msg: "task destroyed: its loop was closed"}
 	}
@@ -201,7 +200,6 @@ func (t *Task[T]) Run() {
 // destroyUnstarted ends a task whose loop closed before it started.
 func (t *Task[T]) destroyUnstarted() {
 	t.core.done.Store(true)
-	t.core.loop.liveCount.Add(-1)
 	var zero T
 	t.fut.Complete(zero, &duet.CancelledError{Msg: "task destroyed: its loop was closed before it started"})
 }
