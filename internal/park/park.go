@@ -195,23 +195,19 @@ type Task interface {
 	// Owns reports whether every cancellation of ctx reaches the task as a
 	// task cancellation: ctx is the task's own context or a duet scope of it.
 	Owns(ctx context.Context) bool
-}
-
-type taskKey struct{}
-
-// TaskKey is the context key under which a loop task is stored.
-var TaskKey any = taskKey{}
-
-type loopKey struct{}
-
-// LoopKey is the context key under which a task's loop is stored.
-var LoopKey any = loopKey{}
-
-// Runner is implemented by tasks to tell whether they are the task running
-// on their loop right now.
-type Runner interface {
+	// Running reports whether the task is the one running on its loop now.
 	Running() bool
 }
+
+// Context keys are distinct pointers: comparing them is a word compare,
+// which matters on the path of every Await and Spawn.
+type ctxKey struct{ name string }
+
+// TaskKey is the context key under which a loop task is stored.
+var TaskKey any = &ctxKey{"task"}
+
+// LoopKey is the context key under which a task's loop is stored.
+var LoopKey any = &ctxKey{"loop"}
 
 // Current returns the loop task that ctx belongs to if that task is the one
 // running now, else nil: a goroutine that holds a task's context but is not
@@ -224,7 +220,7 @@ func Current(ctx context.Context) Task {
 	if t == nil {
 		return nil
 	}
-	if r, ok := t.(Runner); ok && !r.Running() {
+	if !t.Running() {
 		return nil
 	}
 	return t
