@@ -59,7 +59,7 @@ func (l *Loop) debugCheckGoroutine(t *task) bool {
 	g := curGoid()
 	if tg := t.goid.Load(); tg != 0 && g != tg {
 		l.CallExceptionHandler(ExceptionContext{
-			Message: "Non-thread-safe operation: task " + t.Name() + "'s context used to wait from goroutine " + strconv.FormatInt(g, 10) + ", which is not the task; detach the context with context.WithoutCancel or pass a context of the goroutine's own",
+			Message: "Non-thread-safe operation: task " + t.Name() + "'s context used to wait from goroutine " + strconv.FormatInt(g, 10) + ", which is not the task; give the goroutine a context of its own (thread.WithIdentity(ctx, name) keeps the values and hides the task)",
 			Task:    t.Name(),
 			Stack:   stackOf(g),
 		})
