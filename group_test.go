@@ -517,7 +517,8 @@ func TestGroupGoroutinesFailure(t *testing.T) {
 	errA, errB := errors.New("a"), errors.New("b")
 	g, gctx := duet.NewGroup(context.Background())
 	started := make(chan struct{})
-	duet.Go(g, func(ctx context.Context) (int, error) { <-started; return 0, errA })
+	all := make(chan struct{}) // every child is in the group before the first failure
+	duet.Go(g, func(ctx context.Context) (int, error) { <-started; <-all; return 0, errA })
 	slow := duet.Go(g, func(ctx context.Context) (int, error) {
 		close(started)
 		<-ctx.Done() // cancelled by the failure
@@ -531,6 +532,7 @@ func TestGroupGoroutinesFailure(t *testing.T) {
 		<-ctx.Done()
 		return 0, errB // a failure that happens during the abort is collected too
 	})
+	close(all)
 	<-gctx.Done()
 	err := g.Wait()
 	if !errors.Is(err, errA) || !errors.Is(err, errB) {
