@@ -35,6 +35,7 @@ type CancelledError struct {
 	Cause error
 }
 
+// Error describes the cancellation, with its message or cause.
 func (e *CancelledError) Error() string {
 	switch {
 	case e.Msg != "":
@@ -63,6 +64,7 @@ type TimeoutError struct {
 	Cause error
 }
 
+// Error returns "duet: timeout".
 func (e *TimeoutError) Error() string { return "duet: timeout" }
 
 // Is reports whether target is ErrTimeout or context.DeadlineExceeded.
@@ -83,6 +85,7 @@ func NewPanicError(v any) *PanicError {
 	return &PanicError{Value: v, Stack: debug.Stack()}
 }
 
+// Error describes the panic value followed by the stack it was raised on.
 func (e *PanicError) Error() string {
 	return fmt.Sprintf("panic: %v\n\n%s", e.Value, e.Stack)
 }
