@@ -94,11 +94,13 @@ func (c *taskCtx) finish() {
 }
 
 func (c *taskCtx) Value(k any) any {
-	switch k {
-	case park.TaskKey:
-		return c.t
-	case park.LoopKey:
-		return c.t.loop
+	if kk, ok := k.(*park.Key); ok {
+		switch kk {
+		case park.TaskKey:
+			return c.t
+		case park.LoopKey:
+			return c.t.loop
+		}
 	}
 	return c.parent.Value(k)
 }

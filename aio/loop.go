@@ -143,7 +143,7 @@ type loopCtx struct {
 }
 
 func (c *loopCtx) Value(k any) any {
-	if k == park.LoopKey {
+	if kk, ok := k.(*park.Key); ok && kk == park.LoopKey {
 		return c.l
 	}
 	return c.Context.Value(k)

@@ -199,15 +199,16 @@ type Task interface {
 	Running() bool
 }
 
-// Context keys are distinct pointers: comparing them is a word compare,
-// which matters on the path of every Await and Spawn.
-type ctxKey struct{ name string }
+// Key is the type of duet's context keys. They are distinct pointers of
+// one concrete type, so a context can recognise them with a type check and
+// a word compare, on the path of every Await and Spawn.
+type Key struct{ name string }
 
 // TaskKey is the context key under which a loop task is stored.
-var TaskKey any = &ctxKey{"task"}
+var TaskKey = &Key{"task"}
 
 // LoopKey is the context key under which a task's loop is stored.
-var LoopKey any = &ctxKey{"loop"}
+var LoopKey = &Key{"loop"}
 
 // Current returns the loop task that ctx belongs to if that task is the one
 // running now, else nil: a goroutine that holds a task's context but is not
