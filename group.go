@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/duet-go/duet/internal/futhook"
+	"github.com/duet-go/duet/internal/ilist"
 	"github.com/duet-go/duet/internal/park"
 )
 
@@ -44,8 +45,7 @@ type Group struct {
 	entry  int       // task.Cancelling() at NewGroup
 
 	mu                    sync.Mutex
-	head, tail            *groupChild // children not yet finished, in start order
-	nchildren             int
+	children              ilist.List[groupChild, *groupChild] // not yet finished, in start order
 	errs                  []error
 	exiting               bool // Wait has been called
 	aborting              bool
@@ -57,9 +57,12 @@ type Group struct {
 }
 
 type groupChild struct {
-	cancel     func(msg string) bool
-	prev, next *groupChild
+	cancel func(msg string) bool
+	links  ilist.Links[groupChild]
 }
+
+// ListLinks gives the group's list of children its links.
+func (c *groupChild) ListLinks() *ilist.Links[groupChild] { return &c.links }
 
 // NewGroup returns an empty group and the context for its body.
 //
@@ -120,7 +123,7 @@ func Go[T any](g *Group, fn func(ctx context.Context) (T, error)) *Future[T] {
 	g.mu.Lock()
 	var refuse error
 	switch {
-	case g.finished || (g.exiting && g.nchildren == 0):
+	case g.finished || (g.exiting && g.children.Len() == 0):
 		refuse = errGroupFinished
 	case g.aborting:
 		refuse = errGroupAborting
@@ -141,7 +144,7 @@ func Go[T any](g *Group, fn func(ctx context.Context) (T, error)) *Future[T] {
 		cctx, ccancel = context.WithCancelCause(g.ctx)
 		futhook.Bind(fut, &goChild{cancel: ccancel, done: fut.IsDone})
 	}
-	g.pushLocked(c)
+	g.children.PushBack(c)
 	g.mu.Unlock()
 	if g.loop != nil {
 		lc.set(g.loop.Go(g.ctx, "", func(ctx context.Context) {
@@ -297,43 +300,12 @@ func isLoopTeardown(r any) bool {
 	return ok
 }
 
-func (g *Group) pushLocked(c *groupChild) {
-	c.prev = g.tail
-	if g.tail != nil {
-		g.tail.next = c
-	} else {
-		g.head = c
-	}
-	g.tail = c
-	g.nchildren++
-}
-
-func (g *Group) removeLocked(c *groupChild) {
-	if c.prev == nil && g.head != c {
-		return
-	}
-	if c.prev != nil {
-		c.prev.next = c.next
-	} else {
-		g.head = c.next
-	}
-	if c.next != nil {
-		c.next.prev = c.prev
-	} else {
-		g.tail = c.prev
-	}
-	c.prev, c.next = nil, nil
-	g.nchildren--
-}
-
 // abortLocked marks the group as aborting and returns the cancel functions
 // of the children still running, in start order.
 func (g *Group) abortLocked() []func(string) bool {
 	g.aborting = true
 	var cs []func(string) bool
-	for c := g.head; c != nil; c = c.next {
-		cs = append(cs, c.cancel)
-	}
+	g.children.Each(func(c *groupChild) { cs = append(cs, c.cancel) })
 	return cs
 }
 
@@ -349,9 +321,9 @@ func isCancellation(err error) bool {
 // step, for task children (asyncio's done callback), else synchronously.
 func (g *Group) childDone(c *groupChild, err error) {
 	g.mu.Lock()
-	g.removeLocked(c)
+	g.children.Remove(c)
 	var w *park.Waiter
-	if g.exiting && g.nchildren == 0 {
+	if g.exiting && g.children.Len() == 0 {
 		w, g.waiter = g.waiter, nil
 	}
 	if err == nil || isCancellation(err) {
@@ -403,7 +375,7 @@ func (g *Group) Cancel() {
 		return
 	}
 	g.mu.Lock()
-	if g.finished || (g.exiting && g.nchildren == 0) || g.aborting {
+	if g.finished || (g.exiting && g.children.Len() == 0) || g.aborting {
 		g.mu.Unlock()
 		return
 	}
@@ -475,7 +447,7 @@ func (g *Group) Wait() error {
 	}
 	waitCtx := g.parent
 	g.mu.Lock()
-	for g.nchildren > 0 {
+	for g.children.Len() > 0 {
 		w := park.NewWaiter(waitCtx)
 		g.waiter = w
 		g.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"github.com/duet-go/duet"
 	"github.com/duet-go/duet/internal/coro"
 	"github.com/duet-go/duet/internal/futhook"
+	"github.com/duet-go/duet/internal/ilist"
 	"github.com/duet-go/duet/internal/park"
 )
 
@@ -49,12 +50,12 @@ type entry struct {
 // reached from elsewhere through an internal lock-protected queue.
 type Loop struct {
 	mu       sync.Mutex
-	incoming []entry   // next iteration's ready items, guarded by mu
-	timers   timerHeap // guarded by mu
-	sleeping bool      // the loop is (about to be) blocked in wait; guarded by mu
-	timerSeq uint64    // guarded by mu
-	live     taskList  // tasks not yet removed, guarded by mu; finished ones wait in ended
-	ended    []*task   // finished tasks to take out of live; the loop's own
+	incoming []entry                 // next iteration's ready items, guarded by mu
+	timers   timerHeap               // guarded by mu
+	sleeping bool                    // the loop is (about to be) blocked in wait; guarded by mu
+	timerSeq uint64                  // guarded by mu
+	live     ilist.List[task, *task] // tasks not yet removed, guarded by mu; finished ones wait in ended
+	ended    []*task                 // finished tasks to take out of live; the loop's own
 	wake     chan struct{}
 	ready    []entry // this iteration's items, owned by the loop goroutine
 
@@ -314,7 +315,7 @@ func (l *Loop) leave() {
 func (l *Loop) runOnce() (stopped bool) {
 	l.mu.Lock()
 	l.flushEndedLocked()
-	l.liveN = l.live.n
+	l.liveN = l.live.Len()
 	if len(l.incoming) == 0 && !l.stopping.Load() {
 		l.waitLocked()
 	}
@@ -359,7 +360,7 @@ func (l *Loop) nanos(t time.Time) int64 { return int64(t.Sub(l.epoch)) }
 // the live list.
 func (l *Loop) flushEndedLocked() {
 	for i, t := range l.ended {
-		l.live.remove(t)
+		l.live.Remove(t)
 		l.ended[i] = nil
 	}
 	l.ended = l.ended[:0]
@@ -484,7 +485,7 @@ func (l *Loop) Close() error {
 	l.incoming = nil
 	l.timers = nil
 	l.flushEndedLocked()
-	pending := l.live.all()
+	pending := l.live.All()
 	l.mu.Unlock()
 	for _, t := range pending {
 		if t.done.Load() {
@@ -596,7 +597,7 @@ func (l *Loop) reportFailures() {
 // asyncio.all_tasks), in creation order.
 func (l *Loop) Tasks() []TaskInfo {
 	l.mu.Lock()
-	ts := l.live.all()
+	ts := l.live.All()
 	l.mu.Unlock()
 	out := make([]TaskInfo, 0, len(ts))
 	for _, t := range ts {

@@ -68,7 +68,7 @@ func (l *Loop) shutdown() error {
 	defer l.leave()
 	l.mu.Lock()
 	l.flushEndedLocked()
-	ts := l.live.all()
+	ts := l.live.All()
 	l.mu.Unlock()
 	for _, t := range ts {
 		(*taskOwner)(t).Cancel("")

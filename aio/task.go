@@ -12,6 +12,7 @@ import (
 	"github.com/duet-go/duet"
 	"github.com/duet-go/duet/internal/coro"
 	"github.com/duet-go/duet/internal/futhook"
+	"github.com/duet-go/duet/internal/ilist"
 	"github.com/duet-go/duet/internal/park"
 )
 
@@ -37,9 +38,9 @@ type task struct {
 	waiter atomic.Pointer[park.Waiter] // what the task waits on; written by the task only
 	cs     *cancelState                // made by the first Cancel
 
-	aw         *park.Waiter // reused by Await (made on first use); a waker drops it before the task resumes
-	next, prev *task        // the loop's live list
-	goid       atomic.Int64 // debug mode: the goroutine running the task
+	aw    *park.Waiter      // reused by Await (made on first use); a waker drops it before the task resumes
+	links ilist.Links[task] // the loop's live list
+	goid  atomic.Int64      // debug mode: the goroutine running the task
 }
 
 // Task is a function running as a task of an event loop (Python:
@@ -133,7 +134,7 @@ func (l *Loop) register(c *task) bool {
 	}
 	l.taskSeq++
 	c.id = l.taskSeq
-	l.live.push(c)
+	l.live.PushBack(c)
 	return true
 }
 
@@ -146,7 +147,7 @@ func (l *Loop) spawn(c *task) bool {
 	}
 	l.taskSeq++
 	c.id = l.taskSeq
-	l.live.push(c)
+	l.live.PushBack(c)
 	l.incoming = append(l.incoming, entry{t: c})
 	l.signalLocked()
 	return true
@@ -325,6 +326,9 @@ func (c *task) cancelWaiter(w *park.Waiter, msg string) bool {
 	}
 	return w.Abandon()
 }
+
+// ListLinks gives the loop's live list its links.
+func (c *task) ListLinks() *ilist.Links[task] { return &c.links }
 
 // Owns reports whether ctx's cancellation reaches the task only as a task
 // cancellation.
@@ -561,48 +565,4 @@ func CurrentTask(ctx context.Context) (TaskInfo, bool) {
 		return TaskInfo{ID: t.id, Name: t.Name()}, true
 	}
 	return TaskInfo{}, false
-}
-
-// taskList is an intrusive list of live tasks, in creation order.
-type taskList struct {
-	head, tail *task
-	n          int
-}
-
-func (q *taskList) push(t *task) {
-	t.prev = q.tail
-	t.next = nil
-	if q.tail != nil {
-		q.tail.next = t
-	} else {
-		q.head = t
-	}
-	q.tail = t
-	q.n++
-}
-
-func (q *taskList) remove(t *task) {
-	if t.prev == nil && q.head != t {
-		return
-	}
-	if t.prev != nil {
-		t.prev.next = t.next
-	} else {
-		q.head = t.next
-	}
-	if t.next != nil {
-		t.next.prev = t.prev
-	} else {
-		q.tail = t.prev
-	}
-	t.next, t.prev = nil, nil
-	q.n--
-}
-
-func (q *taskList) all() []*task {
-	out := make([]*task, 0, q.n)
-	for t := q.head; t != nil; t = t.next {
-		out = append(out, t)
-	}
-	return out
 }
