@@ -136,7 +136,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		w := park.NewWaiter(ctx)
 		b.entry.PushBack(w)
 		b.mu.Unlock()
-		err := parkOrUnwind(ctx, w, b.dropEntry)
+		err := park.ParkOrDrop(ctx, w, b.dropEntry)
 		b.mu.Lock()
 		b.entry.Remove(w)
 		// Entry waiters are all woken together, so there is no wake-up to
@@ -160,7 +160,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	r.waiters.PushBack(w)
 	b.mu.Unlock()
 
-	err := parkOrUnwind(ctx, w, func(w *park.Waiter) { b.withdraw(r, w) })
+	err := park.ParkOrDrop(ctx, w, func(w *park.Waiter) { b.withdraw(r, w) })
 
 	b.mu.Lock()
 	defer b.mu.Unlock()

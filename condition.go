@@ -101,7 +101,7 @@ func (c *Condition) Wait(ctx context.Context) error {
 		return errCondWaitUnlocked
 	}
 
-	err := parkOrUnwind(ctx, w, c.dropWaiter)
+	err := park.ParkOrDrop(ctx, w, c.dropWaiter)
 	if err != nil {
 		if w.State() == park.Woken && w.Task() == nil {
 			err = nil // a goroutine notified as its ctx ended takes the notification

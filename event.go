@@ -77,7 +77,7 @@ func (e *Event) Wait(ctx context.Context) error {
 	w := park.NewWaiter(ctx)
 	e.waiters.PushBack(w)
 	e.mu.Unlock()
-	err := parkOrUnwind(ctx, w, e.dropWaiter)
+	err := park.ParkOrDrop(ctx, w, e.dropWaiter)
 	if err == nil {
 		return nil
 	}

@@ -92,7 +92,7 @@ func (l *Lock) acquireSlow(ctx context.Context) error {
 		l.waiters.PushBack(w)
 		l.mu.Unlock()
 
-		err := parkOrUnwind(ctx, w, l.dropWaiter)
+		err := park.ParkOrDrop(ctx, w, l.dropWaiter)
 
 		if err != nil && !(w.State() == park.Woken && w.Task() == nil) {
 			l.dropWaiter(w)
@@ -247,22 +247,6 @@ func (l *Lock) wakeFirstLocked() {
 		}
 		l.waiters.Remove(w) // cancelled (possibly just now, racing Wake)
 	}
-}
-
-// parkOrUnwind parks w like park.Park. If the waiting task is destroyed
-// instead (its loop was closed under it, which unwinds the task's function
-// with a panic), drop runs before the unwinding goes on, so that the waiter
-// leaves no trace in its primitive: no stale entry, no lost wake-up.
-func parkOrUnwind(ctx context.Context, w *park.Waiter, drop func(*park.Waiter)) error {
-	parked := true
-	defer func() {
-		if parked {
-			drop(w)
-		}
-	}()
-	err := park.Park(ctx, w)
-	parked = false
-	return err
 }
 
 // syncQueuedLocked makes lockQueued reflect whether the list is empty.

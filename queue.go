@@ -130,7 +130,7 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 		w := park.NewWaiter(ctx)
 		q.putters.PushBack(w)
 		q.mu.Unlock()
-		err := parkOrUnwind(ctx, w, q.dropPutter)
+		err := park.ParkOrDrop(ctx, w, q.dropPutter)
 		q.mu.Lock()
 		q.putters.Remove(w)
 		if err == nil {
@@ -200,7 +200,7 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 		w := park.NewWaiter(ctx)
 		q.getters.PushBack(w)
 		q.mu.Unlock()
-		err := parkOrUnwind(ctx, w, q.dropGetter)
+		err := park.ParkOrDrop(ctx, w, q.dropGetter)
 		q.mu.Lock()
 		q.getters.Remove(w)
 		if err == nil {
@@ -280,7 +280,7 @@ func (q *Queue[T]) Join(ctx context.Context) error {
 	w := park.NewWaiter(ctx)
 	q.joiners.PushBack(w)
 	q.mu.Unlock()
-	err := parkOrUnwind(ctx, w, q.dropJoiner)
+	err := park.ParkOrDrop(ctx, w, q.dropJoiner)
 	if err == nil {
 		return nil
 	}

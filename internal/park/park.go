@@ -143,6 +143,22 @@ func Park(ctx context.Context, w *Waiter) error {
 	}
 }
 
+// ParkOrDrop is Park for a waiter kept in a primitive's list. If the
+// waiting task is destroyed instead (its loop is closed while it waits, and
+// the task unwinds), drop(w) takes the waiter out of the primitive on the
+// way out, so that no dead waiter is left behind to swallow a wake-up.
+func ParkOrDrop(ctx context.Context, w *Waiter, drop func(*Waiter)) error {
+	parked := true
+	defer func() {
+		if parked {
+			drop(w)
+		}
+	}()
+	err := Park(ctx, w)
+	parked = false
+	return err
+}
+
 // CtxErr converts the end of a context into duet's cancellation error. It is
 // set by the root package, which owns the error types.
 var CtxErr = func(ctx context.Context) error { return context.Cause(ctx) }
