@@ -352,15 +352,11 @@ func TestVirtualClockJumps(t *testing.T) {
 	run(t, func(ctx context.Context) error {
 		l := aio.LoopOf(ctx)
 		t0 := l.Time()
-		start := time.Now()
 		if err := duet.Sleep(ctx, 24*time.Hour); err != nil {
 			return err
 		}
 		if d := l.Time().Sub(t0); d != 24*time.Hour {
 			return fmt.Errorf("virtual time advanced %v", d)
-		}
-		if time.Since(start) > time.Hour {
-			return errors.New("impossible")
 		}
 		return nil
 	})
