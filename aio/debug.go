@@ -12,19 +12,26 @@ import (
 // the stack of the goroutine that blocks it while it still blocks (Python's
 // debug mode can only name the step afterwards).
 type debugState struct {
-	l       *Loop
-	mu      sync.Mutex
-	start   time.Time
-	task    *task
-	goid    int64
-	seq     uint64
-	warned  uint64
+	l      *Loop
+	mu     sync.Mutex
+	start  time.Time
+	task   *task
+	goid   int64
+	seq    uint64
+	warned uint64
+	// goids maps each started, unfinished task to the goroutine (its
+	// coroutine's) that runs it. It lives here rather than in the task so
+	// that tasks stay small when debug mode is off.
+	goids   map[*task]int64
 	stop    chan struct{}
 	stopped chan struct{}
 }
 
 func (l *Loop) startDebug() {
-	d := &debugState{l: l, stop: make(chan struct{}), stopped: make(chan struct{})}
+	d := &debugState{l: l, stop: make(chan struct{}), stopped: make(chan struct{}), goids: map[*task]int64{}}
+	if l.dbg != nil {
+		d.goids = l.dbg.goids // tasks suspended across RunUntilComplete calls
+	}
 	l.dbg = d
 	go d.watch()
 }
@@ -53,11 +60,28 @@ func (d *debugState) end() {
 	d.mu.Unlock()
 }
 
+// setGoid records the goroutine running t; 0 forgets t.
+func (d *debugState) setGoid(t *task, g int64) {
+	d.mu.Lock()
+	if g == 0 {
+		delete(d.goids, t)
+	} else {
+		d.goids[t] = g
+	}
+	d.mu.Unlock()
+}
+
+func (d *debugState) goidOf(t *task) int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.goids[t]
+}
+
 // debugCheckGoroutine reports false, after telling the exception handler,
 // when the caller is not t's goroutine.
 func (l *Loop) debugCheckGoroutine(t *task) bool {
 	g := curGoid()
-	if tg := t.goid.Load(); tg != 0 && g != tg {
+	if tg := l.dbg.goidOf(t); tg != 0 && g != tg {
 		l.CallExceptionHandler(ExceptionContext{
 			Message: "Non-thread-safe operation: task " + t.Name() + "'s context used to wait from goroutine " + strconv.FormatInt(g, 10) + ", which is not the task; give the goroutine a context of its own (thread.WithIdentity(ctx, name) keeps the values and hides the task)",
 			Task:    t.Name(),
@@ -83,6 +107,9 @@ func (d *debugState) watch() {
 		slow := !start.IsZero() && time.Since(start) > d.l.slow && d.warned != seq
 		if slow {
 			d.warned = seq
+			if t != nil {
+				goid = d.goids[t]
+			}
 		}
 		d.mu.Unlock()
 		if !slow {
@@ -91,7 +118,6 @@ func (d *debugState) watch() {
 		name := "callback"
 		if t != nil {
 			name = "task " + t.Name()
-			goid = t.goid.Load()
 		}
 		var stack []byte
 		if goid != 0 {

@@ -40,7 +40,6 @@ type task struct {
 
 	aw    *park.Waiter      // reused by Await (made on first use); a waker drops it before the task resumes
 	links ilist.Links[task] // the loop's live list
-	goid  atomic.Int64      // debug mode: the goroutine running the task
 }
 
 // Task is a function running as a task of an event loop (Python:
@@ -181,12 +180,15 @@ func (t *Task[T]) Run() {
 				}
 			}()
 			if c.loop.debug {
-				c.goid.Store(curGoid())
+				c.loop.dbg.setGoid(c, curGoid())
 			}
 			v, err = t.fn(&c.ctx)
 		}()
 	}
 	c.done.Store(true)
+	if c.loop.debug {
+		c.loop.dbg.setGoid(c, 0)
+	}
 	// Leave the live list at the loop's next locked moment rather than
 	// take the lock here: this runs as the loop (a task step), so ended is
 	// the loop's own.
