@@ -110,13 +110,15 @@ func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), 
 	c.name = o.name
 	c.ctx.init(ctx, c)
 	futhook.Bind(&t.fut, (*taskOwner)(c))
-	if cur, _ := park.Current(ctx).(*task); o.eager && cur != nil && cur.loop == l {
-		if !l.register(c) {
-			t.fut.SetError(fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed))
+	if o.eager {
+		if cur, _ := park.Current(ctx).(*task); cur != nil && cur.loop == l {
+			if !l.register(c) {
+				t.fut.SetError(fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed))
+				return t
+			}
+			l.step(c)
 			return t
 		}
-		l.step(c)
-		return t
 	}
 	if !l.spawn(c) {
 		t.fut.SetError(fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed))
