@@ -16,6 +16,35 @@ import (
 // benchmark ends when all have run. tasks/s counts submit, queue, run and
 // future completion.
 func BenchmarkPoolSubmit(b *testing.B) {
+	benchTinyTasks(b, func(b *testing.B, ctx context.Context, p *thread.Pool, done func()) func() {
+		fn := func(context.Context) (struct{}, error) {
+			done()
+			return struct{}{}, nil
+		}
+		return func() { thread.Submit(ctx, p, fn) }
+	})
+}
+
+// BenchmarkPoolGo is BenchmarkPoolSubmit with Pool.Go: no future per task,
+// so B/op is the task's one small allocation.
+func BenchmarkPoolGo(b *testing.B) {
+	benchTinyTasks(b, func(b *testing.B, ctx context.Context, p *thread.Pool, done func()) func() {
+		fn := func(context.Context) error {
+			done()
+			return nil
+		}
+		return func() {
+			if err := p.Go(ctx, fn); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// benchTinyTasks gives b.N tiny tasks, one per call of the function that
+// setup returns (given the sub-benchmark's b), to pools of GOMAXPROCS and 100 workers, and waits until
+// every task has called done.
+func benchTinyTasks(b *testing.B, setup func(b *testing.B, ctx context.Context, p *thread.Pool, done func()) (give func())) {
 	for _, w := range []int{runtime.GOMAXPROCS(0), 100} {
 		b.Run("W="+strconv.Itoa(w), func(b *testing.B) {
 			p, err := thread.NewPool(w)
@@ -23,17 +52,13 @@ func BenchmarkPoolSubmit(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer p.Shutdown(true, false)
-			ctx := context.Background()
 			var wg sync.WaitGroup
-			fn := func(context.Context) (struct{}, error) {
-				wg.Done()
-				return struct{}{}, nil
-			}
+			give := setup(b, context.Background(), p, wg.Done)
 			b.ReportAllocs()
 			b.ResetTimer()
 			wg.Add(b.N)
 			for range b.N {
-				thread.Submit(ctx, p, fn)
+				give()
 			}
 			wg.Wait()
 			b.StopTimer()

@@ -10,7 +10,9 @@
 //     is a Future; errors nobody retrieves go to SetExceptHook's hook.
 //   - Pool (concurrent.futures.ThreadPoolExecutor): NewPool, Submit, Map,
 //     Shutdown, Close; bounded queue with back-pressure, lazy workers,
-//     idle expiry, no deadlock on nested submission.
+//     idle expiry, no deadlock on nested submission. Pool.Go submits
+//     without a future (executor.submit with the future dropped; Go's
+//     errgroup.Go): 32 bytes a task, and its error reaches the except hook.
 //   - RLock (threading.RLock), Local (threading.local), Timer
 //     (threading.Timer); Enumerate, ActiveCount, Current.
 //   - concurrent.futures.wait and as_completed are duet.Wait and

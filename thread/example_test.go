@@ -2,8 +2,11 @@ package thread_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/duet-go/duet"
 	"github.com/duet-go/duet/thread"
@@ -25,6 +28,59 @@ func ExampleSubmit() {
 	fmt.Println(v, err)
 	// Output:
 	// 42 <nil>
+}
+
+// Pool.Go runs tasks without a future each, as errgroup.Group.Go and
+// ants.Pool.Submit do: the caller waits its own way, here with a WaitGroup
+// (Python: executor.submit(fn) with the future dropped).
+func ExamplePool_Go() {
+	pool, err := thread.NewPool(4)
+	if err != nil {
+		panic(err)
+	}
+	defer pool.Shutdown(true, false)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var sum atomic.Int64
+	for i := 1; i <= 100; i++ {
+		wg.Add(1)
+		err := pool.Go(ctx, func(ctx context.Context) error {
+			defer wg.Done() // counts the task even if it panics
+			sum.Add(int64(i))
+			return nil
+		})
+		if err != nil { // shut down, or ctx ended while the queue was full
+			wg.Done()
+			fmt.Println(err)
+		}
+	}
+	wg.Wait()
+	fmt.Println(sum.Load())
+	// Output:
+	// 5050
+}
+
+// A Go task's error is not lost although nobody waits for it: it goes to
+// the except hook at once (Python would drop it with the future).
+func ExamplePool_Go_exceptHook() {
+	reported := make(chan thread.ExceptHookArgs, 1)
+	prev := thread.SetExceptHook(func(a thread.ExceptHookArgs) { reported <- a })
+	defer thread.SetExceptHook(prev)
+	pool, err := thread.NewPool(1, thread.WithNamePrefix("fetch"))
+	if err != nil {
+		panic(err)
+	}
+	defer pool.Shutdown(true, false)
+	err = pool.Go(context.Background(), func(ctx context.Context) error {
+		return errors.New("connection refused")
+	})
+	if err != nil {
+		panic(err)
+	}
+	a := <-reported
+	fmt.Println(a.Thread.Name, a.Err)
+	// Output:
+	// fetch_0 connection refused
 }
 
 // Map yields results in input order, reading its input lazily with a

@@ -29,6 +29,9 @@ import (
 //     function never runs; once running it cannot be cancelled (Cancel
 //     reports false): cancel the context given to Submit instead, which
 //     the function sees.
+//   - Pool.Go runs a function without a future (Go's errgroup.Go, ants'
+//     Submit), scheduled as Submit's tasks are; nobody waits for its
+//     outcome, so its error or panic goes to the except hook at once.
 //   - A task whose context is done before a worker picks it up never runs;
 //     its future completes with the cancellation (or timeout).
 //   - A panic in a task becomes its future's error (a *duet.PanicError with
@@ -289,7 +292,9 @@ func Submit[T any](ctx context.Context, p *Pool, fn func(ctx context.Context) (T
 	case fn == nil:
 		j.fail(errNilFunc)
 	default:
-		p.submit(ctx, j)
+		if err := p.submit(ctx, j); err != nil {
+			j.fail(err)
+		}
 	}
 	return &j.fut
 }
@@ -306,11 +311,15 @@ func (j *job[T]) cancelQueued() {
 	j.fut.Cancel("thread: pool shut down before the task started")
 }
 
-func (j *job[T]) ctxErr() error {
-	if j.ctx.Context.Err() == nil {
+func (j *job[T]) ctxErr() error { return j.ctx.doneErr() }
+
+// doneErr returns the cancellation of the task's context (duet's error for
+// it, matching duet.ErrCancelled or duet.ErrTimeout) if it is done, or nil.
+func (c *identCtx) doneErr() error {
+	if c.Context.Err() == nil {
 		return nil
 	}
-	return park.CtxErr(j.ctx.Context)
+	return park.CtxErr(c.Context)
 }
 
 // run runs the task unless it was cancelled or its context ended first.
@@ -334,10 +343,7 @@ func (j *job[T]) run(self *ident) {
 		// A panic becomes the task's error and the worker carries on; on
 		// runtime.Goexit the goroutine dies whatever we do (the worker
 		// accounts for it), but the future must still complete.
-		err := errGoexit
-		if r := recover(); r != nil {
-			err = duet.NewPanicError(r)
-		}
+		err := abnormalEnd(recover())
 		j.fn = nil
 		complete(&j.fut, zero, err)
 	}()
@@ -345,6 +351,16 @@ func (j *job[T]) run(self *ident) {
 	returned = true
 	j.fn = nil // before completing: whoever sees the outcome sees fn gone
 	complete(&j.fut, v, err)
+}
+
+// abnormalEnd is the error of a task function that did not return: r is
+// what recover returned in a deferred call, a panic's value or, on
+// runtime.Goexit, nil.
+func abnormalEnd(r any) error {
+	if r != nil {
+		return duet.NewPanicError(r)
+	}
+	return errGoexit
 }
 
 // complete completes f, shielding the worker or thread from a panicking
@@ -361,9 +377,12 @@ func recoverCallback() {
 	}
 }
 
-// submit queues j, hands it to an idle worker, starts a worker for it, runs
-// it inline, or fails it.
-func (p *Pool) submit(ctx context.Context, j runnable) {
+// submit queues j, hands it to an idle worker, starts a worker for it, or
+// runs it inline, and returns nil; or it returns the error j must fail with,
+// j having gone nowhere. Returning the error, rather than calling j.fail
+// here, lets Go hand it to its caller: once j is queued or handed to a
+// worker, only that worker or Shutdown may touch j.
+func (p *Pool) submit(ctx context.Context, j runnable) error {
 	var self *ident
 	if id := identOf(ctx); id != nil && id.pool == p {
 		if _, task := ownerOf(ctx).(park.Task); !task {
@@ -375,55 +394,52 @@ func (p *Pool) submit(ctx context.Context, j runnable) {
 		if p.closed {
 			err := p.closedErrLocked()
 			p.mu.Unlock()
-			j.fail(err)
-			return
+			return err
 		}
 		if p.idle.n > 0 {
 			if p.wakeNowLocked() {
 				w, first := p.wakeLocked(j)
 				p.mu.Unlock()
 				w.ch <- first
-				return
+				return nil
 			}
 			// A worker is being woken: it will wake the next one if it
 			// finds this task still queued (the queue has room: see
 			// wakeNowLocked).
 			p.pushLocked(j)
 			p.mu.Unlock()
-			return
+			return nil
 		}
 		if p.live < p.max {
 			p.live++
 			p.mu.Unlock()
 			p.spawn(j)
-			return
+			return nil
 		}
 		if self != nil {
 			if p.cfg.nested == Grow {
 				p.live++
 				p.mu.Unlock()
 				p.spawn(j)
-				return
+				return nil
 			}
 			p.mu.Unlock()
 			j.run(self)
-			return
+			return nil
 		}
 		if p.n < len(p.ring) {
 			p.pushLocked(j)
 			p.mu.Unlock()
-			return
+			return nil
 		}
 		if p.cfg.reject {
 			p.mu.Unlock()
-			j.fail(fmt.Errorf("%w (%d tasks queued, %d workers busy): retry later, or make the pool without WithRejectWhenFull to wait for room", ErrPoolFull, len(p.ring), p.live))
-			return
+			return fmt.Errorf("%w (%d tasks queued, %d workers busy): retry later, or make the pool without WithRejectWhenFull to wait for room", ErrPoolFull, len(p.ring), p.live)
 		}
 		if err := j.ctxErr(); err != nil {
 			// Do not wait for room for a task that would never run.
 			p.mu.Unlock()
-			j.fail(err)
-			return
+			return err
 		}
 		w := park.NewWaiter(ctx)
 		p.full.PushBack(w)
@@ -436,8 +452,7 @@ func (p *Pool) submit(ctx context.Context, j runnable) {
 				p.wakeFullLocked(1) // pass on the room this waiter was given
 			}
 			p.mu.Unlock()
-			j.fail(err)
-			return
+			return err
 		}
 	}
 }
