@@ -3,8 +3,6 @@ package thread
 import (
 	"context"
 	"errors"
-
-	"github.com/duet-go/duet"
 )
 
 // goJob is a task given to Pool.Go: its function and the context it
@@ -67,10 +65,10 @@ var errNilGoFunc = errors.New("thread: Pool.Go with a nil function")
 // SetExceptHook) as ExceptHookArgs{Thread: the worker's Info, Err: the
 // error}, at once, on the worker, before it takes its next task. There is no
 // garbage-collection wait as for a Thread: nobody can retrieve the error
-// later. Keep the hook prompt. An error matching duet.ErrCancelled is how fn
-// says it was stopped and is not reported, as for threads; context.Canceled
-// does not match it, so return nil (or a *duet.CancelledError) rather than
-// ctx.Err() to stop quietly. A panic does not kill the worker; Goexit ends
+// later. Keep the hook prompt. An error that says fn was stopped is not
+// reported, as for threads: one matching duet.ErrCancelled, or
+// context.Canceled once ctx was cancelled (fn returning ctx.Err()); a
+// passed deadline is reported, since the work did not get done. A panic does not kill the worker; Goexit ends
 // the worker's goroutine, and the pool accounts for it as for Submit.
 func (p *Pool) Go(ctx context.Context, fn func(ctx context.Context) error) error {
 	switch {
@@ -114,11 +112,11 @@ func (j *goJob) run(self *ident) {
 	}()
 	err := j.fn(&j.ctx)
 	returned = true
-	reportGo(self, err)
+	if err != nil && !stopped(j.ctx.Context, err) {
+		reportGo(self, err)
+	}
 }
 
 func reportGo(self *ident, err error) {
-	if err != nil && !errors.Is(err, duet.ErrCancelled) {
-		callExceptHook(ExceptHookArgs{Thread: self.info(), Err: err})
-	}
+	callExceptHook(ExceptHookArgs{Thread: self.info(), Err: err})
 }

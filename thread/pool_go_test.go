@@ -446,3 +446,29 @@ func TestPoolGoAllocs(t *testing.T) {
 		t.Errorf("%v bytes allocated per Go, want <= 48", per)
 	}
 }
+
+// A task that hands back ctx.Err() once its context was cancelled stopped
+// because it was asked to: not reported. context.Canceled from a task whose
+// own context is live (some inner operation was cancelled) and a deadline
+// that passed are failures: reported.
+func TestPoolGoStopVersusFailure(t *testing.T) {
+	reports := hookReports(t, "gostop")
+	ctx := guard(t)
+	p := newPool(t, 1, thread.WithNamePrefix("gostop"))
+	cctx, stop := context.WithCancel(ctx)
+	defer stop()
+	if err := p.Go(cctx, func(ctx context.Context) error { stop(); return ctx.Err() }); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Go(ctx, func(context.Context) error { return context.Canceled }); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Go(ctx, func(context.Context) error { return fmt.Errorf("fetch: %w", context.DeadlineExceeded) }); err != nil {
+		t.Fatal(err)
+	}
+	goBarrier(t, p)
+	got := reports()
+	if len(got) != 2 || got[0].Err != context.Canceled || !errors.Is(got[1].Err, context.DeadlineExceeded) {
+		t.Fatalf("reports %+v, want context.Canceled from the live context, then the deadline", got)
+	}
+}

@@ -86,11 +86,7 @@ func (t *Thread[T]) run(fn func(ctx context.Context) (T, error)) {
 	returned := false
 	defer func() {
 		if !returned {
-			if r := recover(); r != nil {
-				err = duet.NewPanicError(r)
-			} else {
-				err = errGoexit
-			}
+			err = abnormalEnd(recover())
 		}
 		t.core.alive.Store(false)
 		unregister(&t.core.ident)
@@ -176,12 +172,25 @@ func (o *threadOwner[T]) Cancel(string) bool { return false }
 // OnFailure arranges for an error nobody retrieves to reach the except hook
 // when the thread is garbage collected.
 func (o *threadOwner[T]) OnFailure(f *futhook.Failure) {
+	if stopped(o.core.ctx.Context, f.Err) {
+		return
+	}
 	runtime.AddCleanup((*Thread[T])(o), reportLost, lostReport{f: f, info: o.core.info()})
 }
 
 type lostReport struct {
 	f    *futhook.Failure
 	info Info
+}
+
+// stopped tells whether err, returned by a thread or a Pool.Go task whose
+// context is ctx, says that the work was stopped rather than that it failed:
+// a cancellation (duet.ErrCancelled, Python's SystemExit for the except
+// hook), or ctx.Err() handed back once ctx was cancelled, the Go idiom for
+// "I stopped because you asked". A deadline that passed is still reported:
+// the work did not get done.
+func stopped(ctx context.Context, err error) bool {
+	return errors.Is(err, duet.ErrCancelled) || (errors.Is(err, context.Canceled) && ctx.Err() != nil)
 }
 
 func reportLost(r lostReport) {
@@ -194,7 +203,7 @@ func reportLost(r lostReport) {
 // threading.ExceptHookArgs (exc_type, exc_value and exc_traceback are all
 // in Err; a panic's value and stack are in a *duet.PanicError).
 type ExceptHookArgs struct {
-	// Thread is the thread that failed.
+	// Thread is the thread that failed (for a Pool.Go task, the worker).
 	Thread Info
 	// Err is the thread's error; a panic gives a *duet.PanicError.
 	Err error
@@ -207,9 +216,10 @@ var exceptHook atomic.Pointer[func(ExceptHookArgs)]
 // DefaultExceptHook. Python: assigning threading.excepthook.
 //
 // When "nobody retrieved" is established: a thread that ends with an error
-// (a panic included, a cancellation excluded: an error matching
-// duet.ErrCancelled is how a thread says it was stopped, like SystemExit,
-// which Python's hook ignores) is reported once the *Thread is garbage
+// (a panic included; a stop excluded: an error matching duet.ErrCancelled,
+// or context.Canceled returned once the thread's context was cancelled, is
+// how a thread says it was stopped, like SystemExit, which Python's hook
+// ignores) is reported once the *Thread is garbage
 // collected without Join, Await, Result or Err having returned that error.
 // This is asyncio's "Task exception was never retrieved" rule, applied to
 // threads because a duet thread, unlike a Python one, hands its error to
@@ -217,6 +227,9 @@ var exceptHook atomic.Pointer[func(ExceptHookArgs)]
 // report errors that a later Join handles. The report therefore comes after
 // a garbage collection, on the runtime's cleanup goroutine, and not at all
 // if the program exits first. A Thread kept reachable is never reported.
+//
+// The failures of Pool.Go tasks come to the same hook, at once and on the
+// worker, since nobody can retrieve them (see Pool.Go).
 //
 // The hook must return promptly (start a goroutine for slow work). A panic
 // in the hook is logged and dropped. Safe to call at any time.

@@ -313,8 +313,10 @@ func TestExceptHook(t *testing.T) {
 			return 0, &duet.CancelledError{Msg: "stopped"}
 		})
 		panicked := thread.Start(ctx, "panicked", func(context.Context) (int, error) { panic("p") })
+		sctx, stop := context.WithCancel(ctx)
+		asked := thread.Start(sctx, "asked", func(ctx context.Context) (int, error) { stop(); return 0, ctx.Err() })
 		joined.Join(ctx)
-		for _, th := range []*thread.Thread[int]{ignored, cancelled, panicked} {
+		for _, th := range []*thread.Thread[int]{ignored, cancelled, panicked, asked} {
 			<-th.Done()
 		}
 	}()
