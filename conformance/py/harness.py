@@ -16,14 +16,26 @@ are then rounded to 10 ms, and the scenarios' delays, multiples of 10 ms
 well apart, keep the traces stable): a cross-check that the virtual clock
 changes nothing.
 
+Threads (the mixed_* scenarios): when no timer is pending, or while work
+handed to an executor with run_in_executor (or to_thread) is outstanding,
+the virtual loop does not move its clock but waits on the real clock for
+another thread to wake it, as duet's virtual clock does; a loop that
+nothing can wake is a deadlock, reported as an error. Handing work between
+threads takes real time (a thread switch costs CPython a tenth of a
+millisecond or more, and a busy machine much more), so on the real clock a
+scenario may set REAL_ROUND_MS, the rounding of its times there (10 unless
+set); its delays must then be multiples of it.
+
 Run one scenario alone with ``python3 conformance/py/NAME.py``.
 """
 
 import asyncio
+import concurrent.futures
 import heapq
 import os
 import selectors
 import sys
+import threading
 
 REAL = os.environ.get("CONFORMANCE_REAL_CLOCK") == "1"
 
@@ -36,19 +48,41 @@ class Err(Exception):
         self.msg = msg
 
 
+# How long, in real seconds, the virtual loop waits for another thread to
+# wake it before it declares a deadlock (the Go side's hangAfter).
+THREAD_WAIT = 20.0
+
+
 class _VirtualSelector(selectors.DefaultSelector):
-    def __init__(self, clock):
+    def __init__(self, clock, held):
         super().__init__()
         self._clock = clock
+        self._held = held
 
     def select(self, timeout=None):
         ready = super().select(0)
         if ready or timeout == 0:
             return ready
-        if timeout is None:
+        if timeout is not None and not self._held[0]:
+            self._clock[0] += timeout
+            return ready
+        # Only another thread can wake the loop now (through its self-pipe,
+        # as call_soon_threadsafe does): wait for it on the real clock. The
+        # clock stays put while work handed to an executor is outstanding,
+        # as duet's virtual clock does, since that work may still wake the
+        # loop before the next timer.
+        if threading.active_count() == 1:
+            # The other threads have ended, after any wake-up they sent.
+            ready = super().select(0)
+            if ready:
+                return ready
             raise RuntimeError(
                 "conformance: deadlock: every task waits and no timer is pending")
-        self._clock[0] += timeout
+        ready = super().select(THREAD_WAIT)
+        if not ready:
+            raise RuntimeError(
+                f"conformance: deadlock: every task waits, no timer is pending "
+                f"and no thread woke the loop within {THREAD_WAIT:g} s")
         return ready
 
 
@@ -82,10 +116,49 @@ class VirtualLoop(asyncio.SelectorEventLoop):
 
     def __init__(self):
         self._vnow = [0.0]
-        super().__init__(_VirtualSelector(self._vnow))
+        self._held = [0]  # executor jobs outstanding: the clock does not jump
+        super().__init__(_VirtualSelector(self._vnow, self._held))
 
     def time(self):
         return self._vnow[0]
+
+    def run_in_executor(self, executor, func, *args):
+        # BaseEventLoop.run_in_executor, holding the virtual clock until the
+        # job has ended (duet's RunInExecutor and ToThread do the same). The
+        # hold is released after the job's outcome reached the loop: the
+        # wrap_future callback is registered first, so its call_soon_threadsafe
+        # comes first.
+        self._check_closed()
+        if executor is None:
+            executor = self._default_executor
+            check = getattr(self, "_check_default_executor", None)
+            if check is not None:
+                check()
+            if executor is None:
+                executor = concurrent.futures.ThreadPoolExecutor(
+                    thread_name_prefix="asyncio")
+                self._default_executor = executor
+        job = executor.submit(func, *args)
+        fut = asyncio.wrap_future(job, loop=self)
+        self._held[0] += 1
+
+        def release():
+            self._held[0] -= 1
+
+        def ended(_):
+            try:
+                self.call_soon_threadsafe(release)
+            except RuntimeError:
+                pass  # the loop is closed: nothing left to hold
+
+        job.add_done_callback(ended)
+        return fut
+
+    async def shutdown_default_executor(self, timeout=None):
+        # asyncio.Runner (3.12+) passes a 300 s timeout, a timer the virtual
+        # clock would jump to at once while the shutdown thread joins the
+        # workers; without a timeout the loop just waits for that thread.
+        await super().shutdown_default_executor()
 
     def call_at(self, when, callback, *args, context=None):
         # BaseEventLoop.call_at, with a timer handle that orders exact ties
@@ -101,7 +174,7 @@ class VirtualLoop(asyncio.SelectorEventLoop):
 
 def kind(e):
     """The name of an error, as both sides print it."""
-    if isinstance(e, asyncio.CancelledError):
+    if isinstance(e, (asyncio.CancelledError, concurrent.futures.CancelledError)):
         msg = e.args[0] if e.args else None
         return f"Cancelled({msg})" if msg else "Cancelled"
     if isinstance(e, TimeoutError):
@@ -142,10 +215,11 @@ def fmt(v):
 
 
 class Trace:
-    def __init__(self):
+    def __init__(self, round_ms=10):
         self.lines = []
         self.loop = None
         self.t0 = 0.0
+        self.round_ms = round_ms  # on the real clock
 
     def start(self, loop):
         self.loop = loop
@@ -154,7 +228,7 @@ class Trace:
     def now_ms(self):
         t = (self.loop.time() - self.t0) * 1000
         if REAL:
-            return int(round(t / 10)) * 10
+            return int(round(t / self.round_ms)) * self.round_ms
         return int(round(t))
 
     def log(self, *parts):
@@ -163,7 +237,8 @@ class Trace:
 
 def run(main):
     """Runs main(tr) as asyncio.run would and returns the trace's lines."""
-    tr = Trace()
+    mod = sys.modules.get(main.__module__)
+    tr = Trace(getattr(mod, "REAL_ROUND_MS", 10))
 
     async def top():
         tr.start(asyncio.get_running_loop())
