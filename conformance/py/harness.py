@@ -214,6 +214,14 @@ def fmt(v):
     return str(v)
 
 
+def outcome(f):
+    """A done future's result, or the exception it holds (what to log)."""
+    try:
+        return f.result()
+    except BaseException as e:
+        return e
+
+
 class Trace:
     def __init__(self, round_ms=10):
         self.lines = []
