@@ -20,7 +20,11 @@ type Awaitable[T any] interface {
 // suspends the task and the loop runs other tasks meanwhile; an already
 // complete awaitable returns at once without yielding, as in Python.
 // Cancelling the awaiting task cancels a (Python's await semantics); wrap a
-// in Shield to prevent that.
+// in Shield to prevent that. A future that refuses the cancellation because
+// it runs elsewhere (a thread-pool job already started) is left running and
+// the task stops waiting at once, as for a future from asyncio.wrap_future;
+// a task being awaited, which may take its time to handle the cancellation,
+// is waited for.
 //
 // On any other goroutine Await blocks it until a completes or ctx is done;
 // then it returns an error matching ErrCancelled (or ErrTimeout for a
@@ -53,6 +57,9 @@ func Await[T any](ctx context.Context, a Awaitable[T]) (T, error) {
 func awaitOnTask[T any](ctx context.Context, t park.Task, f *Future[T]) (T, error) {
 	w := t.AwaitWaiter()
 	w.Target = f
+	// A future without an owner that refuses cancellation is running
+	// elsewhere (a pool job): the task stops waiting, the work goes on.
+	w.DetachOnRefuse = f.owner == nil
 	if !f.subscribe(w) {
 		return f.Result()
 	}

@@ -288,7 +288,8 @@ func WithDeadline(ctx context.Context, when time.Time, fn func(ctx context.Conte
 //
 // On a loop task WaitFor suspends the task; cancelling the task cancels a
 // too and WaitFor then returns a's outcome (a cancellation) once a finishes,
-// as in Python. On a goroutine it blocks; when ctx is done or the timeout
+// as in Python; a running thread-pool future refuses the cancellation and
+// is left running while WaitFor returns (see Await). On a goroutine it blocks; when ctx is done or the timeout
 // expires it cancels a and, if a accepted the cancellation, waits for a to
 // finish (a running thread-pool future refuses cancellation: then WaitFor
 // returns at once and a keeps running); ctx being done is reported as ctx's

@@ -325,10 +325,10 @@ func (c *task) Suspend(ctx context.Context, w *park.Waiter) error {
 
 // cancelWaiter cancels what the task waits on (Python: fut_waiter.cancel()).
 func (c *task) cancelWaiter(w *park.Waiter, msg string) bool {
-	if w.Target != nil {
-		return w.Target.Cancel(msg)
+	if w.Target != nil && w.Target.Cancel(msg) {
+		return true
 	}
-	return w.Abandon()
+	return (w.Target == nil || w.DetachOnRefuse) && w.Abandon()
 }
 
 // ListLinks gives the loop's live list its links.
@@ -441,6 +441,15 @@ func (c *task) Cancel(msg string) bool {
 	}
 	c.mu.Lock()
 	if !c.done.Load() {
+		if w := c.waiter.Load(); w != nil && w.Target == target && w.DetachOnRefuse {
+			prevBy, prevMsg := c.cs.byCancel, c.cs.abandonMsg
+			c.cs.byCancel, c.cs.abandonMsg = true, msg
+			if w.Abandon() {
+				c.mu.Unlock()
+				return true
+			}
+			c.cs.byCancel, c.cs.abandonMsg = prevBy, prevMsg
+		}
 		c.cs.mustCancel, c.cs.cancelMsg = true, msg
 	}
 	c.mu.Unlock()

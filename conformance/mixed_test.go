@@ -37,18 +37,6 @@ func init() {
 	register("mixed_threadsafe_cancel_swallowed", mixedThreadsafeCancelSwallowed)
 	register("mixed_loop_shutdown_in_flight", mixedLoopShutdownInFlight)
 	register("mixed_await_running_job_timeout", mixedAwaitRunningJobTimeout)
-	knownDiffs["mixed_await_running_job_timeout"] = "a task that awaits a thread-pool job already running, under " +
-		"duet.WaitFor(ctx, poolFuture, 100ms), gets its Timeout only when the job ends (500 ms), not when the timeout fires " +
-		"(100 ms): the timeout cancels the task's Await, which passes the cancel on to the pool future, which refuses it " +
-		"(the job runs), so the task, as asyncio does for a future that refuses cancellation, keeps waiting. CPython " +
-		"cannot await a concurrent.futures.Future directly: asyncio.wrap_future gives an asyncio future that always " +
-		"accepts cancellation, so wait_for raises TimeoutError at 100 ms and the job runs on. duet's own WaitFor on a " +
-		"goroutine already gives up at once on such a future (timeout.go: \"a running thread-pool future refuses " +
-		"cancellation: then WaitFor returns at once\"); on a task it does not. A port of await wrap_future(fut) can write " +
-		"duet.Await(ctx, duet.Shield(ctx, fut)) today (and aio.RunInExecutor with aio.AbandonOnCancel() is the port of " +
-		"run_in_executor). For the owners of the root package to rule on: make a task's wait on a future whose owner " +
-		"refuses cancellation (pool job, Thread) abandon the wait like wrap_future, or document the difference at " +
-		"Await and WaitFor."
 	knownDiffs["mixed_threadsafe_cancel_swallowed"] = "a thread that cancels a task it started on the loop, and awaits it, " +
 		"gets what the task finally did: duet.Await on the task returns \"swallowed\" when the task catches the " +
 		"cancellation and returns a value. CPython's run_coroutine_threadsafe gives the thread a concurrent.futures.Future " +

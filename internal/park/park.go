@@ -50,6 +50,15 @@ type Waiter struct {
 	// the waiter as Cancelled.
 	Target Canceller
 
+	// DetachOnRefuse makes a task cancel that Target refuses end the wait
+	// anyway, leaving Target to go on: a future being produced elsewhere
+	// (a pool job, a thread) that is already running cannot be stopped, and
+	// the task stops waiting for it, as asyncio's wrap_future'd futures
+	// accept cancellation. Without it a refusal means "I will end soon" (a
+	// task finishing its cleanup, work the bridge waits for) and the task
+	// keeps waiting, the cancellation delivered when it wakes.
+	DetachOnRefuse bool
+
 	// Val carries a payload from the waker to the waiter (a Barrier's
 	// generation outcome, for example). Written before Wake, read after.
 	Val any
