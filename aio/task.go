@@ -419,13 +419,10 @@ func (c *task) Cancel(msg string) bool {
 	var target park.Canceller
 	if w := c.waiter.Load(); w != nil {
 		if w.Target == nil {
-			prevBy, prevMsg := c.cs.byCancel, c.cs.abandonMsg
-			c.cs.byCancel, c.cs.abandonMsg = true, msg
-			if w.Abandon() {
+			if c.abandonLocked(w, msg) {
 				c.mu.Unlock()
 				return true
 			}
-			c.cs.byCancel, c.cs.abandonMsg = prevBy, prevMsg
 		} else {
 			target = w.Target
 		}
@@ -441,19 +438,26 @@ func (c *task) Cancel(msg string) bool {
 	}
 	c.mu.Lock()
 	if !c.done.Load() {
-		if w := c.waiter.Load(); w != nil && w.Target == target && w.DetachOnRefuse {
-			prevBy, prevMsg := c.cs.byCancel, c.cs.abandonMsg
-			c.cs.byCancel, c.cs.abandonMsg = true, msg
-			if w.Abandon() {
-				c.mu.Unlock()
-				return true
-			}
-			c.cs.byCancel, c.cs.abandonMsg = prevBy, prevMsg
+		if w := c.waiter.Load(); w != nil && w.Target == target && w.DetachOnRefuse && c.abandonLocked(w, msg) {
+			c.mu.Unlock()
+			return true
 		}
 		c.cs.mustCancel, c.cs.cancelMsg = true, msg
 	}
 	c.mu.Unlock()
 	return true
+}
+
+// abandonLocked ends the task's wait on w as cancelled by Cancel(msg); false
+// when w was resolved first. c.mu is held.
+func (c *task) abandonLocked(w *park.Waiter, msg string) bool {
+	prevBy, prevMsg := c.cs.byCancel, c.cs.abandonMsg
+	c.cs.byCancel, c.cs.abandonMsg = true, msg
+	if w.Abandon() {
+		return true
+	}
+	c.cs.byCancel, c.cs.abandonMsg = prevBy, prevMsg
+	return false
 }
 
 // taskOwner is the task as its future's producer: cancelling the future
