@@ -21,10 +21,10 @@ type Awaitable[T any] interface {
 // complete awaitable returns at once without yielding, as in Python.
 // Cancelling the awaiting task cancels a (Python's await semantics); wrap a
 // in Shield to prevent that. A future that refuses the cancellation because
-// it runs elsewhere (a thread-pool job already started) is left running and
-// the task stops waiting at once, as for a future from asyncio.wrap_future;
-// a task being awaited, which may take its time to handle the cancellation,
-// is waited for.
+// it runs elsewhere (a thread-pool job already started, a thread) is left
+// running and the task stops waiting at once, as for a future from
+// asyncio.wrap_future; a task being awaited, which may take its time to
+// handle the cancellation, is waited for.
 //
 // On any other goroutine Await blocks it until a completes or ctx is done;
 // then it returns an error matching ErrCancelled (or ErrTimeout for a
@@ -57,9 +57,10 @@ func Await[T any](ctx context.Context, a Awaitable[T]) (T, error) {
 func awaitOnTask[T any](ctx context.Context, t park.Task, f *Future[T]) (T, error) {
 	w := t.AwaitWaiter()
 	w.Target = f
-	// A future without an owner that refuses cancellation is running
-	// elsewhere (a pool job): the task stops waiting, the work goes on.
-	w.DetachOnRefuse = f.owner == nil
+	// A future that refuses cancellation while it runs elsewhere (a pool
+	// job, which has no owner, or a thread): the task stops waiting, the
+	// work goes on.
+	w.DetachOnRefuse = f.owner == nil || f.detach
 	if !f.subscribe(w) {
 		return f.Result()
 	}

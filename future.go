@@ -32,6 +32,7 @@ const (
 type Future[T any] struct {
 	state   atomic.Uint32
 	mu      sync.Mutex
+	detach  bool          // the owner is futhook.Unstoppable
 	done    chan struct{} // made lazily by Done
 	waiters park.List     // tasks, goroutines and callbacks, in order
 	value   T
@@ -52,7 +53,10 @@ func init() {
 
 type binder interface{ bind(futhook.Owner) }
 
-func (f *Future[T]) bind(owner futhook.Owner) { f.owner = owner }
+func (f *Future[T]) bind(owner futhook.Owner) {
+	f.owner = owner
+	_, f.detach = owner.(futhook.Unstoppable)
+}
 
 // Future returns f itself, making every *Future an Awaitable.
 func (f *Future[T]) Future() *Future[T] { return f }

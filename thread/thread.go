@@ -169,6 +169,10 @@ type threadOwner[T any] Thread[T]
 // Cancel reports false: a running thread cannot be cancelled.
 func (o *threadOwner[T]) Cancel(string) bool { return false }
 
+// Unstoppable lets a loop task that awaits the thread and is cancelled stop
+// waiting rather than wait for the thread to end.
+func (o *threadOwner[T]) Unstoppable() {}
+
 // OnFailure arranges for an error nobody retrieves to reach the except hook
 // when the thread is garbage collected.
 func (o *threadOwner[T]) OnFailure(f *futhook.Failure) {

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -390,4 +391,42 @@ func TestThreadDoneCallbackPanic(t *testing.T) {
 		t.Fatalf("Join = %v, %v", v, err)
 	}
 	eventually(t, "the panic to be logged", func() bool { return strings.Contains(logged(), "in callback") })
+}
+
+// A loop task cancelled while it awaits a thread stops waiting at once;
+// the thread, which cannot be stopped, runs on and its outcome stays
+// available.
+func TestAwaitThreadFromCancelledTask(t *testing.T) {
+	err := aio.Run(guard(t), func(ctx context.Context) error {
+		release := make(chan struct{})
+		var once sync.Once
+		free := func() { once.Do(func() { close(release) }) }
+		// A safety valve: a waiter that wrongly waits for the thread ends
+		// when this fires, and the IsAlive check below then fails.
+		valve := time.AfterFunc(5*time.Second, free)
+		defer valve.Stop()
+		th := thread.Start(ctx, "unstoppable", func(context.Context) (int, error) {
+			<-release
+			return 7, nil
+		})
+		waiter := aio.Spawn(ctx, func(ctx context.Context) (int, error) { return duet.Await(ctx, th) })
+		if err := duet.Sleep(ctx, 0); err != nil {
+			return err
+		}
+		waiter.Cancel("stop")
+		if _, err := duet.Await(ctx, waiter); !errors.Is(err, duet.ErrCancelled) {
+			t.Errorf("cancelled waiter: %v, want a cancellation", err)
+		}
+		if !th.IsAlive() {
+			t.Error("the cancelled waiter returned only once the thread had ended")
+		}
+		free()
+		if v, err := th.Join(ctx); v != 7 || err != nil {
+			t.Errorf("Join = %v, %v", v, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -26,5 +26,13 @@ type Owner interface {
 	OnFailure(*Failure)
 }
 
+// Unstoppable marks an Owner whose work cannot be stopped once it runs (a
+// thread): a loop task cancelled while it awaits such a future stops
+// waiting and leaves the work running, as it does for a running pool job.
+type Unstoppable interface {
+	Owner
+	Unstoppable()
+}
+
 // Bind makes owner the producer of fut, a *duet.Future[T].
 var Bind func(fut any, owner Owner)
