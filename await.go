@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/duet-go/duet/internal/futhook"
 	"github.com/duet-go/duet/internal/park"
 )
 
@@ -61,6 +62,15 @@ func awaitOnTask[T any](ctx context.Context, t park.Task, f *Future[T]) (T, erro
 	// job, which has no owner, or a thread): the task stops waiting, the
 	// work goes on.
 	w.DetachOnRefuse = f.owner == nil || f.detach
+	if in, ok := f.owner.(futhook.Inline); ok {
+		if ran, err := in.RunNow(t, w); ran && f.IsDone() {
+			if err != nil {
+				var zero T
+				return zero, err
+			}
+			return f.Result()
+		}
+	}
 	if !f.subscribe(w) {
 		return f.Result()
 	}

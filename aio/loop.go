@@ -58,6 +58,8 @@ type Loop struct {
 	ended    []*task                 // finished tasks to take out of live; the loop's own
 	wake     chan struct{}
 	ready    []entry // this iteration's items, owned by the loop goroutine
+	pos      int     // index in ready of the item running now; the loop's own
+	depth    int     // nesting of task steps (an eager start nests); the loop's own
 
 	stopping        atomic.Bool // Stop was called; written under mu
 	cancelledTimers atomic.Int64
@@ -337,6 +339,7 @@ func (l *Loop) runOnce() (stopped bool) {
 	}
 	l.mu.Unlock()
 	for i := range l.ready {
+		l.pos = i
 		e := l.ready[i]
 		l.ready[i] = entry{}
 		if e.t != nil {
@@ -350,6 +353,12 @@ func (l *Loop) runOnce() (stopped bool) {
 		l.trimCoros()
 	}
 	return l.stopping.Load()
+}
+
+// timerDueLocked tells whether a timer is due (or a cancelled one awaits
+// removal at the top of the heap). l.mu is held.
+func (l *Loop) timerDueLocked() bool {
+	return len(l.timers) > 0 && l.timers[0].when <= l.nanos(l.clock.Now())
 }
 
 // nanos expresses t as nanoseconds since the loop's epoch (monotonic for

@@ -186,6 +186,15 @@ func (t *Task[T]) Run() {
 			}
 			v, err = t.fn(&c.ctx)
 		}()
+		if err == nil && !destroyed {
+			// Cancelled while it ran, then returned without waiting
+			// again: the task ends cancelled (asyncio's __step on
+			// StopIteration with _must_cancel set).
+			if cerr := c.takeMustCancel(); cerr != nil {
+				var zero T
+				v, err = zero, cerr
+			}
+		}
 	}
 	c.done.Store(true)
 	if c.loop.debug {
@@ -229,6 +238,8 @@ type failureReport struct {
 // step runs the task until it suspends or finishes. Loop goroutine (or the
 // task that eagerly spawned it).
 func (l *Loop) step(c *task) {
+	l.depth++
+	defer func() { l.depth-- }()
 	prev := l.running.Swap(c)
 	if l.debug {
 		l.dbg.begin(c)
@@ -355,16 +366,7 @@ func (c *task) Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		c.Schedule()
 		c.yield()
-		if c.cancelReq.Load() {
-			c.mu.Lock()
-			must, msg := c.cs.mustCancel, c.cs.cancelMsg
-			c.cs.mustCancel = false
-			c.mu.Unlock()
-			if must {
-				return &duet.CancelledError{Msg: msg}
-			}
-		}
-		return nil
+		return c.takeMustCancel()
 	}
 	s := &sleeper{}
 	w := &s.w
@@ -448,6 +450,22 @@ func (c *task) Cancel(msg string) bool {
 	return true
 }
 
+// takeMustCancel delivers a cancellation requested while the task was not
+// waiting, at a point where it could have waited (asyncio's _must_cancel).
+func (c *task) takeMustCancel() error {
+	if !c.cancelReq.Load() {
+		return nil
+	}
+	c.mu.Lock()
+	must, msg := c.cs.mustCancel, c.cs.cancelMsg
+	c.cs.mustCancel = false
+	c.mu.Unlock()
+	if must {
+		return &duet.CancelledError{Msg: msg}
+	}
+	return nil
+}
+
 // abandonLocked ends the task's wait on w as cancelled by Cancel(msg); false
 // when w was resolved first. c.mu is held.
 func (c *task) abandonLocked(w *park.Waiter, msg string) bool {
@@ -477,6 +495,54 @@ func (o *taskOwner) Cancel(msg string) bool {
 }
 
 // OnFailure records a failure that may never be retrieved.
+// RunNow starts the task inside the step of aw, a task of the same loop
+// that is about to wait for it, when nothing could run between the two in
+// asyncio's order: the task's first step is the only item scheduled, aw is
+// the last item of this iteration, no timer is due and the loop is not
+// stopping. The loop then needs no iteration, and no coroutine switch
+// through it, to start the task and to resume aw. It reports whether it
+// ran the task (which then finished or waits). If the task finished, aw
+// yields first when the task scheduled anything (that runs before aw
+// resumes, as it would have), and err is a cancellation of aw requested
+// meanwhile, delivered at this await point. w is aw's waiter for the task's
+// future, not yet subscribed.
+func (o *taskOwner) RunNow(aw park.Task, w *park.Waiter) (ran bool, err error) {
+	c := (*task)(o)
+	a, ok := aw.(*task)
+	l := c.loop
+	if !ok || a.loop != l || l.debug || c.coro != nil || c.done.Load() || l.depth != 1 ||
+		l.pos != len(l.ready)-1 || l.running.Load() != a {
+		return false, nil
+	}
+	l.mu.Lock()
+	if len(l.incoming) != 1 || l.incoming[0].t != c || l.stopping.Load() || l.timerDueLocked() {
+		l.mu.Unlock()
+		return false, nil
+	}
+	l.incoming[0] = entry{}
+	l.incoming = l.incoming[:0]
+	l.mu.Unlock()
+	// While the task runs, aw counts as waiting on w, whose Target is the
+	// task's future: a cancel of aw passes on to the task, as in asyncio.
+	a.waiter.Store(w)
+	l.step(c)
+	a.waiter.Store(nil)
+	if !c.done.Load() {
+		return true, nil
+	}
+	l.mu.Lock()
+	// aw may go on spawning and awaiting without the loop iterating:
+	// finished tasks leave the live list here, as they would there.
+	l.flushEndedLocked()
+	pending := len(l.incoming) > 0 || l.timerDueLocked()
+	l.mu.Unlock()
+	if pending {
+		a.Schedule()
+		a.yield()
+	}
+	return true, a.takeMustCancel()
+}
+
 func (o *taskOwner) OnFailure(f *futhook.Failure) {
 	c := (*task)(o)
 	c.loop.onTaskFailure(c.Name(), f)

@@ -2,7 +2,11 @@
 // widening the Future's public API. The root package installs Bind at init.
 package futhook
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/duet-go/duet/internal/park"
+)
 
 // Failure is the error of a failed future, shared with whoever must report it
 // if nobody ever retrieves it.
@@ -32,6 +36,14 @@ type Owner interface {
 type Unstoppable interface {
 	Owner
 	Unstoppable()
+}
+
+// Inline is an Owner that can start its work right away in the step of the
+// loop task about to await it, when that cannot change the order of events
+// (see aio's taskOwner.RunNow); w is aw's waiter, Target set, not yet
+// subscribed.
+type Inline interface {
+	RunNow(aw park.Task, w *park.Waiter) (ran bool, err error)
 }
 
 // Bind makes owner the producer of fut, a *duet.Future[T].
