@@ -406,7 +406,10 @@ type sleeper struct {
 // task has already finished. Every call counts (see Cancelling). A task
 // that waits on another awaitable passes the request on to it, as Python
 // does; otherwise the latest message is the one delivered, unless an
-// earlier request already ended the task's wait. Safe from any goroutine.
+// earlier request already ended the task's wait. A task cancelled while
+// it runs that then returns a value without waiting again ends cancelled,
+// as in asyncio (an error it returns wins instead). Safe from any
+// goroutine.
 func (c *task) Cancel(msg string) bool {
 	c.mu.Lock()
 	if c.loop == nil || c.done.Load() {
