@@ -22,6 +22,42 @@ func init() {
 	register("cancel_future_awaited", cancelFutureAwaited)
 	register("cancel_catch_and_continue", cancelCatchAndContinue)
 	register("cancel_main_leftover", cancelMainLeftover)
+	register("cancel_while_running", cancelWhileRunning)
+}
+
+func cancelWhileRunning(ctx context.Context, tr *Trace) error {
+	var outer *aio.Task[int]
+	outer = aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+		inner := aio.Spawn(ctx, func(context.Context) (int, error) {
+			tr.Log("inner cancels outer", outer.Cancel("meanwhile"))
+			return 1, nil
+		})
+		v, err := duet.Await(ctx, inner)
+		tr.Log("inner", outcome(inner.Result()))
+		return v, err
+	})
+	if _, err := duet.Await(ctx, outer); err != nil {
+		tr.Log("outer raised", err)
+	}
+	tr.Log("outer cancelled", outer.Cancelled())
+
+	var t1 *aio.Task[int]
+	t1 = aio.Spawn(ctx, func(context.Context) (int, error) {
+		t1.Cancel("late")
+		return 0, &Err{"own"}
+	})
+	if _, err := duet.Await(ctx, t1); err != nil {
+		tr.Log("returns_error raised", err)
+	}
+	var t2 *aio.Task[int]
+	t2 = aio.Spawn(ctx, func(context.Context) (int, error) {
+		t2.Cancel("late")
+		return 2, nil
+	})
+	if _, err := duet.Await(ctx, t2); err != nil {
+		tr.Log("returns_value raised", err, t2.Cancelled())
+	}
+	return nil
 }
 
 func isCancel(err error) bool { return errors.Is(err, duet.ErrCancelled) }
