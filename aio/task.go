@@ -497,7 +497,6 @@ func (o *taskOwner) Cancel(msg string) bool {
 	return true
 }
 
-// OnFailure records a failure that may never be retrieved.
 // RunNow starts the task inside the step of aw, a task of the same loop
 // that is about to wait for it, when nothing could run between the two in
 // asyncio's order: the task's first step is the only item scheduled, aw is
@@ -546,6 +545,7 @@ func (o *taskOwner) RunNow(aw park.Task, w *park.Waiter) (ran bool, err error) {
 	return true, a.takeMustCancel()
 }
 
+// OnFailure records a failure that may never be retrieved.
 func (o *taskOwner) OnFailure(f *futhook.Failure) {
 	c := (*task)(o)
 	c.loop.onTaskFailure(c.Name(), f)
