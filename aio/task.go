@@ -238,18 +238,16 @@ type failureReport struct {
 // step runs the task until it suspends or finishes. Loop goroutine (or the
 // task that eagerly spawned it).
 func (l *Loop) step(c *task) {
+	if c.coro == nil && c.done.Load() {
+		return // ended before its first step (destroyed, or run by RunNow)
+	}
 	l.depth++
-	defer func() { l.depth-- }()
 	prev := l.running.Swap(c)
 	if l.debug {
 		l.dbg.begin(c)
 	}
 	var done bool
 	if c.coro == nil {
-		if c.done.Load() {
-			l.running.Store(prev)
-			return
-		}
 		c.coro = l.getCoro()
 		done = c.coro.Start(c.body)
 	} else {
@@ -263,6 +261,7 @@ func (l *Loop) step(c *task) {
 		c.coro = nil
 	}
 	l.running.Store(prev)
+	l.depth--
 }
 
 // Running reports whether c is the task running on its loop now.
@@ -497,23 +496,23 @@ func (o *taskOwner) Cancel(msg string) bool {
 	return true
 }
 
-// RunNow starts the task inside the step of aw, a task of the same loop
-// that is about to wait for it, when nothing could run between the two in
-// asyncio's order: the task's first step is the only item scheduled, aw is
-// the last item of this iteration, no timer is due and the loop is not
-// stopping. The loop then needs no iteration, and no coroutine switch
-// through it, to start the task and to resume aw. It reports whether it
-// ran the task (which then finished or waits). If the task finished, aw
-// yields first when the task scheduled anything (that runs before aw
-// resumes, as it would have), and err is a cancellation of aw requested
-// meanwhile, delivered at this await point. w is aw's waiter for the task's
-// future, not yet subscribed.
+// RunNow starts the task inside the step of aw, the running task (as
+// park.Current found it), which is about to wait for it, when nothing could
+// run between the two in asyncio's order: aw is of the same loop and the
+// last item of this iteration, the task's first step is the only item
+// scheduled, no timer is due and the loop is not stopping. The loop then
+// needs no iteration, and no coroutine switch through it, to start the task
+// and to resume aw. It reports whether it ran the task (which then finished
+// or waits). If the task finished, aw yields first when the task scheduled
+// anything (that runs before aw resumes, as it would have), and err is a
+// cancellation of aw requested meanwhile, delivered at this await point. w
+// is aw's waiter for the task's future, not yet subscribed.
 func (o *taskOwner) RunNow(aw park.Task, w *park.Waiter) (ran bool, err error) {
 	c := (*task)(o)
 	a, ok := aw.(*task)
 	l := c.loop
 	if !ok || a.loop != l || l.debug || c.coro != nil || c.done.Load() || l.depth != 1 ||
-		l.pos != len(l.ready)-1 || l.running.Load() != a {
+		l.pos != len(l.ready)-1 {
 		return false, nil
 	}
 	l.mu.Lock()
