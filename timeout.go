@@ -288,12 +288,13 @@ func WithDeadline(ctx context.Context, when time.Time, fn func(ctx context.Conte
 //
 // On a loop task WaitFor suspends the task; cancelling the task cancels a
 // too and WaitFor then returns a's outcome (a cancellation) once a finishes,
-// as in Python; a running thread-pool future refuses the cancellation and
-// is left running while WaitFor returns (see Await). On a goroutine it blocks; when ctx is done or the timeout
-// expires it cancels a and, if a accepted the cancellation, waits for a to
-// finish (a running thread-pool future refuses cancellation: then WaitFor
-// returns at once and a keeps running); ctx being done is reported as ctx's
-// cancellation, not as a timeout.
+// as in Python. On a goroutine it blocks; when ctx is done or the timeout
+// expires it cancels a and waits for a to finish. In both worlds, when
+// the timeout expires, a future that refuses the cancellation because it
+// runs elsewhere (a thread-pool job already started, a thread) is left
+// running and WaitFor returns at once (see Await); a timeout <= 0 waits
+// for it, as said above. ctx being done is reported as ctx's cancellation,
+// not as a timeout.
 func WaitFor[T any](ctx context.Context, a Awaitable[T], timeout time.Duration) (T, error) {
 	var zero T
 	ctx = orBackground(ctx)

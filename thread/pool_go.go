@@ -68,8 +68,9 @@ var errNilGoFunc = errors.New("thread: Pool.Go with a nil function")
 // later. Keep the hook prompt. An error that says fn was stopped is not
 // reported, as for threads: one matching duet.ErrCancelled, or
 // context.Canceled once ctx was cancelled (fn returning ctx.Err()); a
-// passed deadline is reported, since the work did not get done. A panic does not kill the worker; Goexit ends
-// the worker's goroutine, and the pool accounts for it as for Submit.
+// passed deadline is reported, since the work did not get done. A panic
+// does not kill the worker; Goexit ends the worker's goroutine, and the
+// pool accounts for it as for Submit.
 func (p *Pool) Go(ctx context.Context, fn func(ctx context.Context) error) error {
 	switch {
 	case p == nil:
