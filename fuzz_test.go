@@ -158,12 +158,19 @@ func FuzzLock(f *testing.F) {
 	f.Add([]byte{3, 2, 2, 0, 1, 1, 5, 1, 6, 2, 5, 5, 2, 6, 7})
 	f.Add([]byte{3, 0, 0, 5, 1, 2, 4, 0}) // woken, then cancelled
 	f.Add([]byte("C00%12$"))              // found by the fuzzer
+	fuzzModel(f, fuzzLock)
+}
+
+// fuzzModel fuzzes a primitive against its reference model: run plays the
+// operations the input encodes (at most 400 bytes of them) on a fresh loop
+// with a virtual clock.
+func fuzzModel(f *testing.F, run func(ctx context.Context, t *testing.T, ops *fuzzOps)) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 400 {
 			data = data[:400]
 		}
 		runLoop(t, func(ctx context.Context) error {
-			fuzzLock(ctx, t, &fuzzOps{data: data})
+			run(ctx, t, &fuzzOps{data: data})
 			return nil
 		})
 	})
@@ -287,15 +294,7 @@ func FuzzSemaphore(f *testing.F) {
 	f.Add([]byte{1, 0, 0, 0, 5, 2, 4, 1, 2, 4, 0, 7, 5, 3, 2, 6, 4})
 	f.Add([]byte{0, 3, 0, 0, 5, 1, 2, 0, 4, 0}) // granted, then cancelled
 	f.Add([]byte{0, 0, 0, 5, 1, 4, 0, 3, 2, 0}) // cancelled, then released
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > 400 {
-			data = data[:400]
-		}
-		runLoop(t, func(ctx context.Context) error {
-			fuzzSemaphore(ctx, t, &fuzzOps{data: data})
-			return nil
-		})
-	})
+	fuzzModel(f, fuzzSemaphore)
 }
 
 func fuzzSemaphore(ctx context.Context, t *testing.T, ops *fuzzOps) {
@@ -420,15 +419,7 @@ func FuzzQueue(f *testing.F) {
 	f.Add([]byte{3, 0, 0, 0, 2, 3, 5, 1, 4, 0, 5, 0, 7, 7, 7, 5, 9, 1, 6, 3})
 	f.Add([]byte{0, 0, 0, 5, 1, 4, 7, 0})    // getter woken, then cancelled
 	f.Add([]byte{1, 4, 1, 1, 5, 1, 3, 7, 0}) // putter woken, then cancelled
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > 400 {
-			data = data[:400]
-		}
-		runLoop(t, func(ctx context.Context) error {
-			fuzzQueue(ctx, t, &fuzzOps{data: data})
-			return nil
-		})
-	})
+	fuzzModel(f, fuzzQueue)
 }
 
 func fuzzQueue(ctx context.Context, t *testing.T, ops *fuzzOps) {
