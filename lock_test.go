@@ -187,6 +187,21 @@ func TestLockTaskFIFO(t *testing.T) {
 	tr.want(t, "A B C D")
 }
 
+// lockTaker returns task bodies that take l once, logging their name, or
+// name:cancelled when their wait is cancelled.
+func lockTaker(l *duet.Lock, tr *trace) func(name string) func(ctx context.Context) error {
+	return func(name string) func(ctx context.Context) error {
+		return func(ctx context.Context) error {
+			if err := l.Acquire(ctx); err != nil {
+				tr.add("%s:cancelled", name)
+				return err
+			}
+			tr.add("%s", name)
+			return l.Release()
+		}
+	}
+}
+
 // TestLockCancelBeforeWoken: a waiter cancelled while queued leaves; the
 // next ones keep their order.
 func TestLockCancelBeforeWoken(t *testing.T) {
@@ -194,16 +209,7 @@ func TestLockCancelBeforeWoken(t *testing.T) {
 	runLoop(t, func(ctx context.Context) error {
 		var l duet.Lock
 		l.Acquire(ctx)
-		body := func(name string) func(ctx context.Context) error {
-			return func(ctx context.Context) error {
-				if err := l.Acquire(ctx); err != nil {
-					tr.add("%s:cancelled", name)
-					return err
-				}
-				tr.add("%s", name)
-				return l.Release()
-			}
-		}
+		body := lockTaker(&l, &tr)
 		a, b, c := spawn(ctx, "A", body("A")), spawn(ctx, "B", body("B")), spawn(ctx, "C", body("C"))
 		yield(ctx, 1)
 		b.Cancel("go away")
@@ -231,16 +237,7 @@ func TestLockWokenThenCancelled(t *testing.T) {
 	runLoop(t, func(ctx context.Context) error {
 		var l duet.Lock
 		l.Acquire(ctx)
-		body := func(name string) func(ctx context.Context) error {
-			return func(ctx context.Context) error {
-				if err := l.Acquire(ctx); err != nil {
-					tr.add("%s:cancelled", name)
-					return err
-				}
-				tr.add("%s", name)
-				return l.Release()
-			}
-		}
+		body := lockTaker(&l, &tr)
 		a, b := spawn(ctx, "A", body("A")), spawn(ctx, "B", body("B"))
 		yield(ctx, 1)
 		l.Release() // wakes A
