@@ -184,21 +184,28 @@ func TestConditionCancelledWakeup(t *testing.T) {
 		s.c.Notify(1)
 		c0.Cancel("") // while it waits to run
 		s.c.Release()
-		yield(ctx, 10)
-		s.c.Acquire(ctx)
-		left := s.state
-		s.state = -1
-		s.c.NotifyAll()
-		s.c.Release()
-		wantCancelled(t, "c0", errOf(ctx, c0))
-		if err := errOf(ctx, c1); err != nil {
-			return err
-		}
-		if left != 0 {
-			return fmt.Errorf("state = %d: the notification was lost", left)
-		}
-		return nil
+		return s.checkNotLost(ctx, t, c0, c1)
 	})
+}
+
+// checkNotLost lets the consumers run, then checks that c0 ended cancelled
+// and that the notification it was given reached c1 (state back to 0), and
+// stops c1.
+func (s *consumerState) checkNotLost(ctx context.Context, t *testing.T, c0, c1 *aio.Task[struct{}]) error {
+	yield(ctx, 10)
+	s.c.Acquire(ctx)
+	left := s.state
+	s.state = -1
+	s.c.NotifyAll()
+	s.c.Release()
+	wantCancelled(t, "c0", errOf(ctx, c0))
+	if err := errOf(ctx, c1); err != nil {
+		return err
+	}
+	if left != 0 {
+		return fmt.Errorf("state = %d: the notification was lost", left)
+	}
+	return nil
 }
 
 // TestConditionCancelledWakeupRelock is CPython's
@@ -215,20 +222,7 @@ func TestConditionCancelledWakeupRelock(t *testing.T) {
 		yield(ctx, 1) // c0 runs and queues for the lock
 		c0.Cancel("")
 		s.c.Release()
-		yield(ctx, 10)
-		s.c.Acquire(ctx)
-		left := s.state
-		s.state = -1
-		s.c.NotifyAll()
-		s.c.Release()
-		wantCancelled(t, "c0", errOf(ctx, c0))
-		if err := errOf(ctx, c1); err != nil {
-			return err
-		}
-		if left != 0 {
-			return fmt.Errorf("state = %d: the notification was lost", left)
-		}
-		return nil
+		return s.checkNotLost(ctx, t, c0, c1)
 	})
 }
 
