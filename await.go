@@ -2,6 +2,7 @@ package duet
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/duet-go/duet/internal/futhook"
@@ -56,8 +57,12 @@ func Await[T any](ctx context.Context, a Awaitable[T]) (T, error) {
 }
 
 func awaitOnTask[T any](ctx context.Context, t park.Task, f *Future[T]) (T, error) {
+	if p, ok := f.owner.(futhook.TaskProducer); ok && p.Producer() == t {
+		var zero T
+		return zero, errAwaitSelf
+	}
 	w := t.AwaitWaiter()
-	w.Target = f
+	w.Target = (*relayTarget[T])(f)
 	// A future that refuses cancellation while it runs elsewhere (a pool
 	// job, which has no owner, or a thread): the task stops waiting, the
 	// work goes on.
@@ -80,6 +85,21 @@ func awaitOnTask[T any](ctx context.Context, t park.Task, f *Future[T]) (T, erro
 		return zero, err
 	}
 	return f.Result()
+}
+
+// errAwaitSelf refuses a task's wait for its own outcome, which could
+// never come (Python: RuntimeError "Task cannot await on itself").
+var errAwaitSelf = fmt.Errorf("duet: %w: a task cannot await itself (it would wait for its own outcome forever)", ErrInvalidState)
+
+// relayTarget is a future seen as what cancelling a task that awaits it
+// cancels: the cancellation goes on to the future's producer with the path
+// it took, so that an await cycle ends it (see park.Relay).
+type relayTarget[T any] Future[T]
+
+func (r *relayTarget[T]) Cancel(msg string) bool { return (*Future[T])(r).cancelVia(msg, nil) }
+
+func (r *relayTarget[T]) CancelVia(msg string, via *park.Via) bool {
+	return (*Future[T])(r).cancelVia(msg, via)
 }
 
 func futureOf[T any](a Awaitable[T]) (*Future[T], error) {

@@ -148,9 +148,13 @@ func (f *Future[T]) SetRunning() bool {
 //
 // For a task's future, Cancel requests the task's cancellation instead (see
 // aio.Task.Cancel): the future completes when the task ends.
-func (f *Future[T]) Cancel(msg string) bool {
+func (f *Future[T]) Cancel(msg string) bool { return f.cancelVia(msg, nil) }
+
+// cancelVia is Cancel on behalf of the waiting tasks in via (see
+// park.Relay): the path travels on to a task producing f.
+func (f *Future[T]) cancelVia(msg string, via *park.Via) bool {
 	if f.owner != nil {
-		return f.owner.Cancel(msg)
+		return park.CancelVia(f.owner, msg, via)
 	}
 	var zero T
 	return f.finish(zero, &CancelledError{Msg: msg}, futCancelled, true)

@@ -137,7 +137,12 @@ func (g *gathering[T]) onDone(i int) bool {
 // Cancel is what cancelling the waiting task cancels (Python:
 // _GatheringFuture.cancel): every child not yet done. It reports whether any
 // child accepted the cancellation; then the gathering ends as cancelled.
-func (g *gathering[T]) Cancel(msg string) bool {
+func (g *gathering[T]) Cancel(msg string) bool { return g.CancelVia(msg, nil) }
+
+// CancelVia is Cancel on behalf of the waiting tasks in via (park.Relay):
+// the path goes on to the children, so a gather that includes the task
+// awaiting it ends on cancellation instead of recursing.
+func (g *gathering[T]) CancelVia(msg string, via *park.Via) bool {
 	g.w.mu.Lock()
 	if g.w.signalled || g.w.closed {
 		g.w.mu.Unlock()
@@ -159,7 +164,7 @@ func (g *gathering[T]) Cancel(msg string) bool {
 	g.w.mu.Unlock()
 	ret := false
 	for _, f := range pending {
-		if f.Cancel(msg) {
+		if f.cancelVia(msg, via) {
 			ret = true
 		}
 	}

@@ -409,7 +409,15 @@ type sleeper struct {
 // it runs that then returns a value without waiting again ends cancelled,
 // as in asyncio (an error it returns wins instead). Safe from any
 // goroutine.
-func (c *task) Cancel(msg string) bool {
+func (c *task) Cancel(msg string) bool { return c.CancelVia(msg, nil) }
+
+// CancelVia is Cancel passed on by the waiting tasks in via (park.Relay).
+// A task that is already on the path awaits, maybe through others,
+// something that awaits it: the cancellation has come round the cycle, and
+// the task stops waiting instead of passing it on once more, which ends
+// the cycle (its wait returns the cancellation; the request was counted
+// when it first reached the task).
+func (c *task) CancelVia(msg string, via *park.Via) bool {
 	c.mu.Lock()
 	if c.loop == nil || c.done.Load() {
 		c.mu.Unlock()
@@ -417,6 +425,13 @@ func (c *task) Cancel(msg string) bool {
 	}
 	if c.cs == nil {
 		c.cs = new(cancelState)
+	}
+	if via.Has(c) {
+		if w := c.waiter.Load(); w == nil || !c.abandonLocked(w, msg) {
+			c.cs.mustCancel, c.cs.cancelMsg = true, msg
+		}
+		c.mu.Unlock()
+		return true
 	}
 	c.cs.numCancel++
 	c.cancelReq.Store(true)
@@ -437,7 +452,7 @@ func (c *task) Cancel(msg string) bool {
 		return true
 	}
 	c.mu.Unlock()
-	if target.Cancel(msg) {
+	if park.CancelVia(target, msg, &park.Via{T: c, Up: via}) {
 		return true
 	}
 	c.mu.Lock()
@@ -487,14 +502,21 @@ func (c *task) abandonLocked(w *park.Waiter, msg string) bool {
 type taskOwner task
 
 // Cancel requests the task's cancellation and cancels its context.
-func (o *taskOwner) Cancel(msg string) bool {
+func (o *taskOwner) Cancel(msg string) bool { return o.CancelVia(msg, nil) }
+
+// CancelVia is Cancel passed on by the waiting tasks in via (park.Relay).
+func (o *taskOwner) CancelVia(msg string, via *park.Via) bool {
 	c := (*task)(o)
-	if !c.Cancel(msg) {
+	if !c.CancelVia(msg, via) {
 		return false
 	}
 	c.ctx.cancel(nil)
 	return true
 }
+
+// Producer gives the task, so that Await refuses the task's wait for its
+// own outcome.
+func (o *taskOwner) Producer() park.Task { return (*task)(o) }
 
 // RunNow starts the task inside the step of aw, the running task (as
 // park.Current found it), which is about to wait for it, when nothing could

@@ -38,6 +38,12 @@ type Unstoppable interface {
 	Unstoppable()
 }
 
+// TaskProducer is an Owner that is a loop task: Await refuses to make a
+// task wait for its own outcome.
+type TaskProducer interface {
+	Producer() park.Task
+}
+
 // Inline is an Owner that can start its work right away in the step of the
 // loop task about to await it, when that cannot change the order of events
 // (see aio's taskOwner.RunNow); w is aw's waiter, Target set, not yet

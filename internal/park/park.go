@@ -36,6 +36,43 @@ type Canceller interface {
 	Cancel(msg string) bool
 }
 
+// Relay is a Canceller that passes a cancellation on to loop tasks (a
+// task's future, a gathering of several): CancelVia is Cancel made on
+// behalf of the tasks in via, the waiting tasks the cancellation has
+// already passed through. A task that finds itself in via is in an await
+// cycle (it awaits, maybe through others, something that awaits it): it
+// stops waiting instead of passing the cancellation on, so cancellation
+// ends on any await graph. CPython recurses until RecursionError there.
+type Relay interface {
+	CancelVia(msg string, via *Via) bool
+}
+
+// Via is the path of a cancellation down an await chain: the task that
+// passed it on last, then the tasks before it. The zero path is nil.
+type Via struct {
+	T  Task
+	Up *Via
+}
+
+// Has reports whether t is on the path.
+func (v *Via) Has(t Task) bool {
+	for ; v != nil; v = v.Up {
+		if v.T == t {
+			return true
+		}
+	}
+	return false
+}
+
+// CancelVia cancels c on behalf of the tasks in via: through CancelVia
+// when c relays cancellations to tasks, else with a plain Cancel.
+func CancelVia(c Canceller, msg string, via *Via) bool {
+	if r, ok := c.(Relay); ok {
+		return r.CancelVia(msg, via)
+	}
+	return c.Cancel(msg)
+}
+
 // Waiter is one parked wait. It is owned by the goroutine or task that waits;
 // a primitive keeps it in a List and resolves it with Wake. A Waiter is
 // resolved at most once.
