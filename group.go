@@ -90,6 +90,7 @@ func NewGroup(ctx context.Context) (*Group, context.Context) {
 var (
 	errGroupFinished = fmt.Errorf("duet: Go on a Group whose Wait has returned (start children before Wait returns, or make a new Group): %w", ErrClosed)
 	errGroupAborting = fmt.Errorf("duet: Go on a Group that is shutting down after a failure or cancellation: %w", ErrClosed)
+	errWaitNotBody   = fmt.Errorf("duet: Group.Wait called from outside the group's body: only the task that called NewGroup may wait for its group (another task or goroutine can await that task): %w", ErrInvalidState)
 )
 
 // Go starts fn as a child of g and returns the future of its outcome (a
@@ -400,7 +401,19 @@ func (g *Group) Cancel() {
 // "async with asyncio.TaskGroup()", which raises an ExceptionGroup.
 //
 // Call Wait from the body: the task (suspended while it waits) or goroutine
-// (blocked) that called NewGroup. Cancellation of the body is asyncio's:
+// (blocked) that called NewGroup, as only the task that entered "async with
+// TaskGroup()" leaves it. When the body is a task, Wait called by anyone
+// else (another task, a goroutine) while that task is not running returns
+// an error matching ErrInvalidState at once and changes nothing: Wait has
+// no context to tell a task from a goroutine, a task blocked in Wait would
+// freeze its loop, and the body's cancellation that Wait withdraws is the
+// body task's own. Another task or goroutine waits for the group by
+// awaiting the body's task. (A goroutine that calls Wait while the body
+// task runs is taken for it, as for any wait with a task's context; debug
+// mode reports it.) When the body is a goroutine, Wait blocks its caller,
+// which must therefore not be a task of the group's loop.
+//
+// Cancellation of the body is asyncio's:
 //
 //   - If the body task is cancelled from outside (before Wait, while Wait
 //     waits, or both), every child is cancelled, Wait still waits for all of
@@ -413,9 +426,10 @@ func (g *Group) Cancel() {
 //     withdrawn with Uncancel; Wait returns a cancellation only if another
 //     one is still pending on the task.
 //
-// Wait may be called again: it returns the same result. A concurrent second
-// Wait fails with an error matching ErrInvalidState. Once Wait has
-// returned, the group's context is done.
+// Wait may be called again, by any caller: once it has returned, it
+// returns the same result at once. A concurrent second Wait fails with an
+// error matching ErrInvalidState. Once Wait has returned, the group's
+// context is done.
 func (g *Group) Wait() error {
 	if g == nil {
 		return errors.New("duet: Wait on a nil *Group (make one with NewGroup)")
@@ -425,6 +439,12 @@ func (g *Group) Wait() error {
 		r := g.result
 		g.mu.Unlock()
 		return r
+	}
+	if g.task != nil && !g.task.Running() {
+		// Not the body: a task cannot be told from a goroutine without a
+		// context, and blocking a task would freeze its loop.
+		g.mu.Unlock()
+		return errWaitNotBody
 	}
 	if g.waiting {
 		g.mu.Unlock()
