@@ -20,7 +20,7 @@ import (
 //	a := duet.Go(g, func(ctx context.Context) (int, error) { ... })
 //	b := duet.Go(g, func(ctx context.Context) (string, error) { ... })
 //	if err := g.Wait(); err != nil {
-//		return err // every child failure, joined (errors.Is/As see each)
+//		return err // the child failure, or several joined (errors.Is/As see each)
 //	}
 //	va, _ := a.Result()
 //
@@ -396,9 +396,10 @@ func (g *Group) Cancel() {
 }
 
 // Wait waits until every child has finished, children started meanwhile
-// included, and returns their failures joined with errors.Join (errors.Is
-// and errors.As see each one), in the order they happened. Python: leaving
-// "async with asyncio.TaskGroup()", which raises an ExceptionGroup.
+// included, and returns their failures: a single failure as it is, several
+// joined with errors.Join in the order they happened (errors.Is and
+// errors.As see each one). Python: leaving "async with
+// asyncio.TaskGroup()", which raises an ExceptionGroup, even of one.
 //
 // Call Wait from the body: the task (suspended while it waits) or goroutine
 // (blocked) that called NewGroup, as only the task that entered "async with
@@ -515,7 +516,7 @@ func (g *Group) Wait() error {
 			g.task.Uncancel()
 			g.task.Cancel(cancelMsgOf(pending))
 		}
-		result = errors.Join(errs...)
+		result = joinFailures(errs)
 	case propagate != nil:
 		result = propagate
 	}
@@ -526,6 +527,16 @@ func (g *Group) Wait() error {
 	g.waiting = false
 	g.mu.Unlock()
 	return result
+}
+
+// joinFailures returns the one failure of errs as itself, and several
+// joined: a join of one would look like a group (Unwrap() []error) for no
+// gain.
+func joinFailures(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }
 
 // outsideCancelLocked reports the cancellation the body has received from
