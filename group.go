@@ -44,16 +44,48 @@ type Group struct {
 	loop   park.Loop // children are tasks of this loop, or goroutines if nil
 	entry  int       // task.Cancelling() at NewGroup
 
-	mu                    sync.Mutex
-	children              ilist.List[groupChild, *groupChild] // not yet finished, in start order
-	errs                  []error
-	exiting               bool // Wait has been called
-	aborting              bool
-	parentCancelRequested bool
-	waiting               bool
-	finished              bool // Wait has returned
-	result                error
-	waiter                *park.Waiter
+	mu       sync.Mutex
+	state    groupState
+	children ilist.List[groupChild, *groupChild] // not yet finished, in start order
+	errs     []error
+	result   error        // Wait's, once it has returned
+	waiter   *park.Waiter // the body waiting in Wait for the last child
+}
+
+// groupState is where a group stands, in its life and in stopping its
+// children: the two change independently (a group may abort before or
+// during Wait), and every decision reads both.
+type groupState struct {
+	phase groupPhase
+	abort groupAbort
+}
+
+type groupPhase uint8
+
+const (
+	groupOpen     groupPhase = iota // Wait not called yet
+	groupWaiting                    // Wait waits for the children (Python: _exiting)
+	groupFinished                   // Wait has returned: result is final
+)
+
+type groupAbort uint8
+
+const (
+	notAborting groupAbort = iota
+	// The children are being cancelled because the body is being
+	// cancelled from outside (Python: _aborting).
+	abortingChildren
+	// The children are being cancelled and the group has cancelled the
+	// body once, after a child failure or Cancel (Python: _aborting and
+	// _parent_cancel_requested); Wait withdraws that cancellation.
+	abortingBody
+)
+
+// closedLocked reports whether the group takes no more children: Wait has
+// returned, or it waits and no child is left to start one (Python: "TaskGroup
+// is finished").
+func (g *Group) closedLocked() bool {
+	return g.state.phase == groupFinished || (g.state.phase == groupWaiting && g.children.Len() == 0)
 }
 
 type groupChild struct {
@@ -124,9 +156,9 @@ func Go[T any](g *Group, fn func(ctx context.Context) (T, error)) *Future[T] {
 	g.mu.Lock()
 	var refuse error
 	switch {
-	case g.finished || (g.exiting && g.children.Len() == 0):
+	case g.closedLocked():
 		refuse = errGroupFinished
-	case g.aborting:
+	case g.state.abort != notAborting:
 		refuse = errGroupAborting
 	}
 	if refuse != nil {
@@ -301,13 +333,39 @@ func isLoopTeardown(r any) bool {
 	return ok
 }
 
-// abortLocked marks the group as aborting and returns the cancel functions
-// of the children still running, in start order.
-func (g *Group) abortLocked() []func(string) bool {
-	g.aborting = true
-	var cs []func(string) bool
-	g.children.Each(func(c *groupChild) { cs = append(cs, c.cancel) })
-	return cs
+// abortLocked starts the group's abort, to level (abortingChildren or
+// abortingBody), unless it has started already: it reports whether it
+// did, and what to cancel once g.mu is released.
+func (g *Group) abortLocked(level groupAbort) (abortAction, bool) {
+	if g.state.abort != notAborting {
+		return abortAction{}, false
+	}
+	g.state.abort = level
+	a := abortAction{g: g, body: level == abortingBody}
+	g.children.Each(func(c *groupChild) { a.children = append(a.children, c.cancel) })
+	return a, true
+}
+
+// abortAction is an abort decided under g.mu, carried out after it is
+// released: cancelling the children still running, in start order, and,
+// when the group cancels its body, the group's context and the body task
+// (once).
+type abortAction struct {
+	g        *Group
+	children []func(string) bool
+	body     bool
+}
+
+func (a abortAction) do() {
+	for _, cancel := range a.children {
+		cancel("")
+	}
+	if a.body {
+		a.g.ctx.cancel(context.Canceled)
+		if a.g.task != nil {
+			a.g.task.Cancel("")
+		}
+	}
 }
 
 func isCancellation(err error) bool {
@@ -324,7 +382,7 @@ func (g *Group) childDone(c *groupChild, err error) {
 	g.mu.Lock()
 	g.children.Remove(c)
 	var w *park.Waiter
-	if g.exiting && g.children.Len() == 0 {
+	if g.state.phase != groupOpen && g.children.Len() == 0 {
 		w, g.waiter = g.waiter, nil
 	}
 	if err == nil || isCancellation(err) {
@@ -335,26 +393,13 @@ func (g *Group) childDone(c *groupChild, err error) {
 		return
 	}
 	g.errs = append(g.errs, err)
-	var cancels []func(string) bool
-	cancelBody := false
-	if !g.aborting && !g.parentCancelRequested {
-		cancels = g.abortLocked()
-		g.parentCancelRequested = true
-		cancelBody = true
-	}
+	// The first failure aborts the group (Python: _on_task_done).
+	a, _ := g.abortLocked(abortingBody)
 	g.mu.Unlock()
 	if w != nil {
 		w.Wake()
 	}
-	for _, cancel := range cancels {
-		cancel("")
-	}
-	if cancelBody {
-		g.ctx.cancel(context.Canceled)
-		if g.task != nil {
-			g.task.Cancel("")
-		}
-	}
+	a.do()
 }
 
 // Cancel aborts the group: every child not yet finished is cancelled, and
@@ -376,23 +421,13 @@ func (g *Group) Cancel() {
 		return
 	}
 	g.mu.Lock()
-	if g.finished || (g.exiting && g.children.Len() == 0) || g.aborting {
+	if g.closedLocked() {
 		g.mu.Unlock()
 		return
 	}
-	cancels := g.abortLocked()
-	cancelBody := !g.parentCancelRequested
-	g.parentCancelRequested = true
+	a, _ := g.abortLocked(abortingBody)
 	g.mu.Unlock()
-	for _, cancel := range cancels {
-		cancel("")
-	}
-	if cancelBody {
-		g.ctx.cancel(context.Canceled)
-		if g.task != nil {
-			g.task.Cancel("")
-		}
-	}
+	a.do()
 }
 
 // Wait waits until every child has finished, children started meanwhile
@@ -436,7 +471,7 @@ func (g *Group) Wait() error {
 		return errors.New("duet: Wait on a nil *Group (make one with NewGroup)")
 	}
 	g.mu.Lock()
-	if g.finished {
+	if g.state.phase == groupFinished {
 		r := g.result
 		g.mu.Unlock()
 		return r
@@ -447,25 +482,20 @@ func (g *Group) Wait() error {
 		g.mu.Unlock()
 		return errWaitNotBody
 	}
-	if g.waiting {
+	if g.state.phase == groupWaiting {
 		g.mu.Unlock()
 		return fmt.Errorf("duet: Group.Wait called while another Wait of the same group is in progress: %w", ErrInvalidState)
 	}
-	g.waiting = true
-	g.exiting = true
+	g.state.phase = groupWaiting
 	var propagate, pending error
-	var cancels []func(string) bool
+	var a abortAction
 	if err := g.outsideCancelLocked(); err != nil {
 		// Python: __aexit__ entered with CancelledError.
 		propagate = err
-		if !g.aborting {
-			cancels = g.abortLocked()
-		}
+		a, _ = g.abortLocked(abortingChildren)
 	}
 	g.mu.Unlock()
-	for _, cancel := range cancels {
-		cancel("")
-	}
+	a.do()
 	waitCtx := g.parent
 	g.mu.Lock()
 	for g.children.Len() > 0 {
@@ -481,14 +511,11 @@ func (g *Group) Wait() error {
 			continue
 		}
 		pending = err
-		if !g.aborting {
+		if a, started := g.abortLocked(abortingChildren); started {
 			// The body is being cancelled from outside.
 			propagate = err
-			cancels = g.abortLocked()
 			g.mu.Unlock()
-			for _, cancel := range cancels {
-				cancel("")
-			}
+			a.do()
 			g.mu.Lock()
 		}
 		// A context stays done: wait on with one that is not, so that
@@ -496,7 +523,7 @@ func (g *Group) Wait() error {
 		waitCtx = context.WithoutCancel(g.parent)
 	}
 	errs := g.errs
-	pcr := g.parentCancelRequested
+	pcr := g.state.abort == abortingBody
 	g.mu.Unlock()
 
 	if pcr && g.task != nil {
@@ -523,8 +550,7 @@ func (g *Group) Wait() error {
 	g.ctx.cancel(context.Canceled)
 	g.mu.Lock()
 	g.result = result
-	g.finished = true
-	g.waiting = false
+	g.state.phase = groupFinished
 	g.mu.Unlock()
 	return result
 }
@@ -546,7 +572,7 @@ func joinFailures(errs []error) error {
 func (g *Group) outsideCancelLocked() error {
 	if g.task != nil {
 		own := 0
-		if g.parentCancelRequested {
+		if g.state.abort == abortingBody {
 			own = 1
 		}
 		if g.task.Cancelling()-own > g.entry {
