@@ -470,34 +470,76 @@ func (g *Group) Wait() error {
 	if g == nil {
 		return errors.New("duet: Wait on a nil *Group (make one with NewGroup)")
 	}
-	g.mu.Lock()
-	if g.state.phase == groupFinished {
-		r := g.result
-		g.mu.Unlock()
-		return r
+	ex, entered, err := g.enterWait()
+	if !entered {
+		return err
 	}
-	if g.task != nil && !g.task.Running() {
+	ex = g.waitChildren(ex)
+	ex = g.withdrawOwnCancel(ex)
+	result := g.outcome(ex)
+	g.ctx.cancel(context.Canceled)
+	g.mu.Lock()
+	g.result = result
+	g.state.phase = groupFinished
+	g.mu.Unlock()
+	return result
+}
+
+var errWaitConcurrent = fmt.Errorf("duet: Group.Wait called while another Wait of the same group is in progress: %w", ErrInvalidState)
+
+// waitExit is what Wait learns of the body's cancellation on its way out
+// (Python: __aexit__'s propagate_cancellation_error, and the latest
+// CancelledError its wait caught).
+type waitExit struct {
+	propagate error // the cancellation Wait returns, unless children failed
+	pending   error // the latest cancellation that interrupted the wait
+}
+
+// enterWait starts the group's exit (Python: entering __aexit__), unless
+// Wait must return at once (entered false): with the result of a Wait
+// that has returned, or refusing a caller that is not the body or that
+// comes while another Wait waits. A body already being cancelled from
+// outside has the children cancelled now, and that cancellation
+// propagates.
+func (g *Group) enterWait() (ex waitExit, entered bool, err error) {
+	g.mu.Lock()
+	switch {
+	case g.state.phase == groupFinished:
+		err = g.result
+	case g.task != nil && !g.task.Running():
 		// Not the body: a task cannot be told from a goroutine without a
 		// context, and blocking a task would freeze its loop.
-		g.mu.Unlock()
-		return errWaitNotBody
+		err = errWaitNotBody
+	case g.state.phase == groupWaiting:
+		err = errWaitConcurrent
+	default:
+		entered = true
 	}
-	if g.state.phase == groupWaiting {
+	if !entered {
 		g.mu.Unlock()
-		return fmt.Errorf("duet: Group.Wait called while another Wait of the same group is in progress: %w", ErrInvalidState)
+		return ex, false, err
 	}
 	g.state.phase = groupWaiting
-	var propagate, pending error
 	var a abortAction
-	if err := g.outsideCancelLocked(); err != nil {
+	if cerr := g.outsideCancelLocked(); cerr != nil {
 		// Python: __aexit__ entered with CancelledError.
-		propagate = err
+		ex.propagate = cerr
 		a, _ = g.abortLocked(abortingChildren)
 	}
 	g.mu.Unlock()
 	a.do()
+	return ex, true, nil
+}
+
+// waitChildren waits, as the body (a task suspends, a goroutine blocks),
+// until no child is left, children started meanwhile included. A
+// cancellation of the body does not end the wait: it is kept as pending,
+// and the first one that finds the group not aborting yet, an outside
+// cancellation, aborts it and is the one to propagate.
+func (g *Group) waitChildren(ex waitExit) waitExit {
 	waitCtx := g.parent
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	for g.children.Len() > 0 {
 		w := park.NewWaiter(waitCtx)
 		g.waiter = w
@@ -510,10 +552,10 @@ func (g *Group) Wait() error {
 		if err == nil {
 			continue
 		}
-		pending = err
+		ex.pending = err
 		if a, started := g.abortLocked(abortingChildren); started {
 			// The body is being cancelled from outside.
-			propagate = err
+			ex.propagate = err
 			g.mu.Unlock()
 			a.do()
 			g.mu.Lock()
@@ -522,37 +564,46 @@ func (g *Group) Wait() error {
 		// only new task cancellations interrupt the wait.
 		waitCtx = context.WithoutCancel(g.parent)
 	}
-	errs := g.errs
-	pcr := g.state.abort == abortingBody
-	g.mu.Unlock()
+	return ex
+}
 
-	if pcr && g.task != nil {
-		if g.task.Uncancel() <= g.entry {
-			propagate = nil
-		} else if propagate == nil {
-			// gh-155433: what remains is not ours; do not drop it.
-			propagate = pending
-		}
-	}
-	var result error
-	switch {
-	case len(errs) > 0:
-		if g.task != nil && g.task.Cancelling() > g.entry {
-			// Keep an outside cancellation pending, and delivered
-			// again, though the errors take precedence.
-			g.task.Uncancel()
-			g.task.Cancel(cancelMsgOf(pending))
-		}
-		result = joinFailures(errs)
-	case propagate != nil:
-		result = propagate
-	}
-	g.ctx.cancel(context.Canceled)
+// withdrawOwnCancel withdraws, with Uncancel, the cancellation the group
+// itself gave its body task: Wait propagates a cancellation only if
+// another one is still pending on the task (gh-155433: then it is not
+// ours to drop, even if no outside cancellation interrupted the wait).
+func (g *Group) withdrawOwnCancel(ex waitExit) waitExit {
 	g.mu.Lock()
-	g.result = result
-	g.state.phase = groupFinished
+	own := g.state.abort == abortingBody
 	g.mu.Unlock()
-	return result
+	if !own || g.task == nil {
+		return ex
+	}
+	if g.task.Uncancel() <= g.entry {
+		ex.propagate = nil
+	} else if ex.propagate == nil {
+		ex.propagate = ex.pending
+	}
+	return ex
+}
+
+// outcome is what Wait returns: the children's failures, which take
+// precedence over a cancellation of the body; that cancellation is then
+// requested again so that it is not lost (gh-116720). With no failure, the
+// cancellation to propagate, if any.
+func (g *Group) outcome(ex waitExit) error {
+	g.mu.Lock()
+	errs := g.errs
+	g.mu.Unlock()
+	if len(errs) == 0 {
+		return ex.propagate
+	}
+	if g.task != nil && g.task.Cancelling() > g.entry {
+		// Keep an outside cancellation pending, and delivered again,
+		// though the errors take precedence.
+		g.task.Uncancel()
+		g.task.Cancel(cancelMsgOf(ex.pending))
+	}
+	return joinFailures(errs)
 }
 
 // joinFailures returns the one failure of errs as itself, and several
