@@ -150,59 +150,83 @@ func Go[T any](g *Group, fn func(ctx context.Context) (T, error)) *Future[T] {
 		return fut
 	}
 	c := &groupChild{cancel: fut.Cancel}
-	var lc *loopChild
-	var cctx context.Context
-	var ccancel context.CancelCauseFunc
-	g.mu.Lock()
-	var refuse error
-	switch {
-	case g.closedLocked():
-		refuse = errGroupFinished
-	case g.state.abort != notAborting:
-		refuse = errGroupAborting
-	}
-	if refuse != nil {
-		g.mu.Unlock()
-		fut.Complete(*new(T), refuse)
+	how, err := admit(g, c, fut)
+	if err != nil {
+		fut.Complete(*new(T), err)
 		return fut
 	}
-	// Bound before the child is listed, so that an abort cancels it
-	// through its owner.
-	if g.loop != nil {
-		lc = &loopChild{loop: g.loop, done: fut.IsDone, cancel: func(msg string) {
-			fut.Complete(*new(T), &CancelledError{Msg: msg})
-		}}
-		futhook.Bind(fut, lc)
-	} else {
-		cctx, ccancel = context.WithCancelCause(g.ctx)
-		futhook.Bind(fut, &goChild{cancel: ccancel, done: fut.IsDone})
-	}
-	g.children.PushBack(c)
-	g.mu.Unlock()
-	if g.loop != nil {
-		lc.set(g.loop.Go(g.ctx, "", func(ctx context.Context) {
-			if lc.start() {
-				runChild(ctx, fn, fut)
-			}
-		}, func(err error) {
-			// The task never ran fn (closed loop, cancelled before it
-			// started) or was destroyed in it: the future must still end.
-			if err == nil {
-				err = &CancelledError{Msg: "duet: group task ended without running"}
-			}
-			fut.Complete(*new(T), err)
-		}))
-	} else {
-		go func() {
-			defer ccancel(nil)
-			runChild(cctx, fn, fut)
-		}()
-	}
+	startChild(g, how, fn, fut)
 	fut.AddDoneCallback(g.ctx, func(f *Future[T]) {
 		_, err := f.Result()
 		g.childDone(c, err)
 	})
 	return fut
+}
+
+// admit lists c as a child of g, unless g takes no more children (the
+// error says why). It first binds fut to the owner that cancels the child
+// in the world it will run in, so that an abort that finds the child
+// listed cancels it through that owner, and returns how to start it.
+func admit[T any](g *Group, c *groupChild, fut *Future[T]) (childStart, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case g.closedLocked():
+		return childStart{}, errGroupFinished
+	case g.state.abort != notAborting:
+		return childStart{}, errGroupAborting
+	}
+	how := bindChild(g, fut)
+	g.children.PushBack(c)
+	return how, nil
+}
+
+// childStart is how a child just admitted runs: as a task of the group's
+// loop (task is its owner), or else on a goroutine of its own, with a
+// context that its owner cancels.
+type childStart struct {
+	task   *loopChild
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// bindChild makes the owner of fut, the future of a child of g; g.mu is
+// held.
+func bindChild[T any](g *Group, fut *Future[T]) childStart {
+	if g.loop != nil {
+		lc := &loopChild{loop: g.loop, done: fut.IsDone, cancel: func(msg string) {
+			fut.Complete(*new(T), &CancelledError{Msg: msg})
+		}}
+		futhook.Bind(fut, lc)
+		return childStart{task: lc}
+	}
+	ctx, cancel := context.WithCancelCause(g.ctx)
+	futhook.Bind(fut, &goChild{cancel: cancel, done: fut.IsDone})
+	return childStart{ctx: ctx, cancel: cancel}
+}
+
+// startChild starts fn, which completes fut, the way how says.
+func startChild[T any](g *Group, how childStart, fn func(context.Context) (T, error), fut *Future[T]) {
+	if how.task == nil {
+		go func() {
+			defer how.cancel(nil)
+			runChild(how.ctx, fn, fut)
+		}()
+		return
+	}
+	lc := how.task
+	lc.set(g.loop.Go(g.ctx, "", func(ctx context.Context) {
+		if lc.start() {
+			runChild(ctx, fn, fut)
+		}
+	}, func(err error) {
+		// The task never ran fn (closed loop, cancelled before it
+		// started) or was destroyed in it: the future must still end.
+		if err == nil {
+			err = &CancelledError{Msg: "duet: group task ended without running"}
+		}
+		fut.Complete(*new(T), err)
+	}))
 }
 
 // goChild is the owner of a goroutine child's future: cancelling the future
