@@ -3,6 +3,7 @@ package duet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"sync"
@@ -104,7 +105,12 @@ func (f *Future[T]) Err() error {
 	return err
 }
 
-var pendingErr = errors.Join(ErrInvalidState, errors.New("duet: result of a pending future"))
+// One error each, wrapping their sentinel alone: errors.Join would make
+// them look like a group of several failures.
+var (
+	pendingErr          = fmt.Errorf("duet: result of a pending future: %w", ErrInvalidState)
+	errAlreadyCompleted = fmt.Errorf("duet: future already completed: %w", ErrInvalidState)
+)
 
 // SetResult completes f with v. It fails with ErrInvalidState when f is
 // already complete.
@@ -131,7 +137,7 @@ func (f *Future[T]) Complete(v T, err error) error {
 		state = futCancelled
 	}
 	if !f.finish(v, err, state, false) {
-		return errors.Join(ErrInvalidState, errors.New("duet: future already completed"))
+		return errAlreadyCompleted
 	}
 	return nil
 }

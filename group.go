@@ -20,7 +20,7 @@ import (
 //	a := duet.Go(g, func(ctx context.Context) (int, error) { ... })
 //	b := duet.Go(g, func(ctx context.Context) (string, error) { ... })
 //	if err := g.Wait(); err != nil {
-//		return err // every child failure, joined (errors.Is/As see each)
+//		return err // the child failure, or several joined (errors.Is/As see each)
 //	}
 //	va, _ := a.Result()
 //
@@ -44,16 +44,48 @@ type Group struct {
 	loop   park.Loop // children are tasks of this loop, or goroutines if nil
 	entry  int       // task.Cancelling() at NewGroup
 
-	mu                    sync.Mutex
-	children              ilist.List[groupChild, *groupChild] // not yet finished, in start order
-	errs                  []error
-	exiting               bool // Wait has been called
-	aborting              bool
-	parentCancelRequested bool
-	waiting               bool
-	finished              bool // Wait has returned
-	result                error
-	waiter                *park.Waiter
+	mu       sync.Mutex
+	state    groupState
+	children ilist.List[groupChild, *groupChild] // not yet finished, in start order
+	errs     []error
+	result   error        // Wait's, once it has returned
+	waiter   *park.Waiter // the body waiting in Wait for the last child
+}
+
+// groupState is where a group stands, in its life and in stopping its
+// children: the two change independently (a group may abort before or
+// during Wait), and every decision reads both.
+type groupState struct {
+	phase groupPhase
+	abort groupAbort
+}
+
+type groupPhase uint8
+
+const (
+	groupOpen     groupPhase = iota // Wait not called yet
+	groupWaiting                    // Wait waits for the children (Python: _exiting)
+	groupFinished                   // Wait has returned: result is final
+)
+
+type groupAbort uint8
+
+const (
+	notAborting groupAbort = iota
+	// The children are being cancelled because the body is being
+	// cancelled from outside (Python: _aborting).
+	abortingChildren
+	// The children are being cancelled and the group has cancelled the
+	// body once, after a child failure or Cancel (Python: _aborting and
+	// _parent_cancel_requested); Wait withdraws that cancellation.
+	abortingBody
+)
+
+// closedLocked reports whether the group takes no more children: Wait has
+// returned, or it waits and no child is left to start one (Python: "TaskGroup
+// is finished").
+func (g *Group) closedLocked() bool {
+	return g.state.phase == groupFinished || (g.state.phase == groupWaiting && g.children.Len() == 0)
 }
 
 type groupChild struct {
@@ -90,6 +122,7 @@ func NewGroup(ctx context.Context) (*Group, context.Context) {
 var (
 	errGroupFinished = fmt.Errorf("duet: Go on a Group whose Wait has returned (start children before Wait returns, or make a new Group): %w", ErrClosed)
 	errGroupAborting = fmt.Errorf("duet: Go on a Group that is shutting down after a failure or cancellation: %w", ErrClosed)
+	errWaitNotBody   = fmt.Errorf("duet: Group.Wait called from outside the group's body: only the task that called NewGroup may wait for its group (another task or goroutine can await that task): %w", ErrInvalidState)
 )
 
 // Go starts fn as a child of g and returns the future of its outcome (a
@@ -117,59 +150,83 @@ func Go[T any](g *Group, fn func(ctx context.Context) (T, error)) *Future[T] {
 		return fut
 	}
 	c := &groupChild{cancel: fut.Cancel}
-	var lc *loopChild
-	var cctx context.Context
-	var ccancel context.CancelCauseFunc
-	g.mu.Lock()
-	var refuse error
-	switch {
-	case g.finished || (g.exiting && g.children.Len() == 0):
-		refuse = errGroupFinished
-	case g.aborting:
-		refuse = errGroupAborting
-	}
-	if refuse != nil {
-		g.mu.Unlock()
-		fut.Complete(*new(T), refuse)
+	how, err := admit(g, c, fut)
+	if err != nil {
+		fut.Complete(*new(T), err)
 		return fut
 	}
-	// Bound before the child is listed, so that an abort cancels it
-	// through its owner.
-	if g.loop != nil {
-		lc = &loopChild{loop: g.loop, done: fut.IsDone, cancel: func(msg string) {
-			fut.Complete(*new(T), &CancelledError{Msg: msg})
-		}}
-		futhook.Bind(fut, lc)
-	} else {
-		cctx, ccancel = context.WithCancelCause(g.ctx)
-		futhook.Bind(fut, &goChild{cancel: ccancel, done: fut.IsDone})
-	}
-	g.children.PushBack(c)
-	g.mu.Unlock()
-	if g.loop != nil {
-		lc.set(g.loop.Go(g.ctx, "", func(ctx context.Context) {
-			if lc.start() {
-				runChild(ctx, fn, fut)
-			}
-		}, func(err error) {
-			// The task never ran fn (closed loop, cancelled before it
-			// started) or was destroyed in it: the future must still end.
-			if err == nil {
-				err = &CancelledError{Msg: "duet: group task ended without running"}
-			}
-			fut.Complete(*new(T), err)
-		}))
-	} else {
-		go func() {
-			defer ccancel(nil)
-			runChild(cctx, fn, fut)
-		}()
-	}
+	startChild(g, how, fn, fut)
 	fut.AddDoneCallback(g.ctx, func(f *Future[T]) {
 		_, err := f.Result()
 		g.childDone(c, err)
 	})
 	return fut
+}
+
+// admit lists c as a child of g, unless g takes no more children (the
+// error says why). It first binds fut to the owner that cancels the child
+// in the world it will run in, so that an abort that finds the child
+// listed cancels it through that owner, and returns how to start it.
+func admit[T any](g *Group, c *groupChild, fut *Future[T]) (childStart, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case g.closedLocked():
+		return childStart{}, errGroupFinished
+	case g.state.abort != notAborting:
+		return childStart{}, errGroupAborting
+	}
+	how := bindChild(g, fut)
+	g.children.PushBack(c)
+	return how, nil
+}
+
+// childStart is how a child just admitted runs: as a task of the group's
+// loop (task is its owner), or else on a goroutine of its own, with a
+// context that its owner cancels.
+type childStart struct {
+	task   *loopChild
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// bindChild makes the owner of fut, the future of a child of g; g.mu is
+// held.
+func bindChild[T any](g *Group, fut *Future[T]) childStart {
+	if g.loop != nil {
+		lc := &loopChild{loop: g.loop, done: fut.IsDone, cancel: func(msg string) {
+			fut.Complete(*new(T), &CancelledError{Msg: msg})
+		}}
+		futhook.Bind(fut, lc)
+		return childStart{task: lc}
+	}
+	ctx, cancel := context.WithCancelCause(g.ctx)
+	futhook.Bind(fut, &goChild{cancel: cancel, done: fut.IsDone})
+	return childStart{ctx: ctx, cancel: cancel}
+}
+
+// startChild starts fn, which completes fut, the way how says.
+func startChild[T any](g *Group, how childStart, fn func(context.Context) (T, error), fut *Future[T]) {
+	if how.task == nil {
+		go func() {
+			defer how.cancel(nil)
+			runChild(how.ctx, fn, fut)
+		}()
+		return
+	}
+	lc := how.task
+	lc.set(g.loop.Go(g.ctx, "", func(ctx context.Context) {
+		if lc.start() {
+			runChild(ctx, fn, fut)
+		}
+	}, func(err error) {
+		// The task never ran fn (closed loop, cancelled before it
+		// started) or was destroyed in it: the future must still end.
+		if err == nil {
+			err = &CancelledError{Msg: "duet: group task ended without running"}
+		}
+		fut.Complete(*new(T), err)
+	}))
 }
 
 // goChild is the owner of a goroutine child's future: cancelling the future
@@ -300,13 +357,39 @@ func isLoopTeardown(r any) bool {
 	return ok
 }
 
-// abortLocked marks the group as aborting and returns the cancel functions
-// of the children still running, in start order.
-func (g *Group) abortLocked() []func(string) bool {
-	g.aborting = true
-	var cs []func(string) bool
-	g.children.Each(func(c *groupChild) { cs = append(cs, c.cancel) })
-	return cs
+// abortLocked starts the group's abort, to level (abortingChildren or
+// abortingBody), unless it has started already: it reports whether it
+// did, and what to cancel once g.mu is released.
+func (g *Group) abortLocked(level groupAbort) (abortAction, bool) {
+	if g.state.abort != notAborting {
+		return abortAction{}, false
+	}
+	g.state.abort = level
+	a := abortAction{g: g, body: level == abortingBody}
+	g.children.Each(func(c *groupChild) { a.children = append(a.children, c.cancel) })
+	return a, true
+}
+
+// abortAction is an abort decided under g.mu, carried out after it is
+// released: cancelling the children still running, in start order, and,
+// when the group cancels its body, the group's context and the body task
+// (once).
+type abortAction struct {
+	g        *Group
+	children []func(string) bool
+	body     bool
+}
+
+func (a abortAction) do() {
+	for _, cancel := range a.children {
+		cancel("")
+	}
+	if a.body {
+		a.g.ctx.cancel(context.Canceled)
+		if a.g.task != nil {
+			a.g.task.Cancel("")
+		}
+	}
 }
 
 func isCancellation(err error) bool {
@@ -323,7 +406,7 @@ func (g *Group) childDone(c *groupChild, err error) {
 	g.mu.Lock()
 	g.children.Remove(c)
 	var w *park.Waiter
-	if g.exiting && g.children.Len() == 0 {
+	if g.state.phase != groupOpen && g.children.Len() == 0 {
 		w, g.waiter = g.waiter, nil
 	}
 	if err == nil || isCancellation(err) {
@@ -334,26 +417,13 @@ func (g *Group) childDone(c *groupChild, err error) {
 		return
 	}
 	g.errs = append(g.errs, err)
-	var cancels []func(string) bool
-	cancelBody := false
-	if !g.aborting && !g.parentCancelRequested {
-		cancels = g.abortLocked()
-		g.parentCancelRequested = true
-		cancelBody = true
-	}
+	// The first failure aborts the group (Python: _on_task_done).
+	a, _ := g.abortLocked(abortingBody)
 	g.mu.Unlock()
 	if w != nil {
 		w.Wake()
 	}
-	for _, cancel := range cancels {
-		cancel("")
-	}
-	if cancelBody {
-		g.ctx.cancel(context.Canceled)
-		if g.task != nil {
-			g.task.Cancel("")
-		}
-	}
+	a.do()
 }
 
 // Cancel aborts the group: every child not yet finished is cancelled, and
@@ -375,32 +445,35 @@ func (g *Group) Cancel() {
 		return
 	}
 	g.mu.Lock()
-	if g.finished || (g.exiting && g.children.Len() == 0) || g.aborting {
+	if g.closedLocked() {
 		g.mu.Unlock()
 		return
 	}
-	cancels := g.abortLocked()
-	cancelBody := !g.parentCancelRequested
-	g.parentCancelRequested = true
+	a, _ := g.abortLocked(abortingBody)
 	g.mu.Unlock()
-	for _, cancel := range cancels {
-		cancel("")
-	}
-	if cancelBody {
-		g.ctx.cancel(context.Canceled)
-		if g.task != nil {
-			g.task.Cancel("")
-		}
-	}
+	a.do()
 }
 
 // Wait waits until every child has finished, children started meanwhile
-// included, and returns their failures joined with errors.Join (errors.Is
-// and errors.As see each one), in the order they happened. Python: leaving
-// "async with asyncio.TaskGroup()", which raises an ExceptionGroup.
+// included, and returns their failures: a single failure as it is, several
+// joined with errors.Join in the order they happened (errors.Is and
+// errors.As see each one). Python: leaving "async with
+// asyncio.TaskGroup()", which raises an ExceptionGroup, even of one.
 //
 // Call Wait from the body: the task (suspended while it waits) or goroutine
-// (blocked) that called NewGroup. Cancellation of the body is asyncio's:
+// (blocked) that called NewGroup, as only the task that entered "async with
+// TaskGroup()" leaves it. When the body is a task, Wait called by anyone
+// else (another task, a goroutine) while that task is not running returns
+// an error matching ErrInvalidState at once and changes nothing: Wait has
+// no context to tell a task from a goroutine, a task blocked in Wait would
+// freeze its loop, and the body's cancellation that Wait withdraws is the
+// body task's own. Another task or goroutine waits for the group by
+// awaiting the body's task. (A goroutine that calls Wait while the body
+// task runs is taken for it, as for any wait with a task's context; debug
+// mode reports it.) When the body is a goroutine, Wait blocks its caller,
+// which must therefore not be a task of the group's loop.
+//
+// Cancellation of the body is asyncio's:
 //
 //   - If the body task is cancelled from outside (before Wait, while Wait
 //     waits, or both), every child is cancelled, Wait still waits for all of
@@ -413,40 +486,84 @@ func (g *Group) Cancel() {
 //     withdrawn with Uncancel; Wait returns a cancellation only if another
 //     one is still pending on the task.
 //
-// Wait may be called again: it returns the same result. A concurrent second
-// Wait fails with an error matching ErrInvalidState. Once Wait has
-// returned, the group's context is done.
+// Wait may be called again, by any caller: once it has returned, it
+// returns the same result at once. A concurrent second Wait fails with an
+// error matching ErrInvalidState. Once Wait has returned, the group's
+// context is done.
 func (g *Group) Wait() error {
 	if g == nil {
 		return errors.New("duet: Wait on a nil *Group (make one with NewGroup)")
 	}
+	ex, entered, err := g.enterWait()
+	if !entered {
+		return err
+	}
+	ex = g.waitChildren(ex)
+	ex = g.withdrawOwnCancel(ex)
+	result := g.outcome(ex)
+	g.ctx.cancel(context.Canceled)
 	g.mu.Lock()
-	if g.finished {
-		r := g.result
-		g.mu.Unlock()
-		return r
+	g.result = result
+	g.state.phase = groupFinished
+	g.mu.Unlock()
+	return result
+}
+
+var errWaitConcurrent = fmt.Errorf("duet: Group.Wait called while another Wait of the same group is in progress: %w", ErrInvalidState)
+
+// waitExit is what Wait learns of the body's cancellation on its way out
+// (Python: __aexit__'s propagate_cancellation_error, and the latest
+// CancelledError its wait caught).
+type waitExit struct {
+	propagate error // the cancellation Wait returns, unless children failed
+	pending   error // the latest cancellation that interrupted the wait
+}
+
+// enterWait starts the group's exit (Python: entering __aexit__), unless
+// Wait must return at once (entered false): with the result of a Wait
+// that has returned, or refusing a caller that is not the body or that
+// comes while another Wait waits. A body already being cancelled from
+// outside has the children cancelled now, and that cancellation
+// propagates.
+func (g *Group) enterWait() (ex waitExit, entered bool, err error) {
+	g.mu.Lock()
+	switch {
+	case g.state.phase == groupFinished:
+		err = g.result
+	case g.task != nil && !g.task.Running():
+		// Not the body: a task cannot be told from a goroutine without a
+		// context, and blocking a task would freeze its loop.
+		err = errWaitNotBody
+	case g.state.phase == groupWaiting:
+		err = errWaitConcurrent
+	default:
+		entered = true
 	}
-	if g.waiting {
+	if !entered {
 		g.mu.Unlock()
-		return fmt.Errorf("duet: Group.Wait called while another Wait of the same group is in progress: %w", ErrInvalidState)
+		return ex, false, err
 	}
-	g.waiting = true
-	g.exiting = true
-	var propagate, pending error
-	var cancels []func(string) bool
-	if err := g.outsideCancelLocked(); err != nil {
+	g.state.phase = groupWaiting
+	var a abortAction
+	if cerr := g.outsideCancelLocked(); cerr != nil {
 		// Python: __aexit__ entered with CancelledError.
-		propagate = err
-		if !g.aborting {
-			cancels = g.abortLocked()
-		}
+		ex.propagate = cerr
+		a, _ = g.abortLocked(abortingChildren)
 	}
 	g.mu.Unlock()
-	for _, cancel := range cancels {
-		cancel("")
-	}
+	a.do()
+	return ex, true, nil
+}
+
+// waitChildren waits, as the body (a task suspends, a goroutine blocks),
+// until no child is left, children started meanwhile included. A
+// cancellation of the body does not end the wait: it is kept as pending,
+// and the first one that finds the group not aborting yet, an outside
+// cancellation, aborts it and is the one to propagate.
+func (g *Group) waitChildren(ex waitExit) waitExit {
 	waitCtx := g.parent
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	for g.children.Len() > 0 {
 		w := park.NewWaiter(waitCtx)
 		g.waiter = w
@@ -459,53 +576,68 @@ func (g *Group) Wait() error {
 		if err == nil {
 			continue
 		}
-		pending = err
-		if !g.aborting {
+		ex.pending = err
+		if a, started := g.abortLocked(abortingChildren); started {
 			// The body is being cancelled from outside.
-			propagate = err
-			cancels = g.abortLocked()
+			ex.propagate = err
 			g.mu.Unlock()
-			for _, cancel := range cancels {
-				cancel("")
-			}
+			a.do()
 			g.mu.Lock()
 		}
 		// A context stays done: wait on with one that is not, so that
 		// only new task cancellations interrupt the wait.
 		waitCtx = context.WithoutCancel(g.parent)
 	}
-	errs := g.errs
-	pcr := g.parentCancelRequested
-	g.mu.Unlock()
+	return ex
+}
 
-	if pcr && g.task != nil {
-		if g.task.Uncancel() <= g.entry {
-			propagate = nil
-		} else if propagate == nil {
-			// gh-155433: what remains is not ours; do not drop it.
-			propagate = pending
-		}
-	}
-	var result error
-	switch {
-	case len(errs) > 0:
-		if g.task != nil && g.task.Cancelling() > g.entry {
-			// Keep an outside cancellation pending, and delivered
-			// again, though the errors take precedence.
-			g.task.Uncancel()
-			g.task.Cancel(cancelMsgOf(pending))
-		}
-		result = errors.Join(errs...)
-	case propagate != nil:
-		result = propagate
-	}
-	g.ctx.cancel(context.Canceled)
+// withdrawOwnCancel withdraws, with Uncancel, the cancellation the group
+// itself gave its body task: Wait propagates a cancellation only if
+// another one is still pending on the task (gh-155433: then it is not
+// ours to drop, even if no outside cancellation interrupted the wait).
+func (g *Group) withdrawOwnCancel(ex waitExit) waitExit {
 	g.mu.Lock()
-	g.result = result
-	g.finished = true
-	g.waiting = false
+	own := g.state.abort == abortingBody
 	g.mu.Unlock()
-	return result
+	if !own || g.task == nil {
+		return ex
+	}
+	if g.task.Uncancel() <= g.entry {
+		ex.propagate = nil
+	} else if ex.propagate == nil {
+		ex.propagate = ex.pending
+	}
+	return ex
+}
+
+// outcome is what Wait returns: the children's failures, which take
+// precedence over a cancellation of the body; that cancellation is then
+// requested again so that it is not lost (gh-116720). With no failure, the
+// cancellation to propagate, if any.
+func (g *Group) outcome(ex waitExit) error {
+	g.mu.Lock()
+	errs := g.errs
+	g.mu.Unlock()
+	if len(errs) == 0 {
+		return ex.propagate
+	}
+	if g.task != nil && g.task.Cancelling() > g.entry {
+		// Keep an outside cancellation pending, and delivered again,
+		// though the errors take precedence.
+		g.task.Uncancel()
+		g.task.Cancel(cancelMsgOf(ex.pending))
+	}
+	return joinFailures(errs)
+}
+
+// joinFailures returns the one failure of errs as itself, and several
+// joined: a join of one would look like a group (Unwrap() []error) for no
+// gain.
+func joinFailures(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }
 
 // outsideCancelLocked reports the cancellation the body has received from
@@ -515,7 +647,7 @@ func (g *Group) Wait() error {
 func (g *Group) outsideCancelLocked() error {
 	if g.task != nil {
 		own := 0
-		if g.parentCancelRequested {
+		if g.state.abort == abortingBody {
 			own = 1
 		}
 		if g.task.Cancelling()-own > g.entry {

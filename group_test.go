@@ -724,3 +724,96 @@ func TestGroupCancelGoroutines(t *testing.T) {
 		t.Fatalf("Wait = %v", err)
 	}
 }
+
+// ---- who may call Wait ----
+
+// hangGuard runs scenario on a goroutine and fails the test if it has not
+// returned after a generous real-time bound: the scenarios below run on a
+// virtual clock and end at once unless something deadlocks.
+func hangGuard(t *testing.T, scenario func() error) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- scenario() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the scenario hung (the loop is frozen)")
+	}
+}
+
+// Only the body may wait for its group (Python: only the task that entered
+// "async with TaskGroup()" leaves it). Another task of the loop that calls
+// Wait is refused at once with ErrInvalidState, which used to block the
+// loop's goroutine and freeze the loop for good; the refusal changes
+// nothing, and once the body's Wait has returned, any caller gets its
+// result.
+func TestGroupWaitFromAnotherTask(t *testing.T) {
+	hangGuard(t, func() error {
+		return aio.Run(context.Background(), func(ctx context.Context) error {
+			errA := errors.New("a")
+			g, gctx := duet.NewGroup(ctx)
+			a := duet.Go(g, func(ctx context.Context) (int, error) {
+				if err := duet.Sleep(ctx, time.Second); err != nil {
+					return 0, err
+				}
+				return 0, errA
+			})
+			waitOf := func(ctx context.Context) (int, error) { return 0, g.Wait() }
+			_, err := duet.Await(ctx, aio.Spawn(ctx, waitOf))
+			if !errors.Is(err, duet.ErrInvalidState) || !strings.Contains(err.Error(), "body") {
+				t.Errorf("Wait from another task = %v, want ErrInvalidState naming the rule", err)
+			}
+			if a.IsDone() || gctx.Err() != nil {
+				t.Error("the refused Wait waited for the children or ended the group")
+			}
+			// The refused Wait did not start the group's exit: a child
+			// may still be added.
+			b := duet.Go(g, sleeper(time.Hour, 2))
+			if b.IsDone() {
+				t.Errorf("Go after a refused Wait: %v", b.Err())
+			}
+			if err := g.Wait(); !errors.Is(err, errA) || !b.Cancelled() {
+				t.Errorf("body's Wait = %v (b cancelled %v), want a's failure", err, b.Cancelled())
+			}
+			if _, err := duet.Await(ctx, aio.Spawn(ctx, waitOf)); !errors.Is(err, errA) {
+				t.Errorf("Wait from another task after the body's = %v, want the same result", err)
+			}
+			return nil
+		}, aio.WithVirtualClock())
+	})
+}
+
+// A goroutine that calls Wait of a group whose body is a task is refused
+// the same way: it is not the body, and the body's cancellation (which Wait
+// withdraws with Uncancel) is the body task's own.
+func TestGroupWaitFromGoroutineOnTaskGroup(t *testing.T) {
+	hangGuard(t, func() error {
+		return aio.Run(context.Background(), func(ctx context.Context) error {
+			g, _ := duet.NewGroup(ctx)
+			started := make(chan struct{})
+			c := duet.Go(g, func(ctx context.Context) (int, error) {
+				close(started) // the body is suspended: a task runs
+				return 1, duet.Sleep(ctx, time.Second)
+			})
+			res := duet.NewFuture[error]()
+			go func() {
+				<-started // else the goroutine could be taken for the body
+				res.SetResult(g.Wait())
+			}()
+			err, _ := duet.Await(ctx, res) // the body stays suspended meanwhile
+			if !errors.Is(err, duet.ErrInvalidState) {
+				t.Errorf("Wait from a goroutine = %v, want ErrInvalidState", err)
+			}
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			if v, _ := c.Result(); v != 1 {
+				t.Errorf("child = %v", v)
+			}
+			return nil
+		}, aio.WithVirtualClock())
+	})
+}

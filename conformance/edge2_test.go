@@ -105,7 +105,7 @@ func taskgroupCancelCollision(ctx context.Context, tr *Trace) error {
 			return none{}, &Err{"child"}
 		})
 		serr := duet.Sleep(gctx, time.Second)
-		err := g.Wait()
+		err := raised(g.Wait())
 		switch {
 		case isGroup(err):
 			tr.Log("runner: group raised", err, "cancelling", t.Cancelling())

@@ -39,7 +39,7 @@ func taskgroupCreateAfterAbort(ctx context.Context, tr *Trace) error {
 		}
 	}
 	if err := g.Wait(); err != nil {
-		tr.Log("group raised", err)
+		tr.Log("group raised", raised(err))
 	}
 	if f := duet.Go(g, never); f.IsDone() && f.Err() != nil {
 		tr.Log("finished group refuses a child")

@@ -66,6 +66,16 @@ func joined(err error) []error {
 	return []error{err}
 }
 
+// raised returns what Python's TaskGroup raises for a group's error: an
+// ExceptionGroup even of one failure, where duet's Wait returns a single
+// failure as itself; a cancellation is raised as it is.
+func raised(err error) error {
+	if err == nil || isGroup(err) || isCancel(err) {
+		return err
+	}
+	return errors.Join(err)
+}
+
 func taskgroupBodyError(ctx context.Context, tr *Trace) error {
 	var cancelled []string
 	child := func(name string, failOnCancel bool) func(context.Context) (none, error) {
@@ -102,10 +112,7 @@ func taskgroupBodyError(ctx context.Context, tr *Trace) error {
 	for _, k := range kids {
 		k.Cancel("")
 	}
-	err := g.Wait()
-	if err != nil && !isGroup(err) {
-		err = errors.Join(err)
-	}
+	err := raised(g.Wait())
 	sort.Strings(cancelled)
 	tr.Log("group raised", errors.Join(append(joined(err), bodyErr)...), "cancelled", cancelled)
 	return nil
