@@ -85,7 +85,6 @@ func TestNewPoolBadInput(t *testing.T) {
 	p.Shutdown(true, false)
 	for _, opt := range []thread.PoolOption{
 		thread.WithQueueSize(0),
-		thread.WithIdleTimeout(-time.Second),
 		thread.WithInitializer(nil),
 		thread.WithNested(thread.NestedPolicy(7)),
 		nil,
