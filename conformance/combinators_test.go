@@ -3,7 +3,6 @@ package conformance
 import (
 	"context"
 	"errors"
-	"sort"
 	"time"
 
 	"github.com/duet-go/duet"
@@ -224,14 +223,7 @@ func waitModes(ctx context.Context, tr *Trace) error {
 		}
 		return out
 	}
-	names := func(as []duet.Awaitable[string]) []string {
-		out := []string{}
-		for _, a := range as {
-			out = append(out, a.(*aio.Task[string]).Name())
-		}
-		sort.Strings(out)
-		return out
-	}
+	names := sortedNames
 	ts := spawn(spec{"a", 0.03, false}, spec{"b", 0.01, false}, spec{"c", 0.02, false})
 	done, pending, err := duet.Wait(ctx, ts, duet.FirstCompleted, duet.NoTimeout)
 	if err != nil {
