@@ -15,4 +15,15 @@
 // Go on goroutines (a wait ends when its context is done). Either way the
 // error matches ErrCancelled, and a waiter that is cancelled leaves its
 // primitive as if it had never waited: no lost wake-up, item or permit.
+//
+// Timeouts follow one rule, Python's, in every duet call that takes one
+// (Wait, WaitFor, WithTimeout, AsCompletedTimeout, and in package thread
+// StartTimer and WithIdleTimeout): a timeout <= 0 does not wait (Wait
+// polls and returns the done/pending split, WaitFor cancels an unfinished
+// awaitable at once, WithTimeout's deadline has already passed), a
+// positive one waits at most that long, and NoTimeout waits without limit
+// (Python's timeout=None). Waits that take only a context (a lock, a
+// queue, Thread.Join) get their timeout from its deadline, and one already
+// passed polls the same way: what can complete at once does, the rest
+// times out.
 package duet

@@ -4,11 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
 	"github.com/duet-go/duet/internal/park"
 )
+
+// NoTimeout, given as a timeout to any duet call that takes one, waits
+// without limit (Python: timeout=None). It is the largest Duration, so it
+// also reads as arithmetic (a deadline some 292 years ahead), but every
+// call treats it as "no timer at all": no deadline is computed from it, so
+// nothing overflows, and a virtual clock never jumps to it.
+//
+// The rule for every duet timeout (Wait, WaitFor, WithTimeout,
+// AsCompletedTimeout, thread.StartTimer, thread.WithIdleTimeout) is
+// Python's: a timeout <= 0 does not wait (it polls, or expires at once),
+// a positive one waits at most that long, NoTimeout waits forever.
+const NoTimeout time.Duration = math.MaxInt64
 
 // Timeout is an active deadline set by WithTimeout or WithDeadline (Python:
 // asyncio.Timeout, the object asyncio.timeout() yields). Code inside the
@@ -204,11 +217,21 @@ func (t *Timeout) exit(err error) error {
 
 // WithTimeout runs fn with a deadline d from now and returns fn's error,
 // turned into a *TimeoutError (matching ErrTimeout) when the deadline
-// expired and cut fn short. d <= 0 means a deadline that has already passed.
-// It is WithDeadline(ctx, now+d, fn), with now read on the task's loop clock
-// on a loop task and on the wall clock elsewhere. Python: asyncio.timeout(d).
+// expired and cut fn short. It is WithDeadline(ctx, now+d, fn), with now
+// read on the task's loop clock on a loop task and on the wall clock
+// elsewhere. Python: asyncio.timeout(d).
+//
+// d <= 0 is a deadline that has already passed, as in Python's timeout(0)
+// and timeout(-1): on a loop task the task is cancelled at its next
+// suspension (fn that never waits is not interrupted), on a goroutine fn's
+// context is done from the start. NoTimeout sets no deadline at all
+// (Python: timeout(None)): it is WithDeadline with the zero time, so
+// TimeoutFrom(ctx).When is zero and Reschedule may set one later.
 func WithTimeout(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) error {
 	ctx = orBackground(ctx)
+	if d == NoTimeout {
+		return WithDeadline(ctx, time.Time{}, fn)
+	}
 	var now time.Time
 	if t := park.Current(ctx); t != nil {
 		now = t.Loop().Now()
@@ -282,9 +305,12 @@ func WithDeadline(ctx context.Context, when time.Time, fn func(ctx context.Conte
 // When the timeout expires first, a is cancelled and WaitFor waits for it to
 // finish: if a then fails as cancelled, WaitFor returns a *TimeoutError
 // (matching ErrTimeout, Cause: a's cancellation); if a swallowed the
-// cancellation and returned a value, WaitFor returns that value. timeout <=
-// 0 means "now": an a already done gives its outcome, any other a is
-// cancelled, awaited and reported as above.
+// cancellation and returned a value, WaitFor returns that value.
+//
+// timeout <= 0 does not wait (Python's wait_for(aw, 0), and any negative
+// timeout): an a already done gives its outcome, any other a is cancelled
+// at once, awaited and reported as above. NoTimeout waits without limit
+// (Python: wait_for(aw, None)), like Await.
 //
 // On a loop task WaitFor suspends the task; cancelling the task cancels a
 // too and WaitFor then returns a's outcome (a cancellation) once a finishes,
@@ -331,14 +357,18 @@ func WaitFor[T any](ctx context.Context, a Awaitable[T], timeout time.Duration) 
 	if f.IsDone() {
 		return f.Result()
 	}
-	tm := time.NewTimer(timeout)
-	defer tm.Stop()
+	var expiry <-chan time.Time // nil for NoTimeout: never ready
+	if timeout != NoTimeout {
+		tm := time.NewTimer(timeout)
+		defer tm.Stop()
+		expiry = tm.C
+	}
 	done := ctx.Done()
 	expired := false
 	select {
 	case <-f.Done():
 		return f.Result()
-	case <-tm.C:
+	case <-expiry:
 		expired = true
 	case <-done:
 	}

@@ -47,16 +47,23 @@ func (m WaitMode) String() string {
 //
 // Wait never cancels anything: awaitables still pending when it returns keep
 // running, and an expired timeout is not an error (check len(pending)).
-// timeout <= 0 means no timeout. On a loop task the timeout is measured on
-// the loop's clock.
+// On a loop task the timeout is measured on the loop's clock.
+//
+// timeout <= 0 polls (Python: wait(aws, timeout=0), and any negative
+// timeout): Wait does not wait for mode and returns the split as it stands.
+// On a loop task it still yields once, as asyncio.wait does, so completions
+// already scheduled on the loop (and the done callbacks of aws already
+// done) are seen; on a goroutine it returns at once, as
+// concurrent.futures.wait(fs, timeout=0) does. NoTimeout waits without
+// limit (Python: timeout=None, the default).
 //
 // On a loop task Wait suspends the task; as in asyncio it always yields to
 // the loop at least once, even when aws are already done (their done
-// callbacks are scheduled). On a goroutine it
-// blocks, returning at once when the condition already holds. If the
-// waiting task is cancelled, or ctx is done, Wait returns a cancellation
-// error (matching ErrCancelled, or ErrTimeout for a ctx deadline) and nil
-// slices.
+// callbacks are scheduled). On a goroutine it blocks, returning at once
+// when the condition already holds or timeout <= 0, without looking at
+// ctx then. If the waiting task is cancelled, or ctx is done, Wait returns
+// a cancellation error (matching ErrCancelled, or ErrTimeout for a ctx
+// deadline) and nil slices.
 //
 // Errors: an empty aws, a nil awaitable, or an unknown mode.
 func Wait[T any](ctx context.Context, aws []Awaitable[T], mode WaitMode, timeout time.Duration) (done, pending []Awaitable[T], err error) {
@@ -86,15 +93,20 @@ func Wait[T any](ctx context.Context, aws []Awaitable[T], mode WaitMode, timeout
 	})
 	w.start(false)
 	var stopTimer func()
-	if timeout > 0 {
-		if task != nil {
-			l := task.Loop()
-			h := l.After(l.Now().Add(timeout), w.wake)
-			stopTimer = func() { h.Cancel() }
-		} else {
-			tm := time.AfterFunc(timeout, w.wake)
-			stopTimer = func() { tm.Stop() }
-		}
+	switch {
+	case timeout == NoTimeout:
+	case task != nil:
+		// asyncio's call_later(timeout, ...), also for timeout <= 0: a
+		// timer due in the next iteration, whose timer phase comes after
+		// the done callbacks start posted, so a poll sees them.
+		l := task.Loop()
+		h := l.After(l.Now().Add(timeout), w.wake)
+		stopTimer = func() { h.Cancel() }
+	case timeout <= 0:
+		w.wake() // a goroutine's poll: start has processed what is done
+	default:
+		tm := time.AfterFunc(timeout, w.wake)
+		stopTimer = func() { tm.Stop() }
 	}
 	err = w.wait(ctx, nil)
 	if stopTimer != nil {

@@ -37,7 +37,7 @@ func TestWaitModes(t *testing.T) {
 		b := aio.Spawn(ctx, sleeper(2*time.Second, 2))
 		c := aio.Spawn(ctx, sleeper(3*time.Second, 3))
 		// wait([a,b,c], FIRST_COMPLETED) -> done {1}, 2 pending, at 1 s
-		done, pending, err := duet.Wait(ctx, []duet.Awaitable[int]{a, b, c}, duet.FirstCompleted, 0)
+		done, pending, err := duet.Wait(ctx, []duet.Awaitable[int]{a, b, c}, duet.FirstCompleted, duet.NoTimeout)
 		if err != nil || len(done) != 1 || done[0] != duet.Awaitable[int](a) || len(pending) != 2 || vnow(ctx) != time.Second {
 			t.Errorf("FirstCompleted: %v %v %v at %v", vals(done), len(pending), err, vnow(ctx))
 		}
@@ -47,18 +47,18 @@ func TestWaitModes(t *testing.T) {
 		// wait([b,c,f], FIRST_EXCEPTION) with f failing at 1.5 s -> done {f}
 		boom := errors.New("boom")
 		f := aio.Spawn(ctx, failAfter(500*time.Millisecond, boom))
-		done, pending, err = duet.Wait(ctx, []duet.Awaitable[int]{b, c, f}, duet.FirstException, 0)
+		done, pending, err = duet.Wait(ctx, []duet.Awaitable[int]{b, c, f}, duet.FirstException, duet.NoTimeout)
 		if err != nil || len(done) != 1 || done[0] != duet.Awaitable[int](f) || len(pending) != 2 {
 			t.Errorf("FirstException: %d done, %d pending, %v", len(done), len(pending), err)
 		}
 		// no failure: falls back to all
-		done, pending, err = duet.Wait(ctx, []duet.Awaitable[int]{b, c}, duet.FirstException, 0)
+		done, pending, err = duet.Wait(ctx, []duet.Awaitable[int]{b, c}, duet.FirstException, duet.NoTimeout)
 		if err != nil || len(done) != 2 || len(pending) != 0 || vnow(ctx) != 3*time.Second {
 			t.Errorf("FirstException fallback: %d done, %d pending, %v at %v", len(done), len(pending), err, vnow(ctx))
 		}
 		// AllCompleted (the zero mode), duplicates reported once
 		d := aio.Spawn(ctx, sleeper(time.Second, 4))
-		done, pending, err = duet.Wait(ctx, []duet.Awaitable[int]{d, a, d}, 0, 0)
+		done, pending, err = duet.Wait(ctx, []duet.Awaitable[int]{d, a, d}, 0, duet.NoTimeout)
 		if err != nil || len(done) != 2 || len(pending) != 0 || done[0] != duet.Awaitable[int](d) {
 			t.Errorf("AllCompleted: %v %d %v", vals(done), len(pending), err)
 		}
@@ -94,7 +94,7 @@ func TestWaitAlreadyDoneYields(t *testing.T) {
 		tk := aio.Spawn(ctx, k.ticker(4))
 		duet.Sleep(ctx, 0)
 		k.log.add("before")
-		done, _, err := duet.Wait(ctx, []duet.Awaitable[int]{f}, duet.AllCompleted, 0)
+		done, _, err := duet.Wait(ctx, []duet.Awaitable[int]{f}, duet.AllCompleted, duet.NoTimeout)
 		k.log.add("after")
 		duet.Await(ctx, tk)
 		k.log.want(t, "t0 before t1 t2 after t3")
@@ -112,7 +112,7 @@ func TestWaitCancelAndCancelledChild(t *testing.T) {
 	vrun(t, func(ctx context.Context) error {
 		e := aio.Spawn(ctx, sleeper(10*time.Second, 5))
 		w := aio.Spawn(ctx, func(ctx context.Context) (int, error) {
-			_, _, err := duet.Wait(ctx, []duet.Awaitable[int]{e}, duet.AllCompleted, 0)
+			_, _, err := duet.Wait(ctx, []duet.Awaitable[int]{e}, duet.AllCompleted, duet.NoTimeout)
 			return 0, err
 		})
 		duet.Sleep(ctx, time.Second)
@@ -138,16 +138,16 @@ func TestWaitCancelAndCancelledChild(t *testing.T) {
 
 func TestWaitBadInput(t *testing.T) {
 	ctx := context.Background()
-	_, _, err := duet.Wait[int](ctx, nil, duet.AllCompleted, 0)
+	_, _, err := duet.Wait[int](ctx, nil, duet.AllCompleted, duet.NoTimeout)
 	if err == nil || !strings.Contains(err.Error(), "at least one") {
 		t.Errorf("empty: %v", err)
 	}
 	f := duet.NewFuture[int]()
-	_, _, err = duet.Wait(ctx, []duet.Awaitable[int]{f, nil}, duet.AllCompleted, 0)
+	_, _, err = duet.Wait(ctx, []duet.Awaitable[int]{f, nil}, duet.AllCompleted, duet.NoTimeout)
 	if !errors.Is(err, duet.ErrNilAwaitable) {
 		t.Errorf("nil: %v", err)
 	}
-	_, _, err = duet.Wait(ctx, []duet.Awaitable[int]{f}, duet.WaitMode(7), 0)
+	_, _, err = duet.Wait(ctx, []duet.Awaitable[int]{f}, duet.WaitMode(7), duet.NoTimeout)
 	if err == nil || !strings.Contains(err.Error(), "WaitMode(7)") {
 		t.Errorf("bad mode: %v", err)
 	}
@@ -163,7 +163,7 @@ func TestWaitGoroutine(t *testing.T) {
 	ctx := context.Background()
 	f1, f2 := duet.NewFuture[int](), duet.NewFuture[int]()
 	go f2.SetResult(2)
-	done, pending, err := duet.Wait(ctx, []duet.Awaitable[int]{f1, f2}, duet.FirstCompleted, 0)
+	done, pending, err := duet.Wait(ctx, []duet.Awaitable[int]{f1, f2}, duet.FirstCompleted, duet.NoTimeout)
 	if err != nil || len(done) != 1 || done[0] != duet.Awaitable[int](f2) || len(pending) != 1 {
 		t.Fatalf("FirstCompleted: %d done, %d pending, %v", len(done), len(pending), err)
 	}
@@ -178,13 +178,13 @@ func TestWaitGoroutine(t *testing.T) {
 	// ctx done.
 	cctx, cancel := context.WithCancel(ctx)
 	go cancel()
-	_, _, err = duet.Wait(cctx, []duet.Awaitable[int]{f1}, duet.AllCompleted, 0)
+	_, _, err = duet.Wait(cctx, []duet.Awaitable[int]{f1}, duet.AllCompleted, duet.NoTimeout)
 	if !isCancel(err) || f1.IsDone() {
 		t.Fatalf("cancelled: %v", err)
 	}
 	// Already satisfied: returns without blocking.
 	f1.SetError(errors.New("x"))
-	done, _, err = duet.Wait(ctx, []duet.Awaitable[int]{f1, f2}, duet.FirstException, 0)
+	done, _, err = duet.Wait(ctx, []duet.Awaitable[int]{f1, f2}, duet.FirstException, duet.NoTimeout)
 	if err != nil || len(done) != 2 {
 		t.Fatalf("done: %d, %v", len(done), err)
 	}

@@ -3,7 +3,6 @@ package conformance
 import (
 	"context"
 	"errors"
-	"sort"
 	"time"
 
 	"github.com/duet-go/duet"
@@ -224,36 +223,29 @@ func waitModes(ctx context.Context, tr *Trace) error {
 		}
 		return out
 	}
-	names := func(as []duet.Awaitable[string]) []string {
-		out := []string{}
-		for _, a := range as {
-			out = append(out, a.(*aio.Task[string]).Name())
-		}
-		sort.Strings(out)
-		return out
-	}
+	names := sortedNames
 	ts := spawn(spec{"a", 0.03, false}, spec{"b", 0.01, false}, spec{"c", 0.02, false})
-	done, pending, err := duet.Wait(ctx, ts, duet.FirstCompleted, 0)
+	done, pending, err := duet.Wait(ctx, ts, duet.FirstCompleted, duet.NoTimeout)
 	if err != nil {
 		return err
 	}
 	tr.Log("first_completed", names(done), names(pending))
-	if done, pending, err = duet.Wait(ctx, ts, duet.AllCompleted, 0); err != nil {
+	if done, pending, err = duet.Wait(ctx, ts, duet.AllCompleted, duet.NoTimeout); err != nil {
 		return err
 	}
 	tr.Log("all_completed", names(done), names(pending))
 
 	ts = spawn(spec{"d", 0.03, false}, spec{"e", 0.01, true}, spec{"f", 0.02, false})
-	if done, pending, err = duet.Wait(ctx, ts, duet.FirstException, 0); err != nil {
+	if done, pending, err = duet.Wait(ctx, ts, duet.FirstException, duet.NoTimeout); err != nil {
 		return err
 	}
 	tr.Log("first_exception", names(done), names(pending))
-	if _, _, err = duet.Wait(ctx, ts, duet.AllCompleted, 0); err != nil {
+	if _, _, err = duet.Wait(ctx, ts, duet.AllCompleted, duet.NoTimeout); err != nil {
 		return err
 	}
 
 	ts = spawn(spec{"g", 0.01, false}, spec{"h", 0.02, false})
-	if done, pending, err = duet.Wait(ctx, ts, duet.FirstException, 0); err != nil {
+	if done, pending, err = duet.Wait(ctx, ts, duet.FirstException, duet.NoTimeout); err != nil {
 		return err
 	}
 	tr.Log("first_exception, none fails", names(done), names(pending))

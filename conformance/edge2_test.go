@@ -334,7 +334,7 @@ func waitSameIteration(ctx context.Context, tr *Trace) error {
 		}
 		return out
 	}
-	done, pending, err := duet.Wait(ctx, ts, duet.FirstCompleted, 0)
+	done, pending, err := duet.Wait(ctx, ts, duet.FirstCompleted, duet.NoTimeout)
 	if err != nil {
 		return err
 	}

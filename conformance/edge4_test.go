@@ -59,7 +59,7 @@ func waitFirstExceptionCancelled(ctx context.Context, tr *Trace) error {
 		aio.Spawn(ctx, child(0.05, false), aio.WithName("slow")),
 	}
 	loopOf(ctx).CallLater(10*ms, func() { victim.Cancel("") })
-	done, pending, err := duet.Wait(ctx, ts, duet.FirstException, 0)
+	done, pending, err := duet.Wait(ctx, ts, duet.FirstException, duet.NoTimeout)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func waitFirstExceptionCancelled(ctx context.Context, tr *Trace) error {
 		return out
 	}
 	tr.Log("done", names(done), "pending", names(pending))
-	_, _, err = duet.Wait(ctx, ts, duet.AllCompleted, 0)
+	_, _, err = duet.Wait(ctx, ts, duet.AllCompleted, duet.NoTimeout)
 	return err
 }
 

@@ -49,7 +49,7 @@ func noyieldDoneInputs(ctx context.Context, tr *Trace) error {
 			return err
 		}},
 		{"wait_done", func(ctx context.Context) error {
-			_, _, err := duet.Wait(ctx, []duet.Awaitable[int]{done}, duet.AllCompleted, 0)
+			_, _, err := duet.Wait(ctx, []duet.Awaitable[int]{done}, duet.AllCompleted, duet.NoTimeout)
 			return err
 		}},
 		{"wait_for_done", func(ctx context.Context) error {

@@ -165,16 +165,13 @@ func WithRejectWhenFull() PoolOption {
 }
 
 // WithIdleTimeout makes a worker that has been idle for d exit; a later
-// Submit creates a new one (running the initializer again). The default, 0,
-// keeps idle workers until Shutdown, as Python does; an idle worker costs
-// a parked goroutine (a few KiB).
+// Submit creates a new one (running the initializer again). duet's
+// timeout rule applies: d <= 0 does not wait, so a worker exits as soon as
+// it finds no task (a pool without keep-alive), and duet.NoTimeout, the
+// default, keeps idle workers until Shutdown, as Python does; an idle
+// worker costs a parked goroutine (a few KiB).
 func WithIdleTimeout(d time.Duration) PoolOption {
-	return func(c *poolConfig) {
-		if d < 0 {
-			c.fail(fmt.Errorf("thread: WithIdleTimeout(%v): negative duration (use 0 to keep idle workers)", d))
-		}
-		c.idle = d
-	}
+	return func(c *poolConfig) { c.idle = d }
 }
 
 // WithNested chooses what Submit does when a task of this pool submits to
@@ -219,7 +216,7 @@ func NewPool(workers int, opts ...PoolOption) (*Pool, error) {
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	var cfg poolConfig
+	cfg := poolConfig{idle: duet.NoTimeout}
 	for _, o := range opts {
 		if o == nil {
 			cfg.fail(errors.New("thread: NewPool: nil PoolOption"))
@@ -651,7 +648,8 @@ func (p *Pool) work(w *worker, j runnable) {
 			p.mu.Unlock()
 			continue
 		}
-		if p.closed || p.live > p.max {
+		if p.closed || p.live > p.max || p.cfg.idle <= 0 {
+			// Idle timeout <= 0: leave instead of idling.
 			last := p.leaveLocked(w)
 			p.mu.Unlock()
 			exited = true
@@ -671,7 +669,7 @@ func (p *Pool) work(w *worker, j runnable) {
 // pool (shutdown, or the idle timeout passed).
 func (p *Pool) idleWait(w *worker) runnable {
 	d := p.cfg.idle
-	if d > 0 {
+	if d != duet.NoTimeout { // d > 0: the worker loop does not idle for d <= 0
 		if w.timer == nil {
 			w.timer = time.NewTimer(d)
 		} else {

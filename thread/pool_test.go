@@ -85,7 +85,6 @@ func TestNewPoolBadInput(t *testing.T) {
 	p.Shutdown(true, false)
 	for _, opt := range []thread.PoolOption{
 		thread.WithQueueSize(0),
-		thread.WithIdleTimeout(-time.Second),
 		thread.WithInitializer(nil),
 		thread.WithNested(thread.NestedPolicy(7)),
 		nil,
@@ -778,7 +777,7 @@ func TestPoolWaitAndAsCompleted(t *testing.T) {
 	}
 	// FIRST_COMPLETED: release task 2 only.
 	close(gates[2])
-	done, pending, err := duet.Wait(ctx, futs, duet.FirstCompleted, 0)
+	done, pending, err := duet.Wait(ctx, futs, duet.FirstCompleted, duet.NoTimeout)
 	if err != nil || len(done) != 1 || done[0] != futs[2] || len(pending) != 2 {
 		t.Fatalf("FirstCompleted: done %v pending %v err %v", done, pending, err)
 	}
@@ -789,7 +788,7 @@ func TestPoolWaitAndAsCompleted(t *testing.T) {
 	}
 	// FIRST_EXCEPTION: task 0 fails.
 	close(gates[0])
-	done, _, err = duet.Wait(ctx, futs, duet.FirstException, 0)
+	done, _, err = duet.Wait(ctx, futs, duet.FirstException, duet.NoTimeout)
 	if err != nil || len(done) != 2 {
 		t.Fatalf("FirstException: %d done, %v", len(done), err)
 	}

@@ -30,9 +30,12 @@ const (
 )
 
 // StartTimer starts a Timer that calls fn with the thread's context once d
-// has passed (at once for d <= 0). If ctx ends during the wait, fn never
-// runs. A nil fn gives a timer whose thread has already failed. Python:
-// threading.Timer(interval, function).start().
+// has passed. d <= 0 does not wait: fn runs at once, as Python's
+// Timer(0, fn) and Timer(-1, fn) do. duet.NoTimeout never fires: the timer
+// waits until cancelled or until ctx ends, and fn never runs (Python:
+// Timer(None, fn), whose Event.wait(None) waits for cancel()). If ctx ends
+// during the wait, fn never runs. A nil fn gives a timer whose thread has
+// already failed. Python: threading.Timer(interval, function).start().
 func StartTimer(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) *Timer {
 	tm := &Timer{stop: make(chan struct{})}
 	if fn == nil {
@@ -41,10 +44,14 @@ func StartTimer(ctx context.Context, d time.Duration, fn func(ctx context.Contex
 		return tm
 	}
 	tm.Thread = Start(ctx, "", func(ctx context.Context) (struct{}, error) {
-		t := time.NewTimer(d)
-		defer t.Stop()
+		var fire <-chan time.Time // nil for NoTimeout: never ready
+		if d != duet.NoTimeout {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			fire = t.C
+		}
 		select {
-		case <-t.C:
+		case <-fire:
 		case <-tm.stop:
 		case <-ctx.Done():
 		}
