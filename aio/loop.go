@@ -456,7 +456,9 @@ func (l *Loop) getCoro() *coro.Coro {
 }
 
 func (l *Loop) putCoro(c *coro.Coro) {
-	l.free = append(l.free, c)
+	if !c.Retired() {
+		l.free = append(l.free, c)
+	}
 }
 
 // coroKeep is how many idle coroutines a loop keeps however few tasks it

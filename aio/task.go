@@ -2,8 +2,10 @@ package aio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -157,9 +159,6 @@ func (l *Loop) spawn(c *task) bool {
 // Run is the task's body, on its coroutine.
 func (t *Task[T]) Run() {
 	c := &t.core
-	var v T
-	var err error
-	destroyed := false
 	early, msg := false, ""
 	if c.cancelReq.Load() {
 		c.mu.Lock()
@@ -169,44 +168,69 @@ func (t *Task[T]) Run() {
 	}
 	if early {
 		// Cancelled before it started: like asyncio, the function never runs.
-		err = &duet.CancelledError{Msg: msg}
-	} else {
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					if _, ok := r.(park.Unwind); ok {
-						destroyed = true
-						return
-					}
-					err = duet.NewPanicError(r)
-				}
-			}()
-			if c.loop.debug {
-				c.loop.dbg.setGoid(c, curGoid())
-			}
-			v, err = t.fn(&c.ctx)
-		}()
-		if err == nil && !destroyed {
-			// Cancelled while it ran, then returned without waiting
-			// again: the task ends cancelled (asyncio's __step on
-			// StopIteration with _must_cancel set).
-			if cerr := c.takeMustCancel(); cerr != nil {
-				var zero T
-				v, err = zero, cerr
-			}
+		var zero T
+		t.end(zero, &duet.CancelledError{Msg: msg})
+		return
+	}
+	v, err, destroyed := t.call()
+	switch {
+	case destroyed:
+		err = &duet.CancelledError{Msg: "task destroyed: its loop was closed"}
+	case err == nil:
+		// Cancelled while it ran, then returned without waiting again:
+		// the task ends cancelled (asyncio's __step on StopIteration
+		// with _must_cancel set).
+		if cerr := c.takeMustCancel(); cerr != nil {
+			var zero T
+			v, err = zero, cerr
 		}
 	}
+	t.end(v, err)
+}
+
+// errGoexit is the failure of a task whose function called runtime.Goexit.
+var errGoexit = errors.New("aio: the task's function exited without returning: runtime.Goexit was called on its goroutine (by t.FailNow, t.Fatal, or a log.Fatal-like helper?)")
+
+// call runs the task's function. A panic comes back as a *duet.PanicError;
+// destroyed reports the unwinding of a task whose loop was closed under it.
+// A runtime.Goexit ends the task with a *duet.PanicError of errGoexit and
+// never returns here: the coroutine hands the loop back and retires.
+func (t *Task[T]) call() (v T, err error, destroyed bool) {
+	c := &t.core
+	returned := false
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(park.Unwind); ok {
+				destroyed = true
+				return
+			}
+			err = duet.NewPanicError(r)
+			return
+		}
+		if !returned {
+			var zero T
+			t.end(zero, &duet.PanicError{Value: errGoexit, Stack: debug.Stack()})
+			c.coro.Exit()
+		}
+	}()
+	if c.loop.debug {
+		c.loop.dbg.setGoid(c, curGoid())
+	}
+	v, err = t.fn(&c.ctx)
+	returned = true
+	return v, err, false
+}
+
+// end completes the task with its outcome. It runs as the loop (a task
+// step), so ended is the loop's own: the task leaves the live list at the
+// loop's next locked moment rather than take the lock here.
+func (t *Task[T]) end(v T, err error) {
+	c := &t.core
 	c.done.Store(true)
 	if c.loop.debug {
 		c.loop.dbg.setGoid(c, 0)
 	}
-	// Leave the live list at the loop's next locked moment rather than
-	// take the lock here: this runs as the loop (a task step), so ended is
-	// the loop's own.
 	c.loop.ended = append(c.loop.ended, c)
-	if destroyed {
-		err = &duet.CancelledError{Msg: "task destroyed: its loop was closed"}
-	}
 	c.ctx.finish()
 	t.fut.Complete(v, err)
 }

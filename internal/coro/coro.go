@@ -19,6 +19,7 @@ type Coro struct {
 	fn       Func
 	finished bool
 	closed   bool
+	retired  bool // the function's goroutine is ending in runtime.Goexit
 }
 
 // New returns an idle coroutine.
@@ -50,16 +51,41 @@ type Func interface{ Run() }
 func (c *Coro) Start(fn Func) bool {
 	c.fn = fn
 	c.finished = false
-	c.next()
+	c.switchIn()
 	return c.finished
 }
 
 // Resume continues the suspended function until it suspends again or
 // returns; it reports whether it returned.
 func (c *Coro) Resume() bool {
-	c.next()
+	c.switchIn()
 	return c.finished
 }
+
+func (c *Coro) switchIn() {
+	c.next()
+	if c.retired {
+		// Let the Goexit finish on a goroutine of its own: iter.Pull
+		// passes a Goexit on to whoever resumed the coroutine, and that
+		// must not be the caller (a loop).
+		go c.next()
+	}
+}
+
+// Exit, called by the running function from a deferred call while its
+// goroutine runs runtime.Goexit, hands control back to the caller of Start
+// or Resume as if the function had returned, and retires c (see Retired).
+// The Goexit then completes on another goroutine, which it ends too, so
+// that it never reaches the caller.
+func (c *Coro) Exit() {
+	c.finished = true
+	c.retired = true
+	c.yield(struct{}{})
+}
+
+// Retired reports whether c's goroutine has ended in runtime.Goexit: c
+// runs no other function and needs no Close.
+func (c *Coro) Retired() bool { return c.retired }
 
 // Suspend hands control back to the caller of Start or Resume. It reports
 // false when the coroutine is being closed: the function must then unwind
