@@ -12,7 +12,9 @@ import (
 // ErrBrokenBarrier matches (with errors.Is) the error of a Wait on a broken
 // barrier, or of a Wait that the barrier's breaking or resetting ended. The
 // error's text says why (Abort, Reset, a failed action, a waiter that gave
-// up). Python: asyncio.BrokenBarrierError, threading.BrokenBarrierError.
+// up). It also matches a goroutine's Wait that a ctx deadline ended (which
+// matches ErrTimeout too), as threading's timeout raises BrokenBarrierError.
+// Python: asyncio.BrokenBarrierError, threading.BrokenBarrierError.
 var ErrBrokenBarrier = errors.New("duet: broken barrier")
 
 var (
@@ -145,7 +147,10 @@ func NewBarrier(parties int, opts ...BarrierOption) (*Barrier, error) {
 //     the task still gets the cancellation, as in asyncio;
 //   - a goroutine's ctx ends first: the ctx error (ErrCancelled or
 //     ErrTimeout), and the barrier breaks for the others (threading's
-//     timeout). If the round was released first, or its action was
+//     timeout). The error of a deadline also matches ErrBrokenBarrier, as
+//     threading.Barrier.wait(timeout=) raises BrokenBarrierError (a task's
+//     timeout is ErrTimeout only, as asyncio.wait_for(b.wait()) raises
+//     TimeoutError). If the round was released first, or its action was
 //     running, the goroutine gets the round's outcome instead. A party
 //     still waiting for a running action or a drain to finish has not
 //     joined a round yet: its ctx ending breaks nothing.
@@ -219,7 +224,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	if w.Task() == nil {
 		b.breakLocked(errBarrierGaveUp)
 	}
-	return -1, err
+	return -1, threadTimeout(w, err, errBarrierGaveUp)
 }
 
 // outcome is what Wait returns for w, a party of the done round r.

@@ -637,3 +637,30 @@ func TestBarrierOnePartyArrivalDuringAction(t *testing.T) {
 		return errOf(ctx, late)
 	})
 }
+
+// TestBarrierGoroutineTimeoutIsBroken: a goroutine whose Wait a ctx
+// deadline ends gets one error matching both ErrTimeout and ErrBrokenBarrier,
+// as threading.Barrier.wait(timeout=) raises BrokenBarrierError; a task that
+// times out gets ErrTimeout only, as asyncio.wait_for(b.wait()) raises
+// TimeoutError, and withdraws without breaking the barrier.
+func TestBarrierGoroutineTimeoutIsBroken(t *testing.T) {
+	b := newBarrier(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	_, err := b.Wait(ctx)
+	var te *duet.TimeoutError
+	if !errors.Is(err, duet.ErrTimeout) || !errors.Is(err, duet.ErrBrokenBarrier) || !errors.As(err, &te) {
+		t.Fatalf("goroutine: %v; want an error matching ErrTimeout and ErrBrokenBarrier", err)
+	}
+	if !b.Broken() {
+		t.Fatal("barrier not broken")
+	}
+	b.Reset()
+	runLoop(t, func(ctx context.Context) error {
+		err := duet.WithTimeout(ctx, time.Second, func(ctx context.Context) error { _, err := b.Wait(ctx); return err })
+		if !errors.Is(err, duet.ErrTimeout) || errors.Is(err, duet.ErrBrokenBarrier) || b.Broken() {
+			return fmt.Errorf("task: %v, broken %v; want ErrTimeout only, barrier whole", err, b.Broken())
+		}
+		return nil
+	})
+}

@@ -2,7 +2,6 @@
 # runs, the round is complete but not released (the action runs under the
 # barrier's lock): n_waiting reads parties, and a thread whose timeout ends
 # then still passes with its index once the action has finished.
-import asyncio
 import threading
 import time
 import harness
@@ -39,10 +38,7 @@ def run(log):
 
 
 async def main(tr):
-    log = []
-    await asyncio.to_thread(run, log)
-    for line in log:
-        tr.log(*line)
+    await harness.in_thread(tr, run)
 
 
 if __name__ == "__main__":
