@@ -168,12 +168,12 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		w := park.NewWaiter(ctx)
 		b.entry.PushBack(w)
 		b.mu.Unlock()
-		err := park.ParkOrDrop(ctx, w, b.dropEntry)
+		_, err := park.Wait(ctx, w, b.dropEntry)
 		b.mu.Lock()
 		b.entry.Remove(w)
-		// Entry waiters are all woken together, so there is no wake-up to
-		// pass on; a goroutine woken as its ctx ended just goes on.
-		if err != nil && !(w.State() == park.Woken && w.Task() == nil) {
+		// Entry waiters are all woken together, so a task woken and
+		// cancelled has no wake-up to pass on.
+		if err != nil {
 			b.mu.Unlock()
 			return -1, err
 		}
@@ -192,7 +192,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	r.waiters.PushBack(w)
 	b.mu.Unlock()
 
-	err := park.ParkOrDrop(ctx, w, func(w *park.Waiter) { b.drop(r, w) })
+	_, err := park.Wait(ctx, w, func(w *park.Waiter) { b.drop(r, w) })
 
 	b.mu.Lock()
 	defer b.mu.Unlock()

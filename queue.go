@@ -137,19 +137,14 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 		w := park.NewWaiter(ctx)
 		q.putters.PushBack(w)
 		q.mu.Unlock()
-		err := park.ParkOrDrop(ctx, w, q.dropPutter)
+		woken, err := park.Wait(ctx, w, q.dropPutter)
 		q.mu.Lock()
 		q.putters.Remove(w)
 		if err == nil {
-			continue
+			continue // woken: look again
 		}
-		if w.State() == park.Woken {
-			if w.Task() == nil && !q.shutdown && !q.fullLocked() {
-				break // a goroutine woken as its ctx ended takes the room
-			}
-			if !q.fullLocked() {
-				q.putters.WakeFirst() // pass the wake-up on
-			}
+		if woken && !q.fullLocked() {
+			q.putters.WakeFirst() // pass the wake-up on
 		}
 		q.mu.Unlock()
 		return threadTimeout(w, err, ErrQueueFull)
@@ -210,16 +205,13 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 		w := park.NewWaiter(ctx)
 		q.getters.PushBack(w)
 		q.mu.Unlock()
-		err := park.ParkOrDrop(ctx, w, q.dropGetter)
+		woken, err := park.Wait(ctx, w, q.dropGetter)
 		q.mu.Lock()
 		q.getters.Remove(w)
 		if err == nil {
-			continue
+			continue // woken: look again
 		}
-		if w.State() == park.Woken && q.n > 0 {
-			if w.Task() == nil {
-				break // a goroutine woken as its ctx ended takes the item
-			}
+		if woken && q.n > 0 {
 			q.getters.WakeFirst() // the item is still there: pass the wake-up on
 		}
 		q.mu.Unlock()
@@ -290,19 +282,12 @@ func (q *Queue[T]) Join(ctx context.Context) error {
 	w := park.NewWaiter(ctx)
 	q.joiners.PushBack(w)
 	q.mu.Unlock()
-	err := park.ParkOrDrop(ctx, w, q.dropJoiner)
-	if err == nil {
-		return nil
+	woken, err := park.Wait(ctx, w, q.dropJoiner)
+	if err != nil && !woken {
+		q.mu.Lock()
+		q.joiners.Remove(w)
+		q.mu.Unlock()
 	}
-	if w.State() == park.Woken {
-		if w.Task() == nil {
-			return nil
-		}
-		return err
-	}
-	q.mu.Lock()
-	q.joiners.Remove(w)
-	q.mu.Unlock()
 	return err
 }
 
