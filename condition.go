@@ -101,15 +101,11 @@ func (c *Condition) Wait(ctx context.Context) error {
 		return errCondWaitUnlocked
 	}
 
-	err := park.ParkOrDrop(ctx, w, c.dropWaiter)
-	if err != nil {
-		if w.State() == park.Woken && w.Task() == nil {
-			err = nil // a goroutine notified as its ctx ended takes the notification
-		} else if w.State() != park.Woken {
-			c.mu.Lock()
-			c.waiters.Remove(w)
-			c.mu.Unlock()
-		}
+	notified, err := park.Wait(ctx, w, c.dropWaiter)
+	if err != nil && !notified {
+		c.mu.Lock()
+		c.waiters.Remove(w)
+		c.mu.Unlock()
 	}
 
 	// Re-acquire whatever happened. WithoutCancel keeps the task (a
@@ -126,7 +122,7 @@ func (c *Condition) Wait(ctx context.Context) error {
 			err = aerr
 		}
 	}
-	if err != nil && w.State() == park.Woken {
+	if err != nil && notified {
 		// Notified, but returning an error (cancelled before it ran, or
 		// while it re-acquired the lock): the caller will not act on the
 		// notification, so hand it to another waiter (gh-112202).

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+
+	"github.com/duet-go/duet/internal/park"
 )
 
 // ErrCancelled matches (with errors.Is) every cancellation duet reports: a
@@ -108,4 +110,35 @@ func ctxCancelled(ctx context.Context) error {
 		return &TimeoutError{Cause: cause}
 	}
 	return &CancelledError{Cause: cause}
+}
+
+// threadTimeoutError is the timeout of a goroutine's wait in an operation
+// whose threading-world Python counterpart raises its own exception on a
+// timeout: queue.Get raises queue.Empty, queue.Put queue.Full,
+// threading.Barrier.wait BrokenBarrierError. It is the *TimeoutError
+// (errors.Is ErrTimeout, errors.As *TimeoutError, through Unwrap) and also
+// matches that exception's sentinel, so that code written in Go's way or in
+// Python's works. One error, not errors.Join: its text is the timeout's.
+type threadTimeoutError struct {
+	timeout error // the wait's *TimeoutError
+	also    error // matched too: ErrQueueEmpty, ErrQueueFull, a barrier error
+}
+
+func (e *threadTimeoutError) Error() string { return e.timeout.Error() + " (" + e.also.Error() + ")" }
+
+// Is reports whether target is matched by the Python-style error.
+func (e *threadTimeoutError) Is(target error) bool { return errors.Is(e.also, target) }
+
+// Unwrap returns the *TimeoutError.
+func (e *threadTimeoutError) Unwrap() error { return e.timeout }
+
+// threadTimeout returns err, the error that ended w's wait, made to match
+// also as well when w is a goroutine's and err a timeout. A task's timeout
+// stays ErrTimeout only: asyncio.wait_for(q.get()) raises TimeoutError, not
+// QueueEmpty.
+func threadTimeout(w *park.Waiter, err, also error) error {
+	if w.Task() != nil || !errors.Is(err, ErrTimeout) {
+		return err
+	}
+	return &threadTimeoutError{timeout: err, also: also}
 }

@@ -77,17 +77,10 @@ func (e *Event) Wait(ctx context.Context) error {
 	w := park.NewWaiter(ctx)
 	e.waiters.PushBack(w)
 	e.mu.Unlock()
-	err := park.ParkOrDrop(ctx, w, e.dropWaiter)
-	if err == nil {
-		return nil
+	woken, err := park.Wait(ctx, w, e.dropWaiter)
+	if err != nil && !woken {
+		e.dropWaiter(w)
 	}
-	if w.State() == park.Woken {
-		if w.Task() == nil {
-			return nil
-		}
-		return err
-	}
-	e.dropWaiter(w)
 	return err
 }
 

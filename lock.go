@@ -92,9 +92,9 @@ func (l *Lock) acquireSlow(ctx context.Context) error {
 		l.waiters.PushBack(w)
 		l.mu.Unlock()
 
-		err := park.ParkOrDrop(ctx, w, l.dropWaiter)
+		_, err := park.Wait(ctx, w, l.dropWaiter)
 
-		if err != nil && !(w.State() == park.Woken && w.Task() == nil) {
+		if err != nil {
 			l.dropWaiter(w)
 			return err
 		}

@@ -44,3 +44,9 @@ func BarrierEntryWaiters(b *Barrier) int {
 	defer b.mu.Unlock()
 	return b.entry.Len()
 }
+
+func BarrierLateWaiters(b *Barrier) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.round.late.Len()
+}

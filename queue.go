@@ -9,11 +9,15 @@ import (
 	"github.com/duet-go/duet/internal/park"
 )
 
-// ErrQueueEmpty is returned by TryGet on an empty queue.
+// ErrQueueEmpty is returned by TryGet on an empty queue. It is also matched
+// by the error of a goroutine's Get that a ctx deadline ends (which matches
+// ErrTimeout too), as queue.Queue.get(timeout=) raises queue.Empty.
 // Python: asyncio.QueueEmpty, queue.Empty.
 var ErrQueueEmpty = errors.New("duet: queue empty")
 
-// ErrQueueFull is returned by TryPut on a full queue.
+// ErrQueueFull is returned by TryPut on a full queue. It is also matched by
+// the error of a goroutine's Put that a ctx deadline ends (which matches
+// ErrTimeout too), as queue.Queue.put(timeout=) raises queue.Full.
 // Python: asyncio.QueueFull, queue.Full.
 var ErrQueueFull = errors.New("duet: queue full")
 
@@ -110,7 +114,10 @@ func NewPriorityQueue[T any](maxsize int, less func(a, b T) bool) (*Queue[T], er
 // an error matching ErrCancelled (ErrTimeout for a deadline) when the waiting
 // task is cancelled or ctx ends first (then v was not added), and
 // ErrQueueShutDown after Shutdown, including for putters waiting when it is
-// called. A Put that finds room does not look at ctx.
+// called. A Put that finds room does not look at ctx. On a goroutine, the
+// error of a deadline also matches ErrQueueFull (queue.Full, what Python's
+// put(timeout=) raises); on a task it is ErrTimeout only, as
+// asyncio.wait_for(q.put(item)) raises TimeoutError.
 //
 // Python: await asyncio.Queue.put(item), queue.Queue.put(item, timeout=).
 func (q *Queue[T]) Put(ctx context.Context, v T) error {
@@ -130,22 +137,17 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 		w := park.NewWaiter(ctx)
 		q.putters.PushBack(w)
 		q.mu.Unlock()
-		err := park.ParkOrDrop(ctx, w, q.dropPutter)
+		woken, err := park.Wait(ctx, w, q.dropPutter)
 		q.mu.Lock()
 		q.putters.Remove(w)
 		if err == nil {
-			continue
+			continue // woken: look again
 		}
-		if w.State() == park.Woken {
-			if w.Task() == nil && !q.shutdown && !q.fullLocked() {
-				break // a goroutine woken as its ctx ended takes the room
-			}
-			if !q.fullLocked() {
-				q.putters.WakeFirst() // pass the wake-up on
-			}
+		if woken && !q.fullLocked() {
+			q.putters.WakeFirst() // pass the wake-up on
 		}
 		q.mu.Unlock()
-		return err
+		return threadTimeout(w, err, ErrQueueFull)
 	}
 	q.pushLocked(v)
 	q.unfinished++
@@ -181,7 +183,10 @@ func (q *Queue[T]) TryPut(v T) error {
 // task is cancelled or ctx ends first (then no item was taken), and
 // ErrQueueShutDown once the queue is shut down and empty (Shutdown(false)
 // lets Get drain the items left; Shutdown(true) discards them). A Get that
-// finds an item does not look at ctx.
+// finds an item does not look at ctx. On a goroutine, the error of a
+// deadline also matches ErrQueueEmpty (queue.Empty, what Python's
+// get(timeout=) raises); on a task it is ErrTimeout only, as
+// asyncio.wait_for(q.get()) raises TimeoutError.
 //
 // Python: await asyncio.Queue.get(), queue.Queue.get(timeout=).
 func (q *Queue[T]) Get(ctx context.Context) (T, error) {
@@ -200,21 +205,18 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 		w := park.NewWaiter(ctx)
 		q.getters.PushBack(w)
 		q.mu.Unlock()
-		err := park.ParkOrDrop(ctx, w, q.dropGetter)
+		woken, err := park.Wait(ctx, w, q.dropGetter)
 		q.mu.Lock()
 		q.getters.Remove(w)
 		if err == nil {
-			continue
+			continue // woken: look again
 		}
-		if w.State() == park.Woken && q.n > 0 {
-			if w.Task() == nil {
-				break // a goroutine woken as its ctx ended takes the item
-			}
+		if woken && q.n > 0 {
 			q.getters.WakeFirst() // the item is still there: pass the wake-up on
 		}
 		q.mu.Unlock()
 		var zero T
-		return zero, err
+		return zero, threadTimeout(w, err, ErrQueueEmpty)
 	}
 	v := q.popLocked()
 	q.putters.WakeFirst()
@@ -280,19 +282,12 @@ func (q *Queue[T]) Join(ctx context.Context) error {
 	w := park.NewWaiter(ctx)
 	q.joiners.PushBack(w)
 	q.mu.Unlock()
-	err := park.ParkOrDrop(ctx, w, q.dropJoiner)
-	if err == nil {
-		return nil
+	woken, err := park.Wait(ctx, w, q.dropJoiner)
+	if err != nil && !woken {
+		q.mu.Lock()
+		q.joiners.Remove(w)
+		q.mu.Unlock()
 	}
-	if w.State() == park.Woken {
-		if w.Task() == nil {
-			return nil
-		}
-		return err
-	}
-	q.mu.Lock()
-	q.joiners.Remove(w)
-	q.mu.Unlock()
 	return err
 }
 

@@ -461,6 +461,48 @@ func TestQueueGoroutineCtx(t *testing.T) {
 	}
 }
 
+// TestQueueGoroutineTimeoutIsEmptyFull: a goroutine's Get or Put that a
+// ctx deadline ends returns one error that matches ErrTimeout (and is a
+// *TimeoutError) and also ErrQueueEmpty or ErrQueueFull, as Python's
+// queue.Queue.get(timeout=) raises queue.Empty and put(timeout=) queue.Full.
+// A cancelled ctx is no timeout: it matches ErrCancelled only. A task that
+// times out gets ErrTimeout only, as asyncio.wait_for(q.get()) raises
+// TimeoutError, not QueueEmpty.
+func TestQueueGoroutineTimeoutIsEmptyFull(t *testing.T) {
+	q := duet.NewQueue[int](1)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	_, err := q.Get(ctx)
+	var te *duet.TimeoutError
+	if !errors.Is(err, duet.ErrTimeout) || !errors.Is(err, duet.ErrQueueEmpty) || errors.Is(err, duet.ErrQueueFull) || !errors.As(err, &te) {
+		t.Fatalf("Get: %v; want an error matching ErrTimeout and ErrQueueEmpty", err)
+	}
+	q.TryPut(1)
+	err = q.Put(ctx, 2)
+	if !errors.Is(err, duet.ErrTimeout) || !errors.Is(err, duet.ErrQueueFull) || errors.Is(err, duet.ErrQueueEmpty) || !errors.As(err, &te) {
+		t.Fatalf("Put: %v; want an error matching ErrTimeout and ErrQueueFull", err)
+	}
+
+	cctx, ccancel := context.WithCancel(context.Background())
+	ccancel()
+	if err := q.Put(cctx, 2); !errors.Is(err, duet.ErrCancelled) || errors.Is(err, duet.ErrQueueFull) {
+		t.Fatalf("Put, ctx cancelled: %v; want ErrCancelled only", err)
+	}
+
+	runLoop(t, func(ctx context.Context) error {
+		err := duet.WithTimeout(ctx, time.Second, func(ctx context.Context) error { return q.Put(ctx, 2) })
+		if !errors.Is(err, duet.ErrTimeout) || errors.Is(err, duet.ErrQueueFull) {
+			return fmt.Errorf("task Put timed out: %v; want ErrTimeout only", err)
+		}
+		q.TryGet()
+		err = duet.WithTimeout(ctx, time.Second, func(ctx context.Context) error { _, err := q.Get(ctx); return err })
+		if !errors.Is(err, duet.ErrTimeout) || errors.Is(err, duet.ErrQueueEmpty) {
+			return fmt.Errorf("task Get timed out: %v; want ErrTimeout only", err)
+		}
+		return nil
+	})
+}
+
 // TestQueueGoroutinesWakeOrder: goroutine getters are woken in arrival
 // order, one per item. As in asyncio an item is not handed to the getter
 // (it stays in the queue until a getter runs), so goroutines woken together

@@ -73,10 +73,7 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 	s.waiters.PushBack(w)
 	s.mu.Unlock()
 
-	err := park.ParkOrDrop(ctx, w, s.dropWaiter)
-	if err != nil && w.State() == park.Woken && w.Task() == nil {
-		err = nil // a goroutine granted a permit as its ctx ended keeps it
-	}
+	_, err := park.Wait(ctx, w, s.dropWaiter)
 	if err != nil {
 		s.dropWaiter(w)
 		return err

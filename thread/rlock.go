@@ -76,17 +76,13 @@ func (l *RLock) Acquire(ctx context.Context) error {
 	l.waiters.PushBack(w)
 	l.mu.Unlock()
 
-	err := park.Park(ctx, w)
+	granted, err := park.Wait(ctx, w, nil)
 	if err == nil {
 		return nil // Release made us the owner before waking us
 	}
 	l.mu.Lock()
 	l.waiters.Remove(w)
-	if w.State() == park.Woken {
-		if w.Task() == nil {
-			l.mu.Unlock()
-			return nil // a goroutine granted the lock as its ctx ended keeps it
-		}
+	if granted {
 		// A task's cancellation must be delivered: give the lock on.
 		l.handOffLocked()
 	}

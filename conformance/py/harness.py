@@ -243,6 +243,15 @@ class Trace:
         self.lines.append(f"{self.now_ms()}ms " + " ".join(fmt(p) for p in parts))
 
 
+async def in_thread(tr, body):
+    """Runs body(log) in a worker thread, the threading world, where it may
+    block, then logs the lines (lists of parts) it appended to log."""
+    log = []
+    await asyncio.to_thread(body, log)
+    for line in log:
+        tr.log(*line)
+
+
 def run(main):
     """Runs main(tr) as asyncio.run would and returns the trace's lines."""
     mod = sys.modules.get(main.__module__)

@@ -12,7 +12,8 @@
 // A primitive never knows which world its waiters live in. Cancellation
 // (a task cancel, a context that is done) comes through the same path, and a
 // primitive learns from the waiter's final state whether it had been granted
-// what it waited for, so that a cancelled waiter can pass a grant on.
+// what it waited for, so that a cancelled waiter can pass a grant on: Wait
+// parks and applies that rule, the same for every primitive.
 package park
 
 import (
@@ -170,7 +171,8 @@ func (w *Waiter) notify() {
 // is done (then w is abandoned). It returns a non-nil error when the waiting
 // task or context was cancelled: the waiter's state then tells whether the
 // wait had been granted before the cancellation arrived, and a primitive that
-// granted something must pass it on.
+// granted something must pass it on. Primitives call Wait, which applies
+// that rule.
 func Park(ctx context.Context, w *Waiter) error {
 	if w.task != nil {
 		return w.task.Suspend(ctx, w)
@@ -203,6 +205,42 @@ func ParkOrDrop(ctx context.Context, w *Waiter, drop func(*Waiter)) error {
 	err := Park(ctx, w)
 	parked = false
 	return err
+}
+
+// Wait parks w until it is resolved, as ParkOrDrop does (as Park when drop
+// is nil), and reports how the wait ended, applying the rule every duet
+// primitive follows when a wake-up and a cancellation meet:
+//
+//   - granted, nil error: the primitive granted the wait. This includes a
+//     goroutine whose ctx ended just as it was woken: it keeps the grant.
+//     The waker has already handed the grant to this waiter and moved on
+//     (a lock's ownership, a permit, a notification, a wake-up), the
+//     goroutine cannot tell which of the two came first, and taking the
+//     grant loses nothing, where refusing it would make the primitive pass
+//     it on behind its other waiters' backs (threading's Condition.wait and
+//     Lock.acquire with a timeout likewise report success once notified).
+//   - granted, an error: a task was woken, but its cancellation arrived
+//     before it ran. asyncio delivers the cancellation (the task's await
+//     raises), so the caller returns err and passes the grant on to the next
+//     waiter; nothing is lost (CPython's Lock, Semaphore, Condition and
+//     Queue do the same).
+//   - not granted, an error: the wait was abandoned (task cancel, ctx done)
+//     before any grant; the caller takes w out of its list and returns err.
+func Wait(ctx context.Context, w *Waiter, drop func(*Waiter)) (granted bool, err error) {
+	if drop != nil {
+		err = ParkOrDrop(ctx, w, drop)
+	} else {
+		err = Park(ctx, w)
+	}
+	switch {
+	case err == nil:
+		return true, nil
+	case w.State() != Woken:
+		return false, err
+	case w.task == nil:
+		return true, nil // a goroutine keeps the grant
+	}
+	return true, err
 }
 
 // CtxErr converts the end of a context into duet's cancellation error. It is

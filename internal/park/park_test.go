@@ -71,3 +71,54 @@ func TestFuncWaiterAndDetach(t *testing.T) {
 		t.Fatalf("callbacks ran %v", got)
 	}
 }
+
+// fakeTask is a Task whose Suspend resolves the waiter as told and returns
+// the error told, standing for a loop task's wait.
+type fakeTask struct {
+	park.Task
+	wake bool
+	err  error
+}
+
+func (f *fakeTask) Schedule() {}
+
+func (f *fakeTask) Suspend(_ context.Context, w *park.Waiter) error {
+	if f.wake {
+		w.Wake()
+	} else {
+		w.Abandon()
+	}
+	return f.err
+}
+
+// TestWaitGrantRule: Wait's three outcomes. A goroutine whose ctx ended as
+// it was woken keeps the grant (whichever of the two Park sees first); a
+// task woken but cancelled gets the error with granted, to pass the grant
+// on; an abandoned wait is not granted.
+func TestWaitGrantRule(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	w := park.NewWaiter(ctx)
+	w.Wake()
+	if granted, err := park.Wait(ctx, w, nil); !granted || err != nil {
+		t.Fatalf("goroutine woken as its ctx ended: %v, %v; want true, nil", granted, err)
+	}
+	w = park.NewWaiter(ctx)
+	dropped := false
+	if granted, err := park.Wait(ctx, w, func(*park.Waiter) { dropped = true }); granted || err == nil || dropped {
+		t.Fatalf("goroutine abandoned: %v, %v, dropped %v; want false, an error, not dropped", granted, err, dropped)
+	}
+	cancelled := errors.New("cancelled")
+	w = park.ForTask(&fakeTask{wake: true, err: cancelled})
+	if granted, err := park.Wait(ctx, w, nil); !granted || err != cancelled {
+		t.Fatalf("task woken, then cancelled: %v, %v; want true, its error", granted, err)
+	}
+	w = park.ForTask(&fakeTask{err: cancelled})
+	if granted, err := park.Wait(ctx, w, nil); granted || err != cancelled {
+		t.Fatalf("task cancelled: %v, %v; want false, its error", granted, err)
+	}
+	w = park.ForTask(&fakeTask{wake: true})
+	if granted, err := park.Wait(ctx, w, nil); !granted || err != nil {
+		t.Fatalf("task woken: %v, %v; want true, nil", granted, err)
+	}
+}
