@@ -20,10 +20,12 @@ import (
 // a context that belongs to none.
 var ErrNoLoop = errors.New("aio: context belongs to no event loop: call this from inside aio.Run (pass the ctx your task received) or use a Loop's Context()")
 
-// ErrNestedRun is returned by Run and Loop.RunForever when called from a
-// task of a loop that is running (Python: "asyncio.run() cannot be called
-// from a running event loop").
-var ErrNestedRun = errors.New("aio: Run called from a running event loop: await the work instead, or start another loop on a goroutine of its own")
+// ErrNestedRun is returned by Run, RunUntilComplete and Loop.RunForever
+// when called from a task or a callback of a loop that is running, which
+// would stop that loop for as long as the other one runs (Python:
+// "asyncio.run() cannot be called from a running event loop", "Cannot run
+// the event loop while another loop is running").
+var ErrNestedRun = errors.New("aio: a loop was asked to run from inside a running event loop (a task or a callback): await the work instead, or run the other loop on a goroutine of its own")
 
 // ErrLoopRunning is returned when a loop is asked to run while it runs, or
 // to close while it runs.
@@ -276,8 +278,8 @@ func (l *Loop) Stop() {
 }
 
 // RunForever runs the loop until Stop is called. It must not be called from
-// a task of a running loop (ErrNestedRun) and fails with ErrClosed on a
-// closed loop and ErrLoopRunning on a running one.
+// a task or a callback of a running loop (ErrNestedRun), and fails with
+// ErrClosed on a closed loop and ErrLoopRunning on a running one.
 func (l *Loop) RunForever() error {
 	if err := l.enter(); err != nil {
 		return err
@@ -291,6 +293,9 @@ func (l *Loop) RunForever() error {
 }
 
 func (l *Loop) enter() error {
+	if insideLoop() {
+		return ErrNestedRun
+	}
 	if !l.state.CompareAndSwap(loopIdle, loopRunning) {
 		if l.state.Load() == loopClosed {
 			return fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed)
@@ -312,6 +317,17 @@ func (l *Loop) leave() {
 	l.mu.Unlock()
 	l.state.CompareAndSwap(loopRunning, loopIdle)
 }
+
+// runOnceName names runOnce's frames, which are on the stack of a loop's
+// goroutine while it runs a callback.
+var runOnceName = coro.FuncName((*Loop).runOnce)
+
+// insideLoop reports whether the calling goroutine is running a loop: it
+// is a task's coroutine, or a loop's goroutine running a callback. A
+// context can tell the first only when the caller passes the task's own,
+// so this looks at the goroutine's stack (see coro.Inside); it is meant for
+// the entry points that run a loop, once a call.
+func insideLoop() bool { return coro.Inside(runOnceName) }
 
 // runOnce runs one iteration and reports whether the loop was stopped.
 func (l *Loop) runOnce() (stopped bool) {

@@ -14,9 +14,10 @@ import (
 // nobody retrieved are reported, and the loop is closed. Cancelling ctx
 // cancels main. A panic in main comes back as a *duet.PanicError.
 //
-// Run fails with ErrNestedRun when called from a task of a running loop.
+// Run fails with ErrNestedRun when called from a task or a callback of a
+// running loop, whatever ctx it is given.
 func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Option) error {
-	if park.Current(ctx) != nil {
+	if park.Current(ctx) != nil || insideLoop() {
 		return ErrNestedRun
 	}
 	if main == nil {
@@ -38,7 +39,9 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Opti
 }
 
 // RunUntilComplete runs the loop until a completes and returns its outcome
-// (Python: loop.run_until_complete). The loop must not be running.
+// (Python: loop.run_until_complete). The loop must not be running
+// (ErrLoopRunning), nor the caller be a task or a callback of a running
+// loop (ErrNestedRun).
 func RunUntilComplete[T any](l *Loop, a duet.Awaitable[T]) (T, error) {
 	var zero T
 	if a == nil || a.Future() == nil {

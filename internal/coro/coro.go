@@ -7,7 +7,12 @@
 // costs no goroutine creation.
 package coro
 
-import "iter"
+import (
+	"iter"
+	"reflect"
+	"runtime"
+	"slices"
+)
 
 // Coro is a reusable coroutine. Start, Resume and Close must be called by one
 // goroutine at a time (the loop); Suspend only from inside the running
@@ -101,4 +106,45 @@ func (c *Coro) Close() {
 		c.closed = true
 		c.stop()
 	}
+}
+
+// seqName is the name of the function at the bottom of every coroutine's
+// goroutine, as the runtime reports it.
+var seqName = funcName((*Coro).seq)
+
+// Inside reports whether the calling goroutine is a coroutine's: whether it
+// runs, maybe nested, a function that Start started; or, when also names
+// are given, whether a frame of one of those functions is on its stack.
+// Go has no goroutine identity, so Inside looks at the calling goroutine's
+// own stack; that costs a stack walk (about a microsecond), for checks
+// made once per call such as a loop refusing to run nested, not once per
+// step.
+func Inside(also ...string) bool { return OnStack(append(also, seqName)...) }
+
+// OnStack reports whether a frame of one of the functions named is on the
+// calling goroutine's stack (names as FuncName gives them).
+func OnStack(names ...string) bool {
+	pcs := make([]uintptr, 64)
+	n := runtime.Callers(2, pcs)
+	for n == len(pcs) { // a deep stack: the frames wanted are at its bottom
+		pcs = make([]uintptr, 2*len(pcs))
+		n = runtime.Callers(2, pcs)
+	}
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		if slices.Contains(names, f.Function) {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
+// FuncName returns the name the runtime gives fn's frames, for OnStack.
+func FuncName(fn any) string { return funcName(fn) }
+
+func funcName(fn any) string {
+	return runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name()
 }

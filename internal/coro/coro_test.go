@@ -51,3 +51,23 @@ func TestCloseUnwindsSuspendedFunction(t *testing.T) {
 		t.Fatal("the suspended function did not unwind")
 	}
 }
+
+func TestInside(t *testing.T) {
+	if coro.Inside() {
+		t.Fatal("Inside on a plain goroutine")
+	}
+	c := coro.New()
+	defer c.Close()
+	var in, deep bool
+	var recurse func(int) bool
+	recurse = func(n int) bool {
+		if n == 0 {
+			return coro.Inside()
+		}
+		return recurse(n - 1)
+	}
+	c.Start(fn(func() { in = coro.Inside(); deep = recurse(500) }))
+	if !in || !deep {
+		t.Fatalf("Inside in a coroutine: %v, under 500 frames: %v", in, deep)
+	}
+}
