@@ -42,7 +42,7 @@ func TestAwaitRunningFutureDetachesOnCancel(t *testing.T) {
 			t.Errorf("WaitFor returned after %v of loop time, want 100ms", el)
 		}
 		return nil
-	}, aio.WithVirtualClock())
+	}, vclock())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -215,7 +215,7 @@ func TestGatherFirstError(t *testing.T) {
 		duet.Sleep(ctx, 5*time.Second) // c3 fails meanwhile, nobody awaits it
 		k.log.want(t, "err x at 1s c1done=false c1 done")
 		return nil
-	}, aio.WithVirtualClock(), aio.WithExceptionHandler(handler))
+	}, vclock(), aio.WithExceptionHandler(handler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -638,7 +638,7 @@ func TestGroupGoroutineBodyLoopChildren(t *testing.T) {
 // ends its future as cancelled instead of leaving it pending.
 func TestGroupChildDestroyedWithLoop(t *testing.T) {
 	var reports []string
-	l := aio.New(aio.WithVirtualClock(), aio.WithExceptionHandler(func(_ *aio.Loop, ec aio.ExceptionContext) {
+	l := aio.New(vclock(), aio.WithExceptionHandler(func(_ *aio.Loop, ec aio.ExceptionContext) {
 		reports = append(reports, ec.Message)
 	}))
 	var child *duet.Future[int]
@@ -782,7 +782,7 @@ func TestGroupWaitFromAnotherTask(t *testing.T) {
 				t.Errorf("Wait from another task after the body's = %v, want the same result", err)
 			}
 			return nil
-		}, aio.WithVirtualClock())
+		}, vclock())
 	})
 }
 
@@ -814,6 +814,6 @@ func TestGroupWaitFromGoroutineOnTaskGroup(t *testing.T) {
 				t.Errorf("child = %v", v)
 			}
 			return nil
-		}, aio.WithVirtualClock())
+		}, vclock())
 	})
 }

@@ -20,7 +20,7 @@ import (
 // runLoop runs main as the main task of a loop with a virtual clock.
 func runLoop(t testing.TB, main func(ctx context.Context) error) {
 	t.Helper()
-	if err := aio.Run(context.Background(), main, aio.WithVirtualClock()); err != nil {
+	if err := aio.Run(context.Background(), main, vclock()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -18,14 +18,21 @@ import (
 // vrun runs main as the main task of a loop with a virtual clock.
 func vrun(t testing.TB, main func(ctx context.Context) error) {
 	t.Helper()
-	if err := aio.Run(context.Background(), main, aio.WithVirtualClock()); err != nil {
+	if err := aio.Run(context.Background(), main, vclock()); err != nil {
 		t.Fatal(err)
 	}
 }
 
+// vepoch is where the tests' virtual clocks start, so that vnow can tell
+// the time elapsed.
+var vepoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// vclock gives a loop a virtual clock starting at vepoch.
+func vclock() aio.Option { return aio.WithClock(aio.NewVirtualClockAt(vepoch)) }
+
 // vnow is the virtual time elapsed since the loop of ctx started.
 func vnow(ctx context.Context) time.Duration {
-	return aio.LoopOf(ctx).Time().Sub(aio.VirtualEpoch)
+	return aio.LoopOf(ctx).Time().Sub(vepoch)
 }
 
 // asTask runs fn as a task that knows itself (for Cancelling/Uncancel),
@@ -94,7 +101,7 @@ func TestWithTimeoutExpires(t *testing.T) {
 			var inner error
 			err := duet.WithTimeout(ctx, time.Second, func(ctx context.Context) error {
 				tm = duet.TimeoutFrom(ctx)
-				if got, want := tm.When(), aio.VirtualEpoch.Add(time.Second); !got.Equal(want) {
+				if got, want := tm.When(), vepoch.Add(time.Second); !got.Equal(want) {
 					t.Errorf("When = %v, want %v", got, want)
 				}
 				if ctx.Err() != nil {

@@ -28,11 +28,18 @@ type VirtualClock struct {
 	now time.Time
 }
 
-// VirtualEpoch is where a new VirtualClock starts.
-var VirtualEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+// NewVirtualClock returns a virtual clock that starts at the real time of
+// its creation, so that a deadline computed from time.Now() by code that
+// does not know about the loop's clock (a context.WithDeadline, a
+// duet.WithDeadline given time.Now().Add(d)) lies about d ahead on the
+// virtual clock too, as it would on the real one, instead of decades away.
+// Read times of the loop from the loop (Loop.Time), not from time.Now():
+// the virtual clock moves ahead of wall time as it jumps.
+func NewVirtualClock() *VirtualClock { return &VirtualClock{now: time.Now()} }
 
-// NewVirtualClock returns a virtual clock reading VirtualEpoch.
-func NewVirtualClock() *VirtualClock { return &VirtualClock{now: VirtualEpoch} }
+// NewVirtualClockAt returns a virtual clock reading start, for tests that
+// want the loop's absolute times to be the same in every run.
+func NewVirtualClockAt(start time.Time) *VirtualClock { return &VirtualClock{now: start} }
 
 // Now returns the clock's reading.
 func (c *VirtualClock) Now() time.Time {
