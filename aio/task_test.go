@@ -363,17 +363,23 @@ func TestVirtualClockJumps(t *testing.T) {
 }
 
 func TestWaitFromGoroutineWithTaskContext(t *testing.T) {
-	// A goroutine holding a task's context waits like a goroutine once the
-	// task is suspended.
+	// A goroutine holding a task's context waits like a goroutine while
+	// the task is suspended. (While the task runs, the goroutine would be
+	// taken for the task: Go has no goroutine identity. So the goroutine
+	// starts from a callback, which runs once the task has suspended on g,
+	// and completes g only when its own wait is over.)
 	run(t, func(ctx context.Context) error {
 		f := duet.NewFuture[int]()
-		res := make(chan error, 1)
-		go func() {
-			_, err := duet.Await(ctx, f)
-			res <- err
-		}()
 		g := duet.NewFuture[int]()
-		go func() { f.SetResult(1); g.SetResult(2) }()
+		res := make(chan error, 1)
+		aio.LoopOf(ctx).CallSoon(func() {
+			go func() {
+				_, err := duet.Await(ctx, f)
+				res <- err
+				g.SetResult(2)
+			}()
+			go f.SetResult(1)
+		})
 		if _, err := duet.Await(ctx, g); err != nil {
 			return err
 		}
