@@ -454,12 +454,7 @@ func ownedBy(ctx context.Context, t park.Task) bool {
 
 // ScopeOf returns the loop task whose cancellation ends every wait made
 // with this context, or nil. aio uses it to avoid watching the context.
-func (s *scopeCtx) ScopeOf() any {
-	if s.task == nil {
-		return nil
-	}
-	return s.task
-}
+func (s *scopeCtx) ScopeOf() park.Task { return s.task }
 
 func (s *scopeCtx) Deadline() (time.Time, bool) {
 	pd, pok := s.parent.Deadline()

@@ -164,8 +164,8 @@ func (c *taskCtx) owns(ctx context.Context) bool {
 	if ctx == context.Context(c) {
 		return true
 	}
-	if s, ok := ctx.(interface{ ScopeOf() any }); ok {
-		return s.ScopeOf() == any(c.t)
+	if s, ok := ctx.(park.Scope); ok {
+		return s.ScopeOf() == park.Task(c.t)
 	}
 	return false
 }

@@ -299,6 +299,16 @@ type Task interface {
 	Running() bool
 }
 
+// Scope is a context that a duet scope (a timeout, a group's body) derives
+// within a loop task's context, so that every cancellation of it reaches
+// the task as a task cancellation: the loop then need not watch the
+// context during the task's waits (see Task.Owns). ScopeOf returns that
+// task, or nil when the scope's cancellation does not come only through
+// the task (a scope made on a goroutine).
+type Scope interface {
+	ScopeOf() Task
+}
+
 // Key is the type of duet's context keys. They are distinct pointers of
 // one concrete type, so a context can recognise them with a type check and
 // a word compare, on the path of every Await and Spawn.
