@@ -164,7 +164,7 @@ func (b *bridge[T]) done(w *duet.Future[T]) {
 	b.out.Complete(w.Result())
 	b.cancelWork()
 	if l := b.loop; l != nil && l.external.Add(-1) == 0 && l.vclock != nil {
-		l.Post(func() {}) // let the virtual clock move on
+		l.CallSoon(func() {}) // let the virtual clock move on
 	}
 }
 

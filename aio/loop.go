@@ -147,7 +147,7 @@ type loopCtx struct {
 
 func (c *loopCtx) Value(k any) any {
 	if kk, ok := k.(*park.Key); ok && kk == park.LoopKey {
-		return c.l
+		return (*loopPort)(c.l)
 	}
 	return c.Context.Value(k)
 }
@@ -164,9 +164,6 @@ func WithLoop(ctx context.Context, l *Loop) context.Context {
 
 // Time returns the loop's clock reading (Python: loop.time()).
 func (l *Loop) Time() time.Time { return l.clock.Now() }
-
-// Now is Time; it satisfies the root package's view of a loop.
-func (l *Loop) Now() time.Time { return l.clock.Now() }
 
 // IsRunning reports whether the loop is running.
 func (l *Loop) IsRunning() bool { return l.state.Load() == loopRunning }
@@ -190,10 +187,6 @@ func (l *Loop) CallSoon(fn func()) *Handle {
 // method that schedules work is safe from any goroutine.
 func (l *Loop) CallSoonThreadsafe(fn func()) *Handle { return l.CallSoon(fn) }
 
-// Post runs fn on the loop soon; it is CallSoon without a handle, and
-// reports false, fn never running, when the loop is closed.
-func (l *Loop) Post(fn func()) bool { return l.CallSoon(fn) != nil }
-
 // CallLater schedules fn to run d from now on the loop's clock (Python:
 // loop.call_later). d <= 0 runs it in the next iteration's timer phase.
 func (l *Loop) CallLater(d time.Duration, fn func()) *Handle {
@@ -209,19 +202,6 @@ func (l *Loop) CallAt(when time.Time, fn func()) *Handle {
 	}
 	return h
 }
-
-// After is CallAt for the root package's timeouts.
-func (l *Loop) After(when time.Time, fn func()) park.Timer {
-	h := l.CallAt(when, fn)
-	if h == nil {
-		return noTimer{}
-	}
-	return h
-}
-
-type noTimer struct{}
-
-func (noTimer) Cancel() bool { return false }
 
 func (l *Loop) addTimer(h *Handle) bool {
 	l.mu.Lock()

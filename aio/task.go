@@ -98,8 +98,8 @@ func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), 
 	}
 	t := &Task[T]{fn: fn}
 	c := &t.core
-	c.body = t
-	l, _ := park.LoopOf(ctx).(*Loop)
+	c.body = (*taskBody[T])(t)
+	l := loopFrom(ctx)
 	if l == nil {
 		t.fut.SetError(ErrNoLoop)
 		return t
@@ -156,8 +156,15 @@ func (l *Loop) spawn(c *task) bool {
 	return true
 }
 
+// taskBody is a Task as its coroutine's function (coro.Func) and as the
+// typed half its untyped core calls back into. Run is on this unexported
+// view, not on Task, because calling it is the loop's business alone; the
+// conversion from *Task is free, so spawning allocates nothing for it.
+type taskBody[T any] Task[T]
+
 // Run is the task's body, on its coroutine.
-func (t *Task[T]) Run() {
+func (b *taskBody[T]) Run() {
+	t := (*Task[T])(b)
 	c := &t.core
 	early, msg := false, ""
 	if c.cancelReq.Load() {
@@ -236,14 +243,16 @@ func (t *Task[T]) end(v T, err error) {
 }
 
 // destroyUnstarted ends a task whose loop closed before it started.
-func (t *Task[T]) destroyUnstarted() {
+func (b *taskBody[T]) destroyUnstarted() {
+	t := (*Task[T])(b)
 	t.core.done.Store(true)
 	var zero T
 	t.fut.Complete(zero, &duet.CancelledError{Msg: "task destroyed: its loop was closed before it started"})
 }
 
 // watch reports f if t is garbage collected with f never retrieved.
-func (t *Task[T]) watch(l *Loop, f *futhook.Failure) {
+func (b *taskBody[T]) watch(l *Loop, f *futhook.Failure) {
+	t := (*Task[T])(b)
 	runtime.AddCleanup(t, reportLost, failureReport{l, t.core.Name(), f})
 }
 
@@ -292,7 +301,7 @@ func (l *Loop) step(c *task) {
 func (c *task) Running() bool { return c.loop.running.Load() == c }
 
 // Loop returns the task's loop.
-func (c *task) Loop() park.Loop { return c.loop }
+func (c *task) Loop() park.Loop { return (*loopPort)(c.loop) }
 
 // Schedule makes the task runnable in the loop's next iteration.
 func (c *task) Schedule() { c.loop.push(entry{t: c}) }
