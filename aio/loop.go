@@ -584,23 +584,19 @@ func (l *Loop) reportFailures() {
 	}
 }
 
-// Tasks returns the loop's tasks that have not finished (Python:
-// asyncio.all_tasks), in creation order.
-func (l *Loop) Tasks() []TaskInfo {
+// Tasks returns the loop's tasks that have not finished, in creation order
+// (Python: asyncio.all_tasks). Each is the task's own handle (see AnyTask):
+// it may be cancelled, or awaited after a type assertion to its *Task[T].
+// Safe from any goroutine; tasks may finish or start as soon as it returns.
+func (l *Loop) Tasks() []AnyTask {
 	l.mu.Lock()
 	ts := l.live.All()
 	l.mu.Unlock()
-	out := make([]TaskInfo, 0, len(ts))
+	out := make([]AnyTask, 0, len(ts))
 	for _, t := range ts {
 		if !t.done.Load() {
-			out = append(out, TaskInfo{ID: t.id, Name: t.Name()})
+			out = append(out, t.body.handle())
 		}
 	}
 	return out
-}
-
-// TaskInfo identifies a task in a listing.
-type TaskInfo struct {
-	ID   uint64
-	Name string
 }

@@ -29,6 +29,7 @@ type task struct {
 		Run()
 		watch(*Loop, *futhook.Failure)
 		destroyUnstarted()
+		handle() AnyTask
 	}
 	ctx  taskCtx
 	coro *coro.Coro
@@ -249,6 +250,9 @@ func (b *taskBody[T]) destroyUnstarted() {
 	var zero T
 	t.fut.Complete(zero, &duet.CancelledError{Msg: "task destroyed: its loop was closed before it started"})
 }
+
+// handle returns the task's typed handle as an AnyTask.
+func (b *taskBody[T]) handle() AnyTask { return (*Task[T])(b) }
 
 // watch reports f if t is garbage collected with f never retrieved.
 func (b *taskBody[T]) watch(l *Loop, f *futhook.Failure) {
@@ -698,11 +702,37 @@ func (t *Task[T]) String() string {
 	return fmt.Sprintf("<Task %s %s>", t.core.Name(), state)
 }
 
-// CurrentTask returns the name and id of the task ctx belongs to, if it is
-// running now (Python: asyncio.current_task()).
-func CurrentTask(ctx context.Context) (TaskInfo, bool) {
+// AnyTask is a task whatever its result type: every *Task[T] is one. It is
+// what code that did not spawn a task gets to handle it by (CurrentTask,
+// Loop.Tasks), as a Python task is the same object whoever holds it: the
+// values are the *Task[T] pointers themselves, so == tells whether two
+// are the same task and a type assertion to *Task[T] recovers Result and
+// Future. The methods are Task's, with the same contracts.
+type AnyTask interface {
+	Name() string
+	ID() uint64
+	Cancel(msg string) bool
+	Cancelling() int
+	Uncancel() int
+	Done() <-chan struct{}
+	IsDone() bool
+	Cancelled() bool
+	Context() context.Context
+	String() string
+}
+
+var _ AnyTask = (*Task[int])(nil)
+
+// CurrentTask returns the task ctx belongs to, if that task is the one
+// running now (Python: asyncio.current_task()); aio.Run's main task is one
+// too. A task may cancel itself through it (the cancellation is delivered
+// at its next wait, as in asyncio) or read and withdraw its cancellation
+// requests (Cancelling, Uncancel). The second result is false, and the
+// first nil, on a goroutine: one that holds a task's context while that
+// task is suspended is not the task.
+func CurrentTask(ctx context.Context) (AnyTask, bool) {
 	if t, ok := park.Current(ctx).(*task); ok {
-		return TaskInfo{ID: t.id, Name: t.Name()}, true
+		return t.body.handle(), true
 	}
-	return TaskInfo{}, false
+	return nil, false
 }
