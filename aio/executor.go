@@ -63,7 +63,7 @@ func (l *Loop) DefaultExecutor() (*thread.Pool, error) {
 	defer l.exec.mu.Unlock()
 	if l.exec.pool == nil {
 		if l.IsClosed() {
-			return nil, fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed)
+			return nil, errLoopClosed
 		}
 		p, err := thread.NewPool(min(32, runtime.GOMAXPROCS(0)+4), thread.WithNamePrefix("aio"))
 		if err != nil {

@@ -171,36 +171,60 @@ func (l *Loop) IsRunning() bool { return l.state.Load() == loopRunning }
 // IsClosed reports whether the loop is closed.
 func (l *Loop) IsClosed() bool { return l.state.Load() == loopClosed }
 
+// errLoopClosed is what work scheduled on a closed loop fails with
+// (Python: RuntimeError("Event loop is closed")).
+var errLoopClosed = fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed)
+
+// nilCallback is the error of a Call* method given a nil function: it is
+// refused at once, where Python would fail at the call, not later as a nil
+// dereference on the loop.
+func nilCallback(method string) error {
+	return fmt.Errorf("aio: %s with a nil function", method)
+}
+
 // CallSoon schedules fn to run on the loop in a later step, after the
-// callbacks already scheduled (FIFO). It wakes a sleeping loop, so it may be
-// called from any goroutine. On a closed loop it returns nil and fn never
-// runs. Python: loop.call_soon and loop.call_soon_threadsafe.
-func (l *Loop) CallSoon(fn func()) *Handle {
+// callbacks already scheduled (FIFO), and returns its handle. It wakes a
+// sleeping loop, so it may be called from any goroutine. On a closed loop
+// it returns an error matching duet.ErrClosed, and a nil fn is an error;
+// the handle is then nil and fn never runs (a nil *Handle's methods are
+// safe). Python: loop.call_soon and loop.call_soon_threadsafe.
+func (l *Loop) CallSoon(fn func()) (*Handle, error) {
+	if fn == nil {
+		return nil, nilCallback("CallSoon")
+	}
 	h := &Handle{fn: fn, loop: l}
 	if !l.push(entry{h: h}) {
-		return nil
+		return nil, errLoopClosed
 	}
-	return h
+	return h, nil
 }
 
 // CallSoonThreadsafe is CallSoon, under Python's name: every duet loop
 // method that schedules work is safe from any goroutine.
-func (l *Loop) CallSoonThreadsafe(fn func()) *Handle { return l.CallSoon(fn) }
+func (l *Loop) CallSoonThreadsafe(fn func()) (*Handle, error) { return l.CallSoon(fn) }
 
 // CallLater schedules fn to run d from now on the loop's clock (Python:
 // loop.call_later). d <= 0 runs it in the next iteration's timer phase.
-func (l *Loop) CallLater(d time.Duration, fn func()) *Handle {
+// Errors and safety are CallSoon's.
+func (l *Loop) CallLater(d time.Duration, fn func()) (*Handle, error) {
+	if fn == nil {
+		return nil, nilCallback("CallLater")
+	}
 	return l.CallAt(l.clock.Now().Add(d), fn)
 }
 
 // CallAt schedules fn to run when the loop's clock reaches when (Python:
 // loop.call_at). Timers due at the same instant run in scheduling order.
-func (l *Loop) CallAt(when time.Time, fn func()) *Handle {
+// Errors and safety are CallSoon's.
+func (l *Loop) CallAt(when time.Time, fn func()) (*Handle, error) {
+	if fn == nil {
+		return nil, nilCallback("CallAt")
+	}
 	h := &Handle{fn: fn, when: when, loop: l}
 	if !l.addTimer(h) {
-		return nil
+		return nil, errLoopClosed
 	}
-	return h
+	return h, nil
 }
 
 func (l *Loop) addTimer(h *Handle) bool {

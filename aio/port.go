@@ -26,17 +26,14 @@ func (p *loopPort) Now() time.Time { return p.clock.Now() }
 
 // Post is CallSoon without a handle: false, fn never running, when the loop
 // is closed.
-func (p *loopPort) Post(fn func()) bool { return (*Loop)(p).CallSoon(fn) != nil }
-
-// After is CallAt for the root package's timeouts.
-func (p *loopPort) After(when time.Time, fn func()) park.Timer {
-	h := (*Loop)(p).CallAt(when, fn)
-	if h == nil {
-		return noTimer{}
-	}
-	return h
+func (p *loopPort) Post(fn func()) bool {
+	_, err := (*Loop)(p).CallSoon(fn)
+	return err == nil
 }
 
-type noTimer struct{}
-
-func (noTimer) Cancel() bool { return false }
+// After is CallAt for the root package's timeouts. On a closed loop the
+// timer is a nil *Handle, which was never set: Cancel reports false.
+func (p *loopPort) After(when time.Time, fn func()) park.Timer {
+	h, _ := (*Loop)(p).CallAt(when, fn)
+	return h
+}

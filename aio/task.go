@@ -116,7 +116,7 @@ func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), 
 	if o.eager {
 		if cur, _ := park.Current(ctx).(*task); cur != nil && cur.loop == l {
 			if !l.register(c) {
-				t.fut.SetError(fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed))
+				t.fut.SetError(errLoopClosed)
 				return t
 			}
 			l.step(c)
@@ -124,7 +124,7 @@ func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), 
 		}
 	}
 	if !l.spawn(c) {
-		t.fut.SetError(fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed))
+		t.fut.SetError(errLoopClosed)
 	}
 	return t
 }
@@ -410,7 +410,7 @@ func (c *task) Sleep(ctx context.Context, d time.Duration) error {
 	h := &s.h
 	h.w, h.when, h.loop = w, c.loop.clock.Now().Add(d), c.loop
 	if !c.loop.addTimer(h) {
-		return fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed)
+		return errLoopClosed
 	}
 	err := c.Suspend(ctx, w)
 	if err != nil {
