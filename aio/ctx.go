@@ -99,7 +99,7 @@ func (c *taskCtx) Value(k any) any {
 		case park.TaskKey:
 			return c.t
 		case park.LoopKey:
-			return c.t.loop
+			return (*loopPort)(c.t.loop)
 		}
 	}
 	return c.parent.Value(k)

@@ -63,7 +63,7 @@ func (l *Loop) DefaultExecutor() (*thread.Pool, error) {
 	defer l.exec.mu.Unlock()
 	if l.exec.pool == nil {
 		if l.IsClosed() {
-			return nil, fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed)
+			return nil, errLoopClosed
 		}
 		p, err := thread.NewPool(min(32, runtime.GOMAXPROCS(0)+4), thread.WithNamePrefix("aio"))
 		if err != nil {
@@ -164,7 +164,7 @@ func (b *bridge[T]) done(w *duet.Future[T]) {
 	b.out.Complete(w.Result())
 	b.cancelWork()
 	if l := b.loop; l != nil && l.external.Add(-1) == 0 && l.vclock != nil {
-		l.Post(func() {}) // let the virtual clock move on
+		l.CallSoon(func() {}) // let the virtual clock move on
 	}
 }
 

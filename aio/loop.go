@@ -149,7 +149,7 @@ type loopCtx struct {
 
 func (c *loopCtx) Value(k any) any {
 	if kk, ok := k.(*park.Key); ok && kk == park.LoopKey {
-		return c.l
+		return (*loopPort)(c.l)
 	}
 	return c.Context.Value(k)
 }
@@ -167,63 +167,67 @@ func WithLoop(ctx context.Context, l *Loop) context.Context {
 // Time returns the loop's clock reading (Python: loop.time()).
 func (l *Loop) Time() time.Time { return l.clock.Now() }
 
-// Now is Time; it satisfies the root package's view of a loop.
-func (l *Loop) Now() time.Time { return l.clock.Now() }
-
 // IsRunning reports whether the loop is running.
 func (l *Loop) IsRunning() bool { return l.state.Load() == loopRunning }
 
 // IsClosed reports whether the loop is closed.
 func (l *Loop) IsClosed() bool { return l.state.Load() == loopClosed }
 
+// errLoopClosed is what work scheduled on a closed loop fails with
+// (Python: RuntimeError("Event loop is closed")).
+var errLoopClosed = fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed)
+
+// nilCallback is the error of a Call* method given a nil function: it is
+// refused at once, where Python would fail at the call, not later as a nil
+// dereference on the loop.
+func nilCallback(method string) error {
+	return fmt.Errorf("aio: %s with a nil function", method)
+}
+
 // CallSoon schedules fn to run on the loop in a later step, after the
-// callbacks already scheduled (FIFO). It wakes a sleeping loop, so it may be
-// called from any goroutine. On a closed loop it returns nil and fn never
-// runs. Python: loop.call_soon and loop.call_soon_threadsafe.
-func (l *Loop) CallSoon(fn func()) *Handle {
+// callbacks already scheduled (FIFO), and returns its handle. It wakes a
+// sleeping loop, so it may be called from any goroutine. On a closed loop
+// it returns an error matching duet.ErrClosed, and a nil fn is an error;
+// the handle is then nil and fn never runs (a nil *Handle's methods are
+// safe). Python: loop.call_soon and loop.call_soon_threadsafe.
+func (l *Loop) CallSoon(fn func()) (*Handle, error) {
+	if fn == nil {
+		return nil, nilCallback("CallSoon")
+	}
 	h := &Handle{fn: fn, loop: l}
 	if !l.push(entry{h: h}) {
-		return nil
+		return nil, errLoopClosed
 	}
-	return h
+	return h, nil
 }
 
 // CallSoonThreadsafe is CallSoon, under Python's name: every duet loop
 // method that schedules work is safe from any goroutine.
-func (l *Loop) CallSoonThreadsafe(fn func()) *Handle { return l.CallSoon(fn) }
-
-// Post runs fn on the loop soon; it is CallSoon without a handle, and
-// reports false, fn never running, when the loop is closed.
-func (l *Loop) Post(fn func()) bool { return l.CallSoon(fn) != nil }
+func (l *Loop) CallSoonThreadsafe(fn func()) (*Handle, error) { return l.CallSoon(fn) }
 
 // CallLater schedules fn to run d from now on the loop's clock (Python:
 // loop.call_later). d <= 0 runs it in the next iteration's timer phase.
-func (l *Loop) CallLater(d time.Duration, fn func()) *Handle {
+// Errors and safety are CallSoon's.
+func (l *Loop) CallLater(d time.Duration, fn func()) (*Handle, error) {
+	if fn == nil {
+		return nil, nilCallback("CallLater")
+	}
 	return l.CallAt(l.clock.Now().Add(d), fn)
 }
 
 // CallAt schedules fn to run when the loop's clock reaches when (Python:
 // loop.call_at). Timers due at the same instant run in scheduling order.
-func (l *Loop) CallAt(when time.Time, fn func()) *Handle {
+// Errors and safety are CallSoon's.
+func (l *Loop) CallAt(when time.Time, fn func()) (*Handle, error) {
+	if fn == nil {
+		return nil, nilCallback("CallAt")
+	}
 	h := &Handle{fn: fn, when: when, loop: l}
 	if !l.addTimer(h) {
-		return nil
+		return nil, errLoopClosed
 	}
-	return h
+	return h, nil
 }
-
-// After is CallAt for the root package's timeouts.
-func (l *Loop) After(when time.Time, fn func()) park.Timer {
-	h := l.CallAt(when, fn)
-	if h == nil {
-		return noTimer{}
-	}
-	return h
-}
-
-type noTimer struct{}
-
-func (noTimer) Cancel() bool { return false }
 
 func (l *Loop) addTimer(h *Handle) bool {
 	l.mu.Lock()
@@ -620,23 +624,19 @@ func (l *Loop) reportFailures() {
 	}
 }
 
-// Tasks returns the loop's tasks that have not finished (Python:
-// asyncio.all_tasks), in creation order.
-func (l *Loop) Tasks() []TaskInfo {
+// Tasks returns the loop's tasks that have not finished, in creation order
+// (Python: asyncio.all_tasks). Each is the task's own handle (see AnyTask):
+// it may be cancelled, or awaited after a type assertion to its *Task[T].
+// Safe from any goroutine; tasks may finish or start as soon as it returns.
+func (l *Loop) Tasks() []AnyTask {
 	l.mu.Lock()
 	ts := l.live.All()
 	l.mu.Unlock()
-	out := make([]TaskInfo, 0, len(ts))
+	out := make([]AnyTask, 0, len(ts))
 	for _, t := range ts {
 		if !t.done.Load() {
-			out = append(out, TaskInfo{ID: t.id, Name: t.Name()})
+			out = append(out, t.body.handle())
 		}
 	}
 	return out
-}
-
-// TaskInfo identifies a task in a listing.
-type TaskInfo struct {
-	ID   uint64
-	Name string
 }

@@ -84,10 +84,11 @@ func (l *Loop) shutdown() error {
 	return nil
 }
 
-// Go starts fn as a task of l; it serves the root package's Group. See
-// park.Loop for skipped.
-func (l *Loop) Go(ctx context.Context, name string, fn func(ctx context.Context), skipped func(err error)) func(msg string) bool {
-	if park.LoopOf(ctx) != park.Loop(l) {
+// Go starts fn as a task of the loop; it serves the root package's Group
+// (park.Loop, which documents skipped).
+func (p *loopPort) Go(ctx context.Context, name string, fn func(ctx context.Context), skipped func(err error)) func(msg string) bool {
+	l := (*Loop)(p)
+	if loopFrom(ctx) != l {
 		ctx = WithLoop(ctx, l)
 	}
 	var opts []TaskOption
@@ -112,6 +113,5 @@ func (l *Loop) Go(ctx context.Context, name string, fn func(ctx context.Context)
 // LoopOf returns the loop that ctx belongs to, or nil (Python:
 // asyncio.get_running_loop, which duet reaches through the context).
 func LoopOf(ctx context.Context) *Loop {
-	l, _ := park.LoopOf(ctx).(*Loop)
-	return l
+	return loopFrom(ctx)
 }

@@ -29,6 +29,7 @@ type task struct {
 		Run()
 		watch(*Loop, *futhook.Failure)
 		destroyUnstarted()
+		handle() AnyTask
 	}
 	ctx  taskCtx
 	coro *coro.Coro
@@ -98,8 +99,8 @@ func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), 
 	}
 	t := &Task[T]{fn: fn}
 	c := &t.core
-	c.body = t
-	l, _ := park.LoopOf(ctx).(*Loop)
+	c.body = (*taskBody[T])(t)
+	l := loopFrom(ctx)
 	if l == nil {
 		t.fut.SetError(ErrNoLoop)
 		return t
@@ -115,7 +116,7 @@ func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), 
 	if o.eager {
 		if cur, _ := park.Current(ctx).(*task); cur != nil && cur.loop == l {
 			if !l.register(c) {
-				t.fut.SetError(fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed))
+				t.fut.SetError(errLoopClosed)
 				return t
 			}
 			l.step(c)
@@ -123,7 +124,7 @@ func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), 
 		}
 	}
 	if !l.spawn(c) {
-		t.fut.SetError(fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed))
+		t.fut.SetError(errLoopClosed)
 	}
 	return t
 }
@@ -156,8 +157,15 @@ func (l *Loop) spawn(c *task) bool {
 	return true
 }
 
+// taskBody is a Task as its coroutine's function (coro.Func) and as the
+// typed half its untyped core calls back into. Run is on this unexported
+// view, not on Task, because calling it is the loop's business alone; the
+// conversion from *Task is free, so spawning allocates nothing for it.
+type taskBody[T any] Task[T]
+
 // Run is the task's body, on its coroutine.
-func (t *Task[T]) Run() {
+func (b *taskBody[T]) Run() {
+	t := (*Task[T])(b)
 	c := &t.core
 	early, msg := false, ""
 	if c.cancelReq.Load() {
@@ -236,14 +244,19 @@ func (t *Task[T]) end(v T, err error) {
 }
 
 // destroyUnstarted ends a task whose loop closed before it started.
-func (t *Task[T]) destroyUnstarted() {
+func (b *taskBody[T]) destroyUnstarted() {
+	t := (*Task[T])(b)
 	t.core.done.Store(true)
 	var zero T
 	t.fut.Complete(zero, &duet.CancelledError{Msg: "task destroyed: its loop was closed before it started"})
 }
 
+// handle returns the task's typed handle as an AnyTask.
+func (b *taskBody[T]) handle() AnyTask { return (*Task[T])(b) }
+
 // watch reports f if t is garbage collected with f never retrieved.
-func (t *Task[T]) watch(l *Loop, f *futhook.Failure) {
+func (b *taskBody[T]) watch(l *Loop, f *futhook.Failure) {
+	t := (*Task[T])(b)
 	runtime.AddCleanup(t, reportLost, failureReport{l, t.core.Name(), f})
 }
 
@@ -292,7 +305,7 @@ func (l *Loop) step(c *task) {
 func (c *task) Running() bool { return c.loop.running.Load() == c }
 
 // Loop returns the task's loop.
-func (c *task) Loop() park.Loop { return c.loop }
+func (c *task) Loop() park.Loop { return (*loopPort)(c.loop) }
 
 // Schedule makes the task runnable in the loop's next iteration.
 func (c *task) Schedule() { c.loop.push(entry{t: c}) }
@@ -397,7 +410,7 @@ func (c *task) Sleep(ctx context.Context, d time.Duration) error {
 	h := &s.h
 	h.w, h.when, h.loop = w, c.loop.clock.Now().Add(d), c.loop
 	if !c.loop.addTimer(h) {
-		return fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed)
+		return errLoopClosed
 	}
 	err := c.Suspend(ctx, w)
 	if err != nil {
@@ -689,11 +702,37 @@ func (t *Task[T]) String() string {
 	return fmt.Sprintf("<Task %s %s>", t.core.Name(), state)
 }
 
-// CurrentTask returns the name and id of the task ctx belongs to, if it is
-// running now (Python: asyncio.current_task()).
-func CurrentTask(ctx context.Context) (TaskInfo, bool) {
+// AnyTask is a task whatever its result type: every *Task[T] is one. It is
+// what code that did not spawn a task gets to handle it by (CurrentTask,
+// Loop.Tasks), as a Python task is the same object whoever holds it: the
+// values are the *Task[T] pointers themselves, so == tells whether two
+// are the same task and a type assertion to *Task[T] recovers Result and
+// Future. The methods are Task's, with the same contracts.
+type AnyTask interface {
+	Name() string
+	ID() uint64
+	Cancel(msg string) bool
+	Cancelling() int
+	Uncancel() int
+	Done() <-chan struct{}
+	IsDone() bool
+	Cancelled() bool
+	Context() context.Context
+	String() string
+}
+
+var _ AnyTask = (*Task[int])(nil)
+
+// CurrentTask returns the task ctx belongs to, if that task is the one
+// running now (Python: asyncio.current_task()); aio.Run's main task is one
+// too. A task may cancel itself through it (the cancellation is delivered
+// at its next wait, as in asyncio) or read and withdraw its cancellation
+// requests (Cancelling, Uncancel). The second result is false, and the
+// first nil, on a goroutine: one that holds a task's context while that
+// task is suspended is not the task.
+func CurrentTask(ctx context.Context) (AnyTask, bool) {
 	if t, ok := park.Current(ctx).(*task); ok {
-		return TaskInfo{ID: t.id, Name: t.Name()}, true
+		return t.body.handle(), true
 	}
-	return TaskInfo{}, false
+	return nil, false
 }

@@ -210,8 +210,8 @@ func TestBadInput(t *testing.T) {
 	// Calls on a closed loop.
 	l := aio.New()
 	l.Close()
-	if h := l.CallSoon(func() {}); h != nil {
-		t.Fatal("CallSoon on closed loop returned a handle")
+	if _, err := l.CallSoon(func() {}); !errors.Is(err, duet.ErrClosed) {
+		t.Fatalf("CallSoon on closed loop: %v", err)
 	}
 	if err := l.RunForever(); !errors.Is(err, duet.ErrClosed) {
 		t.Fatalf("RunForever on closed loop: %v", err)
@@ -261,7 +261,10 @@ func TestCallbackOrderAndPanicInCallback(t *testing.T) {
 	l.CallSoon(func() { log = append(log, "A") })
 	l.CallSoon(func() { panic("bad callback") })
 	l.CallSoon(func() { log = append(log, "B"); l.CallSoon(func() { log = append(log, "next-iter") }) })
-	h := l.CallSoon(func() { log = append(log, "cancelled") })
+	h, err := l.CallSoon(func() { log = append(log, "cancelled") })
+	if err != nil {
+		t.Fatal(err)
+	}
 	h.Cancel()
 	l.CallLater(time.Second, func() { log = append(log, fmt.Sprint("1s at ", l.Time().Sub(t0))); l.Stop() })
 	if err := l.RunForever(); err != nil {

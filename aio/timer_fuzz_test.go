@@ -46,10 +46,14 @@ func FuzzTimers(f *testing.F) {
 			now := l.Time().Sub(t0)
 			tm := &timer{id: len(timers), due: now + time.Duration(op%32)*time.Millisecond}
 			timers = append(timers, tm)
-			tm.h = l.CallAt(t0.Add(tm.due), func() {
+			var err error
+			tm.h, err = l.CallAt(t0.Add(tm.due), func() {
 				fired = append(fired, tm.id)
 				firedAt = append(firedAt, l.Time().Sub(t0))
 			})
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
 		// Half the operations happen before the loop runs, the rest from a
 		// callback while it runs.

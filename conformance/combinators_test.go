@@ -7,7 +7,6 @@ import (
 
 	"github.com/duet-go/duet"
 	"github.com/duet-go/duet/aio"
-	"github.com/duet-go/duet/internal/park"
 )
 
 // Combinator scenarios: py/gather_*.py, py/wait_*.py, py/timeout_*.py,
@@ -32,11 +31,11 @@ func init() {
 	register("timeout_past_deadline", timeoutPastDeadline)
 }
 
-// currentTask returns the running task (Python: asyncio.current_task()):
-// aio exports no handle to it, only its name (aio.CurrentTask).
-func currentTask(ctx context.Context) park.Task {
-	t := park.Current(ctx)
-	if t == nil {
+// currentTask returns the running task (Python: asyncio.current_task()),
+// failing loudly off a task.
+func currentTask(ctx context.Context) aio.AnyTask {
+	t, ok := aio.CurrentTask(ctx)
+	if !ok {
 		panic("conformance: not on a running loop task")
 	}
 	return t

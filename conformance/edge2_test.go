@@ -353,12 +353,17 @@ func loopHandleCancelSameIteration(ctx context.Context, tr *Trace) error {
 		tr.Log("first cancels second")
 		second.Cancel()
 	})
-	second = loop.CallSoon(func() { tr.Log("second runs") })
+	var err error
+	if second, err = loop.CallSoon(func() { tr.Log("second runs") }); err != nil {
+		return err
+	}
 	loop.CallLater(10*ms, func() {
 		tr.Log("t1 cancels t2")
 		t2.Cancel()
 	})
-	t2 = loop.CallLater(10*ms, func() { tr.Log("t2 runs") })
+	if t2, err = loop.CallLater(10*ms, func() { tr.Log("t2 runs") }); err != nil {
+		return err
+	}
 	loop.CallLater(10*ms, func() { tr.Log("t3 runs") })
 	loop.CallLater(-time.Second, func() { tr.Log("negative delay runs") })
 	if err := duet.Sleep(ctx, 20*ms); err != nil {

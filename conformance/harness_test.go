@@ -20,7 +20,6 @@ import (
 
 	"github.com/duet-go/duet"
 	"github.com/duet-go/duet/aio"
-	"github.com/duet-go/duet/internal/park"
 )
 
 // scenario is the Go twin of py/NAME.py: fn runs as the main task of a
@@ -172,9 +171,9 @@ func isGroup(err error) bool {
 }
 
 // loopOf returns the loop a task's context belongs to (Python:
-// asyncio.get_running_loop()). aio has no exported way to get it yet.
+// asyncio.get_running_loop()), failing loudly where there is none.
 func loopOf(ctx context.Context) *aio.Loop {
-	l, _ := park.LoopOf(ctx).(*aio.Loop)
+	l := aio.LoopOf(ctx)
 	if l == nil {
 		panic("conformance: context belongs to no loop")
 	}

@@ -75,7 +75,10 @@ func loopTimerSameDeadline(ctx context.Context, tr *Trace) error {
 	now := loop.Time()
 	cb := func(name string) func() { return func() { tr.Log("cb", name) } }
 	loop.CallAt(now.Add(20*ms), cb("t1"))
-	h := loop.CallAt(now.Add(20*ms), cb("t2"))
+	h, err := loop.CallAt(now.Add(20*ms), cb("t2"))
+	if err != nil {
+		return err
+	}
 	loop.CallLater(20*ms, cb("t3"))
 	loop.CallAt(now.Add(10*ms), cb("early"))
 	h.Cancel()
