@@ -302,7 +302,7 @@ func (l *Loop) enter() error {
 	}
 	if !l.state.CompareAndSwap(loopIdle, loopRunning) {
 		if l.state.Load() == loopClosed {
-			return fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed)
+			return errLoopClosed
 		}
 		return ErrLoopRunning
 	}
