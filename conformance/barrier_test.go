@@ -14,12 +14,16 @@ import (
 // Barrier scenarios of the drain and the action: py/barrier_drain_reenter.py
 // (asyncio) and py/barrier_threads_action.py (threading, from threads);
 // py/thread_timeout_errors.py, the threading world's timeout exceptions.
-// The other barrier scenarios live in sync_test.go and edge*_test.go.
+// With them, the basic round, abort, and cancelled waiters: py/barrier_*.py.
 
 func init() {
+	register("barrier_basic", barrierBasic)
+	register("barrier_abort", barrierAbort)
 	register("barrier_drain_reenter", barrierDrainReenter)
 	register("barrier_threads_action", barrierThreadsAction)
 	register("thread_timeout_errors", threadTimeoutErrors)
+	register("barrier_cancelled_waiter", barrierCancelledWaiter)
+	register("barrier_cancel_after_release", barrierCancelAfterRelease)
 }
 
 func barrierDrainReenter(ctx context.Context, tr *Trace) error {
@@ -160,4 +164,160 @@ func threadTimeoutErrors(ctx context.Context, tr *Trace) error {
 		log = append(log, []any{"other party:", pyClass(<-got), "broken", b.Broken(), "waiting", b.NWaiting()})
 		return log, nil
 	})
+}
+
+func barrierCancelledWaiter(ctx context.Context, tr *Trace) error {
+	b, err := duet.NewBarrier(2)
+	if err != nil {
+		return err
+	}
+	party := func(name string) func(context.Context) (none, error) {
+		return func(ctx context.Context) (none, error) {
+			i, err := b.Wait(ctx)
+			if err != nil {
+				if isCancel(err) {
+					tr.Log(name, "cancelled, waiting", b.NWaiting(), "broken", b.Broken())
+				}
+				return none{}, err
+			}
+			tr.Log(name, "passes", i)
+			return none{}, nil
+		}
+	}
+	a := aio.Spawn(ctx, party("a"))
+	if err := duet.Sleep(ctx, 10*ms); err != nil {
+		return err
+	}
+	a.Cancel("")
+	if _, err := duet.Await(ctx, a); err != nil && !isCancel(err) {
+		return err
+	}
+	tr.Log("after cancel, waiting", b.NWaiting(), "broken", b.Broken())
+	c := aio.Spawn(ctx, party("c"))
+	if err := duet.Sleep(ctx, 10*ms); err != nil {
+		return err
+	}
+	tr.Log("c alone, waiting", b.NWaiting())
+	if _, err := party("d")(ctx); err != nil {
+		return err
+	}
+	_, err = duet.Await(ctx, c)
+	return err
+}
+
+func barrierCancelAfterRelease(ctx context.Context, tr *Trace) error {
+	b, err := duet.NewBarrier(3)
+	if err != nil {
+		return err
+	}
+	party := func(name string) func(context.Context) (none, error) {
+		return func(ctx context.Context) (none, error) {
+			i, err := b.Wait(ctx)
+			if err != nil {
+				if isCancel(err) {
+					tr.Log(name, "cancelled")
+				}
+				return none{}, err
+			}
+			tr.Log(name, "passes", i)
+			return none{}, nil
+		}
+	}
+	a := aio.Spawn(ctx, party("a"))
+	c := aio.Spawn(ctx, party("c"))
+	if err := duet.Sleep(ctx, 10*ms); err != nil {
+		return err
+	}
+	d := aio.Spawn(ctx, party("d"))
+	if err := duet.Sleep(ctx, 0); err != nil { // d arrives last and releases the round
+		return err
+	}
+	a.Cancel("")
+	for _, t := range []*aio.Task[none]{a, c, d} {
+		if _, err := duet.Await(ctx, t); isCancel(err) {
+			tr.Log("a ended cancelled")
+		} else if err != nil {
+			return err
+		}
+	}
+	tr.Log("broken", b.Broken(), "waiting", b.NWaiting())
+	return nil
+}
+
+func barrierBasic(ctx context.Context, tr *Trace) error {
+	b, err := duet.NewBarrier(3)
+	if err != nil {
+		return err
+	}
+	party := func(name string, delay float64) func(context.Context) (int, error) {
+		return func(ctx context.Context) (int, error) {
+			if err := duet.Sleep(ctx, secs(delay)); err != nil {
+				return 0, err
+			}
+			tr.Log(name, "arrives, waiting", b.NWaiting())
+			i, err := b.Wait(ctx)
+			if err != nil {
+				return 0, err
+			}
+			tr.Log(name, "passes with index", i)
+			return i, nil
+		}
+	}
+	for rnd := range 2 {
+		var ts []*aio.Task[int]
+		for _, p := range []struct {
+			n string
+			d float64
+		}{{"a", 0.02}, {"b", 0.01}, {"c", 0.03}} {
+			ts = append(ts, aio.Spawn(ctx, party(fmt.Sprint(p.n, rnd), p.d)))
+		}
+		var got []int
+		for _, t := range ts {
+			i, err := duet.Await(ctx, t)
+			if err != nil {
+				return err
+			}
+			got = append(got, i)
+		}
+		tr.Log("round", rnd, got, "broken", b.Broken(), "waiting", b.NWaiting())
+	}
+	return nil
+}
+
+func barrierAbort(ctx context.Context, tr *Trace) error {
+	b, err := duet.NewBarrier(3)
+	if err != nil {
+		return err
+	}
+	party := func(name string) func(context.Context) (none, error) {
+		return func(ctx context.Context) (none, error) {
+			i, err := b.Wait(ctx)
+			if err != nil {
+				tr.Log(name, "got", err)
+				if isCancel(err) {
+					return none{}, err
+				}
+				return none{}, nil
+			}
+			tr.Log(name, "passes", i)
+			return none{}, nil
+		}
+	}
+	ts := []*aio.Task[none]{aio.Spawn(ctx, party("a")), aio.Spawn(ctx, party("b"))}
+	if err := duet.Sleep(ctx, 10*ms); err != nil {
+		return err
+	}
+	tr.Log("waiting", b.NWaiting())
+	b.Abort()
+	tr.Log("aborted, broken", b.Broken())
+	if err := awaitAll(ctx, ts...); err != nil {
+		return err
+	}
+	if _, err := party("late")(ctx); err != nil {
+		return err
+	}
+	b.Reset()
+	tr.Log("reset, broken", b.Broken())
+	ts = []*aio.Task[none]{aio.Spawn(ctx, party("x")), aio.Spawn(ctx, party("y")), aio.Spawn(ctx, party("z"))}
+	return awaitAll(ctx, ts...)
 }

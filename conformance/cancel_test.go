@@ -23,6 +23,9 @@ func init() {
 	register("cancel_catch_and_continue", cancelCatchAndContinue)
 	register("cancel_main_leftover", cancelMainLeftover)
 	register("cancel_while_running", cancelWhileRunning)
+	register("cancel_main_leftover_spawns", cancelMainLeftoverSpawns)
+	register("cancel_uncancel_pending", cancelUncancelPending)
+	register("cancel_message_rules", cancelMessageRules)
 }
 
 func cancelWhileRunning(ctx context.Context, tr *Trace) error {
@@ -340,4 +343,102 @@ func cancelMainLeftover(ctx context.Context, tr *Trace) error {
 	}
 	tr.Log("main returns")
 	return nil
+}
+
+func cancelMainLeftoverSpawns(ctx context.Context, tr *Trace) error {
+	late := func(ctx context.Context) (none, error) {
+		tr.Log("late starts")
+		if err := duet.Sleep(ctx, time.Second); err != nil {
+			if isCancel(err) {
+				tr.Log("late cancelled")
+			}
+			return none{}, err
+		}
+		tr.Log("late finishes")
+		return none{}, nil
+	}
+	aio.Spawn(ctx, func(ctx context.Context) (none, error) {
+		err := duet.Sleep(ctx, 10*time.Second)
+		if isCancel(err) {
+			tr.Log("bg cancelled, starts late")
+			aio.Spawn(ctx, late)
+			if err := duet.Sleep(ctx, 10*ms); err != nil {
+				return none{}, err
+			}
+			tr.Log("bg cleanup done")
+		}
+		return none{}, err
+	})
+	if err := duet.Sleep(ctx, 10*ms); err != nil {
+		return err
+	}
+	tr.Log("main returns")
+	return nil
+}
+
+func cancelUncancelPending(ctx context.Context, tr *Trace) error {
+	var me *aio.Task[string]
+	me = aio.Spawn(ctx, func(ctx context.Context) (string, error) {
+		me.Cancel("withdrawn")
+		tr.Log("cancelled self, cancelling", me.Cancelling())
+		tr.Log("uncancel ->", me.Uncancel())
+		if err := duet.Sleep(ctx, 10*ms); err != nil {
+			tr.Log("cancelled anyway")
+			return "", err
+		}
+		tr.Log("slept undisturbed")
+		me.Cancel("kept")
+		me.Cancel("twice")
+		tr.Log("uncancel ->", me.Uncancel())
+		if err := duet.Sleep(ctx, 10*ms); isCancel(err) {
+			tr.Log("cancelled: one request left")
+		} else if err != nil {
+			return "", err
+		} else {
+			tr.Log("slept undisturbed")
+		}
+		return "done", nil
+	})
+	v, err := duet.Await(ctx, me)
+	if err != nil {
+		return err
+	}
+	tr.Log("result", v)
+	return nil
+}
+
+func cancelMessageRules(ctx context.Context, tr *Trace) error {
+	sleeper := func(ctx context.Context) (none, error) {
+		return none{}, duet.Sleep(ctx, time.Second)
+	}
+	run := func(label string, t *aio.Task[none]) error {
+		_, err := duet.Await(ctx, t)
+		if isCancel(err) {
+			tr.Log(label, err)
+			return nil
+		}
+		return err
+	}
+	t := aio.Spawn(ctx, sleeper)
+	if err := duet.Sleep(ctx, 0); err != nil {
+		return err
+	}
+	t.Cancel("first")
+	t.Cancel("second")
+	if err := run("waiting on a future:", t); err != nil {
+		return err
+	}
+	t = aio.Spawn(ctx, sleeper)
+	t.Cancel("first")
+	t.Cancel("second")
+	if err := run("not started:", t); err != nil {
+		return err
+	}
+	var self *aio.Task[none]
+	self = aio.Spawn(ctx, func(ctx context.Context) (none, error) {
+		self.Cancel("first")
+		self.Cancel("second")
+		return none{}, duet.Sleep(ctx, 0)
+	})
+	return run("self-cancelled:", self)
 }

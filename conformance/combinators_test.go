@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"errors"
+	"sort"
 	"time"
 
 	"github.com/duet-go/duet"
@@ -29,6 +30,13 @@ func init() {
 	register("timeout_reschedule", timeoutReschedule)
 	register("timeout_nested", timeoutNested)
 	register("timeout_past_deadline", timeoutPastDeadline)
+	register("gather_duplicates", gatherDuplicates)
+	register("gather_cancel_child_swallows", gatherCancelChildSwallows)
+	register("wait_same_iteration", waitSameIteration)
+	register("gather_nested_cancel", gatherNestedCancel)
+	register("wait_first_exception_cancelled", waitFirstExceptionCancelled)
+	register("gather_return_exceptions_cancelled", gatherReturnExceptionsCancelled)
+	register("as_completed_cancelled", asCompletedCancelled)
 }
 
 // currentTask returns the running task (Python: asyncio.current_task()),
@@ -517,6 +525,227 @@ func timeoutPastDeadline(ctx context.Context, tr *Trace) error {
 		tr.Log("timeout(0) too")
 	} else if err != nil {
 		return err
+	}
+	return nil
+}
+
+func gatherDuplicates(ctx context.Context, tr *Trace) error {
+	var runs []string
+	child := func(v string) func(context.Context) (string, error) {
+		return func(ctx context.Context) (string, error) {
+			runs = append(runs, v)
+			if err := duet.Sleep(ctx, 10*ms); err != nil {
+				return "", err
+			}
+			return v, nil
+		}
+	}
+	t := aio.Spawn(ctx, child("t"))
+	u := aio.Spawn(ctx, child("u"))
+	r, err := duet.Gather(ctx, t, u, t)
+	if err != nil {
+		return err
+	}
+	tr.Log("results", r, "runs", runs)
+	return nil
+}
+
+func gatherCancelChildSwallows(ctx context.Context, tr *Trace) error {
+	sw := aio.Spawn(ctx, func(ctx context.Context) (string, error) {
+		if err := duet.Sleep(ctx, time.Second); isCancel(err) {
+			tr.Log("swallower swallows")
+		} else if err != nil {
+			return "", err
+		}
+		if err := duet.Sleep(ctx, 20*ms); err != nil {
+			return "", err
+		}
+		tr.Log("swallower returns")
+		return "s", nil
+	})
+	no := aio.Spawn(ctx, func(ctx context.Context) (string, error) {
+		err := duet.Sleep(ctx, time.Second)
+		if isCancel(err) {
+			tr.Log("normal cancelled")
+		}
+		return "", err
+	})
+	p := aio.Spawn(ctx, func(ctx context.Context) ([]string, error) {
+		return duet.Gather(ctx, sw, no)
+	})
+	if err := duet.Sleep(ctx, 10*ms); err != nil {
+		return err
+	}
+	p.Cancel("")
+	if _, err := duet.Await(ctx, p); isCancel(err) {
+		tr.Log("parent cancelled, swallower done", sw.IsDone())
+	} else if err != nil {
+		return err
+	}
+	v, err := duet.Await(ctx, sw)
+	if err != nil {
+		return err
+	}
+	tr.Log("swallower result", v)
+	return nil
+}
+
+func waitSameIteration(ctx context.Context, tr *Trace) error {
+	var ts []duet.Awaitable[string]
+	for _, s := range []struct {
+		n string
+		d float64
+	}{{"a", 0.01}, {"b", 0.01}, {"c", 0.02}} {
+		ts = append(ts, aio.Spawn(ctx, func(ctx context.Context) (string, error) {
+			return s.n, duet.Sleep(ctx, secs(s.d))
+		}, aio.WithName(s.n)))
+	}
+	names := func(as []duet.Awaitable[string]) []string {
+		out := []string{}
+		for _, a := range as {
+			out = append(out, a.(*aio.Task[string]).Name())
+		}
+		return out
+	}
+	done, pending, err := duet.Wait(ctx, ts, duet.FirstCompleted, duet.NoTimeout)
+	if err != nil {
+		return err
+	}
+	tr.Log("first_completed", names(done), names(pending))
+	if done, pending, err = duet.Wait(ctx, ts, duet.AllCompleted, 10*ms); err != nil {
+		return err
+	}
+	tr.Log("timeout at completion", names(done), names(pending))
+	return nil
+}
+
+func gatherNestedCancel(ctx context.Context, tr *Trace) error {
+	leaf := func(name string) func(context.Context) (none, error) {
+		return func(ctx context.Context) (none, error) {
+			err := duet.Sleep(ctx, time.Second)
+			if isCancel(err) {
+				tr.Log(name, "cancelled")
+			}
+			return none{}, err
+		}
+	}
+	gatherOf := func(ctx context.Context, aws ...duet.Awaitable[none]) (none, error) {
+		_, err := duet.Gather(ctx, aws...)
+		return none{}, err
+	}
+	t := aio.Spawn(ctx, func(ctx context.Context) (none, error) {
+		// Python's gather wraps the coroutines in tasks when it is called,
+		// in argument order: inner's task, then c's.
+		inner := aio.Spawn(ctx, func(ctx context.Context) (none, error) {
+			return gatherOf(ctx, aio.Spawn(ctx, leaf("a")), aio.Spawn(ctx, leaf("b")))
+		})
+		return gatherOf(ctx, inner, aio.Spawn(ctx, leaf("c")))
+	})
+	if err := duet.Sleep(ctx, 10*ms); err != nil {
+		return err
+	}
+	t.Cancel("")
+	if _, err := duet.Await(ctx, t); isCancel(err) {
+		tr.Log("outer cancelled", t.Cancelled())
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+func waitFirstExceptionCancelled(ctx context.Context, tr *Trace) error {
+	child := func(d float64, fail bool) func(context.Context) (float64, error) {
+		return func(ctx context.Context) (float64, error) {
+			if err := duet.Sleep(ctx, secs(d)); err != nil {
+				return 0, err
+			}
+			if fail {
+				return 0, &Err{"late"}
+			}
+			return d, nil
+		}
+	}
+	victim := aio.Spawn(ctx, child(1, false), aio.WithName("victim"))
+	ts := []duet.Awaitable[float64]{
+		victim,
+		aio.Spawn(ctx, child(0.02, true), aio.WithName("failing")),
+		aio.Spawn(ctx, child(0.05, false), aio.WithName("slow")),
+	}
+	loopOf(ctx).CallLater(10*ms, func() { victim.Cancel("") })
+	done, pending, err := duet.Wait(ctx, ts, duet.FirstException, duet.NoTimeout)
+	if err != nil {
+		return err
+	}
+	names := func(as []duet.Awaitable[float64]) []string {
+		out := []string{}
+		for _, a := range as {
+			out = append(out, a.(*aio.Task[float64]).Name())
+		}
+		sort.Strings(out)
+		return out
+	}
+	tr.Log("done", names(done), "pending", names(pending))
+	_, _, err = duet.Wait(ctx, ts, duet.AllCompleted, duet.NoTimeout)
+	return err
+}
+
+func gatherReturnExceptionsCancelled(ctx context.Context, tr *Trace) error {
+	child := func(name string, cleanup float64) func(context.Context) (none, error) {
+		return func(ctx context.Context) (none, error) {
+			err := duet.Sleep(ctx, time.Second)
+			if isCancel(err) {
+				if err := duet.Sleep(ctx, secs(cleanup)); err != nil {
+					return none{}, err
+				}
+				tr.Log(name, "finished cleanup")
+			}
+			return none{}, err
+		}
+	}
+	p := aio.Spawn(ctx, func(ctx context.Context) (none, error) {
+		r, err := duet.GatherAll(ctx, aio.Spawn(ctx, child("a", 0.01)), aio.Spawn(ctx, child("b", 0.02)))
+		if err != nil {
+			return none{}, err
+		}
+		tr.Log("parent got a list (wrong)", len(r))
+		return none{}, nil
+	})
+	if err := duet.Sleep(ctx, 10*ms); err != nil {
+		return err
+	}
+	p.Cancel("")
+	if _, err := duet.Await(ctx, p); isCancel(err) {
+		tr.Log("parent cancelled", p.Cancelled())
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+func asCompletedCancelled(ctx context.Context, tr *Trace) error {
+	child := func(v string, d float64) func(context.Context) (string, error) {
+		return func(ctx context.Context) (string, error) {
+			if err := duet.Sleep(ctx, secs(d)); err != nil {
+				return "", err
+			}
+			return v, nil
+		}
+	}
+	victim := aio.Spawn(ctx, child("victim", 1))
+	loopOf(ctx).CallLater(20*ms, func() { victim.Cancel("") })
+	for a, err := range duet.AsCompleted(ctx, aio.Spawn(ctx, child("a", 0.01)), victim, aio.Spawn(ctx, child("b", 0.03))) {
+		if err != nil {
+			return err
+		}
+		v, err := duet.Await(ctx, a)
+		switch {
+		case isCancel(err):
+			tr.Log("next was cancelled")
+		case err != nil:
+			return err
+		default:
+			tr.Log("next", v)
+		}
 	}
 	return nil
 }

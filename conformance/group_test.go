@@ -20,6 +20,9 @@ func init() {
 	register("taskgroup_success", taskgroupSuccess)
 	register("shield_basic", shieldBasic)
 	register("as_completed_order", asCompletedOrder)
+	register("taskgroup_in_timeout", taskgroupInTimeout)
+	register("taskgroup_cancel_collision", taskgroupCancelCollision)
+	register("taskgroup_create_after_abort", taskgroupCreateAfterAbort)
 }
 
 func taskgroupTwoFailures(ctx context.Context, tr *Trace) error {
@@ -299,4 +302,108 @@ func asCompletedOrder(ctx context.Context, tr *Trace) error {
 	}
 	tr.Log("slow", v)
 	return nil
+}
+
+func taskgroupInTimeout(ctx context.Context, tr *Trace) error {
+	child := func(name string) func(context.Context) (none, error) {
+		return func(ctx context.Context) (none, error) {
+			err := duet.Sleep(ctx, time.Second)
+			if isCancel(err) {
+				tr.Log(name, "cancelled")
+				if err := duet.Sleep(ctx, 10*ms); err != nil {
+					return none{}, err
+				}
+				tr.Log(name, "cleaned up")
+			}
+			return none{}, err
+		}
+	}
+	err := duet.WithTimeout(ctx, 20*ms, func(ctx context.Context) error {
+		g, _ := duet.NewGroup(ctx)
+		duet.Go(g, child("only"))
+		tr.Log("body waits at the end of the group")
+		return g.Wait()
+	})
+	if isTimeout(err) {
+		tr.Log("timeout")
+	} else if err != nil {
+		return err
+	}
+	tr.Log("cancelling", currentTask(ctx).Cancelling())
+	return nil
+}
+
+func taskgroupCancelCollision(ctx context.Context, tr *Trace) error {
+	var t *aio.Task[none]
+	t = aio.Spawn(ctx, func(ctx context.Context) (none, error) {
+		g, gctx := duet.NewGroup(ctx)
+		duet.Go(g, func(ctx context.Context) (none, error) {
+			if err := duet.Sleep(ctx, 10*ms); err != nil {
+				return none{}, err
+			}
+			tr.Log("child fails")
+			return none{}, &Err{"child"}
+		})
+		serr := duet.Sleep(gctx, time.Second)
+		err := raised(g.Wait())
+		switch {
+		case isGroup(err):
+			tr.Log("runner: group raised", err, "cancelling", t.Cancelling())
+		case err != nil:
+			return none{}, err
+		default:
+			return none{}, serr
+		}
+		if err := duet.Sleep(ctx, 10*ms); err != nil {
+			if isCancel(err) {
+				tr.Log("runner: outside cancellation delivered")
+			}
+			return none{}, err
+		}
+		tr.Log("runner: not cancelled")
+		return none{}, nil
+	})
+	if err := duet.Sleep(ctx, 0); err != nil {
+		return err
+	}
+	if err := duet.Sleep(ctx, 0); err != nil { // the child has armed its timer
+		return err
+	}
+	loopOf(ctx).CallLater(10*ms, func() { t.Cancel("") })
+	if _, err := duet.Await(ctx, t); isCancel(err) {
+		tr.Log("main: runner cancelled", t.Cancelled())
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+func taskgroupCreateAfterAbort(ctx context.Context, tr *Trace) error {
+	never := func(context.Context) (none, error) {
+		tr.Log("never runs")
+		return none{}, nil
+	}
+	g, gctx := duet.NewGroup(ctx)
+	duet.Go(g, func(ctx context.Context) (none, error) {
+		if err := duet.Sleep(ctx, 10*ms); err != nil {
+			return none{}, err
+		}
+		return none{}, &Err{"child"}
+	})
+	if err := duet.Sleep(gctx, time.Second); isCancel(err) {
+		if f := duet.Go(g, never); f.IsDone() && f.Err() != nil {
+			tr.Log("aborting group refuses a child")
+		} else {
+			tr.Log("aborting group accepted a child")
+		}
+	}
+	if err := g.Wait(); err != nil {
+		tr.Log("group raised", raised(err))
+	}
+	if f := duet.Go(g, never); f.IsDone() && f.Err() != nil {
+		tr.Log("finished group refuses a child")
+	} else {
+		tr.Log("finished group accepted a child")
+	}
+	return duet.Sleep(ctx, 10*ms)
 }

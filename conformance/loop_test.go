@@ -24,6 +24,8 @@ func init() {
 	register("task_await_done_no_yield", taskAwaitDoneNoYield)
 	register("task_done_callback_vs_awaiter", taskDoneCallbackVsAwaiter)
 	register("task_exception", taskException)
+	register("loop_callback_error", loopCallbackError)
+	register("loop_handle_cancel_same_iteration", loopHandleCancelSameIteration)
 }
 
 const ms = time.Millisecond
@@ -337,3 +339,46 @@ func taskException(ctx context.Context, tr *Trace) error {
 
 // secs converts the Python scenarios' float seconds.
 func secs(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
+
+func loopCallbackError(ctx context.Context, tr *Trace) error {
+	loop := loopOf(ctx)
+	seen := 0
+	loop.SetExceptionHandler(func(*aio.Loop, aio.ExceptionContext) { seen++ })
+	loop.CallSoon(func() {
+		tr.Log("bad runs")
+		panic(&Err{"cb"})
+	})
+	loop.CallSoon(func() { tr.Log("next callback runs") })
+	if err := duet.Sleep(ctx, 0); err != nil {
+		return err
+	}
+	tr.Log("main goes on, handler calls", seen)
+	return nil
+}
+
+func loopHandleCancelSameIteration(ctx context.Context, tr *Trace) error {
+	loop := loopOf(ctx)
+	var second, t2 *aio.Handle
+	loop.CallSoon(func() {
+		tr.Log("first cancels second")
+		second.Cancel()
+	})
+	var err error
+	if second, err = loop.CallSoon(func() { tr.Log("second runs") }); err != nil {
+		return err
+	}
+	loop.CallLater(10*ms, func() {
+		tr.Log("t1 cancels t2")
+		t2.Cancel()
+	})
+	if t2, err = loop.CallLater(10*ms, func() { tr.Log("t2 runs") }); err != nil {
+		return err
+	}
+	loop.CallLater(10*ms, func() { tr.Log("t3 runs") })
+	loop.CallLater(-time.Second, func() { tr.Log("negative delay runs") })
+	if err := duet.Sleep(ctx, 20*ms); err != nil {
+		return err
+	}
+	tr.Log("cancelled", second.Cancelled(), t2.Cancelled())
+	return nil
+}

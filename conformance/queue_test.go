@@ -16,6 +16,9 @@ func init() {
 	register("queue_lifo_priority", queueLifoPriority)
 	register("queue_shutdown", queueShutdown)
 	register("queue_shutdown_immediate", queueShutdownImmediate)
+	register("queue_woken_getter_robbed", queueWokenGetterRobbed)
+	register("queue_putter_woken_cancelled", queuePutterWokenCancelled)
+	register("queue_join_cancelled", queueJoinCancelled)
 }
 
 func queueFifo(ctx context.Context, tr *Trace) error {
@@ -360,4 +363,115 @@ func queueShutdownImmediate(ctx context.Context, tr *Trace) error {
 	e.Shutdown(true)
 	_, err = duet.Await(ctx, g)
 	return err
+}
+
+func queueWokenGetterRobbed(ctx context.Context, tr *Trace) error {
+	q := duet.NewQueue[string](0)
+	g := aio.Spawn(ctx, func(ctx context.Context) (none, error) {
+		v, err := q.Get(ctx)
+		if err != nil {
+			return none{}, err
+		}
+		tr.Log("getter got", v)
+		return none{}, nil
+	})
+	if err := duet.Sleep(ctx, 0); err != nil {
+		return err
+	}
+	if err := q.TryPut("first"); err != nil {
+		return err
+	}
+	v, err := q.TryGet()
+	if err != nil {
+		return err
+	}
+	tr.Log("main steals", v)
+	if err := duet.Sleep(ctx, 10*ms); err != nil {
+		return err
+	}
+	tr.Log("getter done", g.IsDone())
+	if err := q.TryPut("second"); err != nil {
+		return err
+	}
+	_, err = duet.Await(ctx, g)
+	return err
+}
+
+func queuePutterWokenCancelled(ctx context.Context, tr *Trace) error {
+	q := duet.NewQueue[string](1)
+	if err := q.TryPut("x"); err != nil {
+		return err
+	}
+	putter := func(v string) func(context.Context) (none, error) {
+		return func(ctx context.Context) (none, error) {
+			if err := q.Put(ctx, v); err != nil {
+				if isCancel(err) {
+					tr.Log("putter", v, "cancelled")
+				}
+				return none{}, err
+			}
+			tr.Log("put", v)
+			return none{}, nil
+		}
+	}
+	p1 := aio.Spawn(ctx, putter("p1"))
+	p2 := aio.Spawn(ctx, putter("p2"))
+	if err := duet.Sleep(ctx, 0); err != nil {
+		return err
+	}
+	v, err := q.TryGet()
+	if err != nil {
+		return err
+	}
+	tr.Log("got", v)
+	p1.Cancel("")
+	for _, p := range []*aio.Task[none]{p1, p2} {
+		if _, err := duet.Await(ctx, p); err != nil && !isCancel(err) {
+			return err
+		}
+	}
+	if v, err = q.TryGet(); err != nil {
+		return err
+	}
+	tr.Log("queue holds", v)
+	return nil
+}
+
+func queueJoinCancelled(ctx context.Context, tr *Trace) error {
+	q := duet.NewQueue[int](0)
+	if err := q.TryPut(1); err != nil {
+		return err
+	}
+	joiner := func(name string) func(context.Context) (none, error) {
+		return func(ctx context.Context) (none, error) {
+			if err := q.Join(ctx); err != nil {
+				if isCancel(err) {
+					tr.Log(name, "cancelled")
+				}
+				return none{}, err
+			}
+			tr.Log(name, "joined")
+			return none{}, nil
+		}
+	}
+	j1 := aio.Spawn(ctx, joiner("j1"))
+	j2 := aio.Spawn(ctx, joiner("j2"))
+	if err := duet.Sleep(ctx, 10*ms); err != nil {
+		return err
+	}
+	j1.Cancel("")
+	if _, err := duet.Await(ctx, j1); err != nil && !isCancel(err) {
+		return err
+	}
+	if _, err := q.TryGet(); err != nil {
+		return err
+	}
+	if err := q.TaskDone(); err != nil {
+		return err
+	}
+	if _, err := duet.Await(ctx, j2); err != nil {
+		return err
+	}
+	tr.Log("j2 done")
+	return nil
 }

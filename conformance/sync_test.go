@@ -2,14 +2,13 @@ package conformance
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/duet-go/duet"
 	"github.com/duet-go/duet/aio"
 )
 
 // Synchronisation primitive scenarios: py/lock_*.py, py/semaphore_*.py,
-// py/event_*.py, py/condition_*.py, py/barrier_*.py.
+// py/event_*.py, py/condition_*.py (barriers: barrier_test.go).
 
 func init() {
 	register("lock_fifo", lockFifo)
@@ -19,8 +18,8 @@ func init() {
 	register("event_set_clear", eventSetClear)
 	register("condition_notify", conditionNotify)
 	register("condition_cancelled_waiter", conditionCancelledWaiter)
-	register("barrier_basic", barrierBasic)
-	register("barrier_abort", barrierAbort)
+	register("event_wait_cancelled_after_set", eventWaitCancelledAfterSet)
+	register("condition_cancelled_before_notify", conditionCancelledBeforeNotify)
 }
 
 type none = struct{}
@@ -388,80 +387,87 @@ func conditionCancelledWaiter(ctx context.Context, tr *Trace) error {
 	return nil
 }
 
-func barrierBasic(ctx context.Context, tr *Trace) error {
-	b, err := duet.NewBarrier(3)
-	if err != nil {
+func eventWaitCancelledAfterSet(ctx context.Context, tr *Trace) error {
+	var ev duet.Event
+	w := aio.Spawn(ctx, func(ctx context.Context) (none, error) {
+		if err := ev.Wait(ctx); err != nil {
+			if isCancel(err) {
+				tr.Log("waiter cancelled")
+			}
+			return none{}, err
+		}
+		tr.Log("waiter woke")
+		return none{}, nil
+	})
+	if err := duet.Sleep(ctx, 0); err != nil {
 		return err
 	}
-	party := func(name string, delay float64) func(context.Context) (int, error) {
-		return func(ctx context.Context) (int, error) {
-			if err := duet.Sleep(ctx, secs(delay)); err != nil {
-				return 0, err
-			}
-			tr.Log(name, "arrives, waiting", b.NWaiting())
-			i, err := b.Wait(ctx)
-			if err != nil {
-				return 0, err
-			}
-			tr.Log(name, "passes with index", i)
-			return i, nil
-		}
-	}
-	for rnd := range 2 {
-		var ts []*aio.Task[int]
-		for _, p := range []struct {
-			n string
-			d float64
-		}{{"a", 0.02}, {"b", 0.01}, {"c", 0.03}} {
-			ts = append(ts, aio.Spawn(ctx, party(fmt.Sprint(p.n, rnd), p.d)))
-		}
-		var got []int
-		for _, t := range ts {
-			i, err := duet.Await(ctx, t)
-			if err != nil {
-				return err
-			}
-			got = append(got, i)
-		}
-		tr.Log("round", rnd, got, "broken", b.Broken(), "waiting", b.NWaiting())
+	ev.Set()
+	w.Cancel("")
+	if _, err := duet.Await(ctx, w); isCancel(err) {
+		tr.Log("main: waiter ended cancelled", w.Cancelled())
+	} else if err != nil {
+		return err
 	}
 	return nil
 }
 
-func barrierAbort(ctx context.Context, tr *Trace) error {
-	b, err := duet.NewBarrier(3)
-	if err != nil {
-		return err
-	}
-	party := func(name string) func(context.Context) (none, error) {
+func conditionCancelledBeforeNotify(ctx context.Context, tr *Trace) error {
+	cond := duet.NewCondition(nil)
+	waiter := func(name string) func(context.Context) (none, error) {
 		return func(ctx context.Context) (none, error) {
-			i, err := b.Wait(ctx)
-			if err != nil {
-				tr.Log(name, "got", err)
-				if isCancel(err) {
-					return none{}, err
-				}
-				return none{}, nil
+			if err := cond.Acquire(ctx); err != nil {
+				return none{}, err
 			}
-			tr.Log(name, "passes", i)
+			defer cond.Release()
+			if err := cond.Wait(ctx); err != nil {
+				if isCancel(err) {
+					tr.Log(name, "cancelled, holds lock", cond.Locked())
+				}
+				return none{}, err
+			}
+			tr.Log(name, "woke")
 			return none{}, nil
 		}
 	}
-	ts := []*aio.Task[none]{aio.Spawn(ctx, party("a")), aio.Spawn(ctx, party("b"))}
+	a := aio.Spawn(ctx, waiter("a"))
+	b := aio.Spawn(ctx, waiter("b"))
+	c := aio.Spawn(ctx, waiter("c"))
+	if err := duet.Sleep(ctx, 0); err != nil {
+		return err
+	}
+	a.Cancel("")
 	if err := duet.Sleep(ctx, 10*ms); err != nil {
 		return err
 	}
-	tr.Log("waiting", b.NWaiting())
-	b.Abort()
-	tr.Log("aborted, broken", b.Broken())
-	if err := awaitAll(ctx, ts...); err != nil {
+	notify := func(all bool) error {
+		if err := cond.Acquire(ctx); err != nil {
+			return err
+		}
+		defer cond.Release()
+		if all {
+			return cond.NotifyAll()
+		}
+		if err := cond.Notify(1); err != nil {
+			return err
+		}
+		tr.Log("notified one")
+		return nil
+	}
+	if err := notify(false); err != nil {
 		return err
 	}
-	if _, err := party("late")(ctx); err != nil {
+	if err := duet.Sleep(ctx, 10*ms); err != nil {
 		return err
 	}
-	b.Reset()
-	tr.Log("reset, broken", b.Broken())
-	ts = []*aio.Task[none]{aio.Spawn(ctx, party("x")), aio.Spawn(ctx, party("y")), aio.Spawn(ctx, party("z"))}
-	return awaitAll(ctx, ts...)
+	tr.Log("b done", b.IsDone(), "c done", c.IsDone())
+	if err := notify(true); err != nil {
+		return err
+	}
+	for _, t := range []*aio.Task[none]{a, b, c} {
+		if _, err := duet.Await(ctx, t); err != nil && !isCancel(err) {
+			return err
+		}
+	}
+	return nil
 }
