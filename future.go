@@ -46,11 +46,18 @@ type Future[T any] struct {
 func NewFuture[T any]() *Future[T] { return &Future[T]{} }
 
 func init() {
-	futhook.Bind = func(fut any, owner futhook.Owner) {
-		fut.(binder).bind(owner)
-	}
-	park.CtxErr = ctxCancelled
+	futhook.SetBinder(internals{})
+	park.SetErrors(internals{})
 }
+
+// internals is the root package's side of the internal protocols
+// (futhook.Binder, park.Errors): the internal packages cannot import the
+// package that owns the Future and the error types.
+type internals struct{}
+
+func (internals) Bind(fut any, owner futhook.Owner) { fut.(binder).bind(owner) }
+
+func (internals) CtxErr(ctx context.Context) error { return ctxCancelled(ctx) }
 
 type binder interface{ bind(futhook.Owner) }
 

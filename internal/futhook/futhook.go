@@ -1,5 +1,8 @@
-// Package futhook lets the loop bind a task to its duet.Future without
-// widening the Future's public API. The root package installs Bind at init.
+// Package futhook is the protocol between a duet.Future and what produces
+// its outcome (a loop task, a thread, a group's child): an Owner, bound to
+// the future without widening the Future's public API. The root package
+// owns the Future and implements Binder; aio and thread, which import the
+// root package, bind their owners through Bind.
 package futhook
 
 import (
@@ -52,5 +55,20 @@ type Inline interface {
 	RunNow(aw park.Task, w *park.Waiter) (ran bool, err error)
 }
 
-// Bind makes owner the producer of fut, a *duet.Future[T].
-var Bind func(fut any, owner Owner)
+// Binder is the root package's side of the protocol: Bind makes owner the
+// producer of fut, which must be a *duet.Future[T] not yet shared: the
+// future's Cancel then goes to the owner, and a failure is reported to it.
+// The root package installs its Binder once, from its init, with
+// SetBinder; it cannot be imported by the packages below it, which is why
+// this is an interface and not a function of the root package.
+type Binder interface {
+	Bind(fut any, owner Owner)
+}
+
+var binder Binder
+
+// SetBinder installs the root package's Binder.
+func SetBinder(b Binder) { binder = b }
+
+// Bind makes owner the producer of fut (see Binder).
+func Bind(fut any, owner Owner) { binder.Bind(fut, owner) }

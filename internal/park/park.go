@@ -243,9 +243,29 @@ func Wait(ctx context.Context, w *Waiter, drop func(*Waiter)) (granted bool, err
 	return true, err
 }
 
-// CtxErr converts the end of a context into duet's cancellation error. It is
-// set by the root package, which owns the error types.
-var CtxErr = func(ctx context.Context) error { return context.Cause(ctx) }
+// Errors is the protocol by which park, and the internal packages built on
+// it, make duet's errors. The root package duet owns the error types and
+// imports park, so park cannot name them: the root package implements
+// Errors and installs it once, from its init, with SetErrors. Until then
+// (in park's own tests) a context's cause is used as it is.
+type Errors interface {
+	// CtxErr converts the end of ctx into the error of a wait that ctx
+	// ended: a *duet.CancelledError, or a *duet.TimeoutError for a
+	// deadline.
+	CtxErr(ctx context.Context) error
+}
+
+var errs Errors = causes{}
+
+// SetErrors installs the root package's Errors.
+func SetErrors(e Errors) { errs = e }
+
+// CtxErr converts the end of ctx into duet's error (see Errors).
+func CtxErr(ctx context.Context) error { return errs.CtxErr(ctx) }
+
+type causes struct{}
+
+func (causes) CtxErr(ctx context.Context) error { return context.Cause(ctx) }
 
 // Timer is a scheduled callback that can be cancelled.
 type Timer interface {
