@@ -9,10 +9,14 @@ import (
 	"github.com/duet-go/duet/internal/park"
 )
 
-// Awaitable is anything Await can wait for: a *Future, or a task
-// (*aio.Task), which hands out the future of its outcome.
+// Awaitable is anything Await can wait for: a *Future, a task
+// (*aio.Task), a thread (*thread.Thread, *thread.Timer), each of which
+// hands out the future of its outcome.
 type Awaitable[T any] interface {
-	// Future returns the future that completes with the outcome.
+	// Future returns the future that completes with the outcome. It must be
+	// nil-safe: on a nil receiver it returns nil, so that Await and the
+	// combinators refuse a typed nil with ErrNilAwaitable rather than
+	// panic.
 	Future() *Future[T]
 }
 
@@ -106,8 +110,7 @@ func futureOf[T any](a Awaitable[T]) (*Future[T], error) {
 	if a == nil {
 		return nil, ErrNilAwaitable
 	}
-	f := a.Future() // nil-safe for *Future and *aio.Task
-
+	f := a.Future() // every Awaitable in duet is nil-safe: a typed nil gives nil
 	if f == nil {
 		return nil, ErrNilAwaitable
 	}

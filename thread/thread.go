@@ -143,8 +143,15 @@ func (t *Thread[T]) Info() Info { return t.core.info() }
 // Future returns the future of the thread's outcome, making a Thread an
 // Awaitable (duet.Await, Gather, Wait, AsCompleted). The future cannot be
 // cancelled: its Cancel reports false, as for a running
-// concurrent.futures.Future.
-func (t *Thread[T]) Future() *duet.Future[T] { return &t.fut }
+// concurrent.futures.Future. Nil-safe: a nil *Thread gives a nil future,
+// which duet's combinators refuse with duet.ErrNilAwaitable instead of
+// panicking.
+func (t *Thread[T]) Future() *duet.Future[T] {
+	if t == nil {
+		return nil
+	}
+	return &t.fut
+}
 
 // Done returns a channel closed when the thread has ended.
 func (t *Thread[T]) Done() <-chan struct{} { return t.fut.Done() }

@@ -66,6 +66,16 @@ func StartTimer(ctx context.Context, d time.Duration, fn func(ctx context.Contex
 	return tm
 }
 
+// Future returns the future of the timer's thread (see Thread.Future).
+// Nil-safe, like Thread's: the method promoted from the embedded *Thread
+// would dereference a nil *Timer to find it.
+func (tm *Timer) Future() *duet.Future[struct{}] {
+	if tm == nil {
+		return nil
+	}
+	return tm.Thread.Future()
+}
+
 // Cancel stops the timer if it is still waiting, so fn never runs, and
 // reports whether it did; once fn has started (or the timer was already
 // cancelled) it does nothing and reports false. Python: Timer.cancel(),
