@@ -205,7 +205,16 @@ func (f *Future[T]) finish(v T, err error, state uint32, outside bool) bool {
 // the next one runs: its failure never reaches whoever completed f (Python
 // logs it too). On a running loop a callback's panic goes to the loop like
 // any callback's.
-func (f *Future[T]) AddDoneCallback(ctx context.Context, fn func(*Future[T])) {
+//
+// It returns nil once fn is registered (or, for a complete f, scheduled or
+// run). A nil fn is refused at the call with an error, and nothing is
+// registered, rather than failing later in whichever goroutine completes f;
+// Python's add_done_callback(None) fails only when the callback is called.
+// With a fn that is known not to be nil the result may be ignored.
+func (f *Future[T]) AddDoneCallback(ctx context.Context, fn func(*Future[T])) error {
+	if fn == nil {
+		return errNilCallback
+	}
 	var w *park.Waiter
 	if l := park.LoopOf(ctx); l != nil {
 		w = park.Func(func() {
@@ -220,11 +229,14 @@ func (f *Future[T]) AddDoneCallback(ctx context.Context, fn func(*Future[T])) {
 	if f.state.Load() < futDone {
 		f.waiters.PushBack(w)
 		f.mu.Unlock()
-		return
+		return nil
 	}
 	f.mu.Unlock()
 	w.Wake()
+	return nil
 }
+
+var errNilCallback = errors.New("duet: AddDoneCallback with a nil function (fn must not be nil)")
 
 // runCallback runs a done callback in the goroutine that completes f. A
 // panicking callback must not stop the wake-ups after it nor reach whoever

@@ -64,3 +64,27 @@ func TestDoneCallbackOfClosedLoopPanicIsContained(t *testing.T) {
 		t.Fatalf("the panic was not reported; log: %q", out)
 	}
 }
+
+// AddDoneCallback refuses a nil function at the call, on a pending and on a
+// complete future, in both worlds; nothing is registered, so completing the
+// future later does not fail on a nil call.
+func TestAddDoneCallbackNilFunction(t *testing.T) {
+	l := aio.New()
+	t.Cleanup(func() { l.Close() })
+	for _, ctx := range []context.Context{context.Background(), l.Context()} {
+		pending, done := duet.NewFuture[int](), duet.NewFuture[int]()
+		done.SetResult(1)
+		for _, f := range []*duet.Future[int]{pending, done} {
+			err := f.AddDoneCallback(ctx, nil)
+			if err == nil || !strings.Contains(err.Error(), "AddDoneCallback with a nil function") {
+				t.Fatalf("AddDoneCallback(ctx, nil) = %v, want an error naming the nil function", err)
+			}
+		}
+		if err := pending.AddDoneCallback(ctx, func(*duet.Future[int]) {}); err != nil {
+			t.Fatalf("AddDoneCallback with a function = %v", err)
+		}
+		if err := pending.SetResult(2); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
