@@ -120,7 +120,15 @@ func futureOf[T any](a Awaitable[T]) (*Future[T], error) {
 // Sleep pauses for d. On a loop task it suspends the task on the loop's
 // clock (real or virtual) and d <= 0 yields to the other ready tasks once,
 // like asyncio.sleep(0). On a goroutine it blocks; d <= 0 returns at once.
-// It returns an error matching ErrCancelled when cancelled first.
+//
+// It returns early with an error when its wait is ended first: one matching
+// ErrTimeout (a *TimeoutError, which also matches context.DeadlineExceeded
+// but not ErrCancelled) when ctx's deadline passes or had already passed,
+// on a task as on a goroutine; one matching ErrCancelled when ctx is
+// cancelled or the waiting task is (Python: CancelledError). Inside
+// WithTimeout on a task the expiry cancels the task, so Sleep returns the
+// cancellation and WithTimeout turns it into its timeout, as
+// asyncio.sleep inside asyncio.timeout does.
 func Sleep(ctx context.Context, d time.Duration) error {
 	if t := park.Current(ctx); t != nil {
 		return t.Sleep(ctx, d)
