@@ -57,6 +57,24 @@ var errGoexit = errors.New("thread: the function exited without returning (runti
 // identity. A nil ctx means context.Background(). A nil fn gives a thread
 // that has already failed with an error saying so.
 func Start[T any](ctx context.Context, name string, fn func(ctx context.Context) (T, error)) *Thread[T] {
+	t := newThread[T](ctx, name)
+	c := &t.core
+	if fn == nil {
+		t.fut.SetError(fmt.Errorf("thread: Start(%q) with a nil function", c.name))
+		return t
+	}
+	t.fut.SetRunning()
+	c.alive.Store(true)
+	register(&c.ident)
+	go t.run(fn)
+	return t
+}
+
+// newThread makes the thread Start runs, with its identity and name
+// ("Thread-N" when name is empty) and its future bound to it, so that a
+// failure nobody retrieves reaches the except hook; it does not run. A nil
+// ctx means context.Background().
+func newThread[T any](ctx context.Context, name string) *Thread[T] {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -69,14 +87,6 @@ func Start[T any](ctx context.Context, name string, fn func(ctx context.Context)
 	}
 	c.ctx = identCtx{Context: ctx, id: &c.ident}
 	futhook.Bind(&t.fut, (*threadOwner[T])(t))
-	if fn == nil {
-		t.fut.SetError(fmt.Errorf("thread: Start(%q) with a nil function", c.name))
-		return t
-	}
-	t.fut.SetRunning()
-	c.alive.Store(true)
-	register(&c.ident)
-	go t.run(fn)
 	return t
 }
 

@@ -2,6 +2,7 @@ package thread
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -35,12 +36,14 @@ const (
 // waits until cancelled or until ctx ends, and fn never runs (Python:
 // Timer(None, fn), whose Event.wait(None) waits for cancel()). If ctx ends
 // during the wait, fn never runs. A nil fn gives a timer whose thread has
-// already failed. Python: threading.Timer(interval, function).start().
+// already failed with an error naming StartTimer and the timer. Python:
+// threading.Timer(interval, function).start().
 func StartTimer(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) *Timer {
 	tm := &Timer{stop: make(chan struct{})}
 	if fn == nil {
 		tm.state.Store(timerFired)
-		tm.Thread = Start[struct{}](ctx, "", nil)
+		tm.Thread = newThread[struct{}](ctx, "")
+		tm.fut.SetError(fmt.Errorf("thread: StartTimer with a nil function (timer %q)", tm.Name()))
 		return tm
 	}
 	tm.Thread = Start(ctx, "", func(ctx context.Context) (struct{}, error) {
