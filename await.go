@@ -9,10 +9,14 @@ import (
 	"github.com/duet-go/duet/internal/park"
 )
 
-// Awaitable is anything Await can wait for: a *Future, or a task
-// (*aio.Task), which hands out the future of its outcome.
+// Awaitable is anything Await can wait for: a *Future, a task
+// (*aio.Task), a thread (*thread.Thread, *thread.Timer), each of which
+// hands out the future of its outcome.
 type Awaitable[T any] interface {
-	// Future returns the future that completes with the outcome.
+	// Future returns the future that completes with the outcome. It must be
+	// nil-safe: on a nil receiver it returns nil, so that Await and the
+	// combinators refuse a typed nil with ErrNilAwaitable rather than
+	// panic.
 	Future() *Future[T]
 }
 
@@ -106,8 +110,7 @@ func futureOf[T any](a Awaitable[T]) (*Future[T], error) {
 	if a == nil {
 		return nil, ErrNilAwaitable
 	}
-	f := a.Future() // nil-safe for *Future and *aio.Task
-
+	f := a.Future() // every Awaitable in duet is nil-safe: a typed nil gives nil
 	if f == nil {
 		return nil, ErrNilAwaitable
 	}
@@ -117,7 +120,15 @@ func futureOf[T any](a Awaitable[T]) (*Future[T], error) {
 // Sleep pauses for d. On a loop task it suspends the task on the loop's
 // clock (real or virtual) and d <= 0 yields to the other ready tasks once,
 // like asyncio.sleep(0). On a goroutine it blocks; d <= 0 returns at once.
-// It returns an error matching ErrCancelled when cancelled first.
+//
+// It returns early with an error when its wait is ended first: one matching
+// ErrTimeout (a *TimeoutError, which also matches context.DeadlineExceeded
+// but not ErrCancelled) when ctx's deadline passes or had already passed,
+// on a task as on a goroutine; one matching ErrCancelled when ctx is
+// cancelled or the waiting task is (Python: CancelledError). Inside
+// WithTimeout on a task the expiry cancels the task, so Sleep returns the
+// cancellation and WithTimeout turns it into its timeout, as
+// asyncio.sleep inside asyncio.timeout does.
 func Sleep(ctx context.Context, d time.Duration) error {
 	if t := park.Current(ctx); t != nil {
 		return t.Sleep(ctx, d)

@@ -47,3 +47,42 @@ func TestAwaitRunningFutureDetachesOnCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A Sleep that ctx's deadline ends returns a timeout, on a goroutine and on
+// a loop task, whether the deadline passes during the sleep or had already
+// passed: an error matching ErrTimeout (and context.DeadlineExceeded), not
+// ErrCancelled, as asyncio.sleep inside asyncio.timeout raises TimeoutError.
+func TestSleepDeadlineIsTimeout(t *testing.T) {
+	sleepers := map[string]func(deadline time.Time) error{
+		"goroutine": func(deadline time.Time) error {
+			ctx, cancel := context.WithDeadline(context.Background(), deadline)
+			defer cancel()
+			return duet.Sleep(ctx, time.Hour)
+		},
+		"task": func(deadline time.Time) error {
+			return aio.Run(context.Background(), func(ctx context.Context) error {
+				ctx, cancel := context.WithDeadline(ctx, deadline) // still the task's context
+				defer cancel()
+				return duet.Sleep(ctx, time.Hour)
+			})
+		},
+	}
+	for where, sleep := range sleepers {
+		for name, deadline := range map[string]time.Time{
+			"already passed":           time.Now().Add(-time.Second),
+			"passing during the sleep": time.Now().Add(time.Millisecond),
+		} {
+			done := make(chan error, 1)
+			go func() { done <- sleep(deadline) }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(30 * time.Second): // a hang guard, not a timing check
+				t.Fatalf("%s, deadline %s: Sleep(ctx, time.Hour) did not end", where, name)
+			}
+			if !errors.Is(err, duet.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, duet.ErrCancelled) {
+				t.Errorf("%s, deadline %s: Sleep = %v, want a timeout (ErrTimeout, not ErrCancelled)", where, name, err)
+			}
+		}
+	}
+}

@@ -17,8 +17,9 @@
 // primitive as if it had never waited: no lost wake-up, item or permit.
 //
 // Timeouts follow one rule, Python's, in every duet call that takes one
-// (Wait, WaitFor, WithTimeout, AsCompletedTimeout, and in package thread
-// StartTimer and WithIdleTimeout): a timeout <= 0 does not wait (Wait
+// (Wait, WaitFor, WithTimeout, AsCompletedTimeout, in package thread
+// StartTimer and WithIdleTimeout, in package aio
+// WithExecutorShutdownTimeout): a timeout <= 0 does not wait (Wait
 // polls and returns the done/pending split, WaitFor cancels an unfinished
 // awaitable at once, WithTimeout's deadline has already passed), a
 // positive one waits at most that long, and NoTimeout waits without limit

@@ -206,34 +206,55 @@ func (f *Future[T]) finish(v T, err error, state uint32, outside bool) bool {
 // AddDoneCallback returns. Callbacks run in the order they were added. A
 // callback meant for a loop that has closed runs in the completing
 // goroutine instead: it is never dropped.
-func (f *Future[T]) AddDoneCallback(ctx context.Context, fn func(*Future[T])) {
+//
+// A callback that runs in the completing goroutine (a goroutine-world one,
+// or a loop's whose loop has closed) and panics is logged with log/slog and
+// the next one runs: its failure never reaches whoever completed f (Python
+// logs it too). On a running loop a callback's panic goes to the loop like
+// any callback's.
+//
+// It returns nil once fn is registered (or, for a complete f, scheduled or
+// run). A nil fn is refused at the call with an error, and nothing is
+// registered, rather than failing later in whichever goroutine completes f;
+// Python's add_done_callback(None) fails only when the callback is called.
+// With a fn that is known not to be nil the result may be ignored.
+func (f *Future[T]) AddDoneCallback(ctx context.Context, fn func(*Future[T])) error {
+	if fn == nil {
+		return errNilCallback
+	}
 	var w *park.Waiter
 	if l := park.LoopOf(ctx); l != nil {
 		w = park.Func(func() {
 			if !l.Post(func() { fn(f) }) {
-				fn(f) // the loop is closed: run it here rather than lose it
+				f.runCallback(fn) // the loop is closed: run it here rather than lose it
 			}
 		})
 	} else {
-		w = park.Func(func() {
-			// A panicking callback must not stop the wake-ups after it nor
-			// reach whoever completed f (Python logs and goes on too).
-			defer func() {
-				if r := recover(); r != nil {
-					slog.Error("duet: a Future's done callback panicked", "panic", r, "stack", string(debug.Stack()))
-				}
-			}()
-			fn(f)
-		})
+		w = park.Func(func() { f.runCallback(fn) })
 	}
 	f.mu.Lock()
 	if f.state.Load() < futDone {
 		f.waiters.PushBack(w)
 		f.mu.Unlock()
-		return
+		return nil
 	}
 	f.mu.Unlock()
 	w.Wake()
+	return nil
+}
+
+var errNilCallback = errors.New("duet: AddDoneCallback with a nil function (fn must not be nil)")
+
+// runCallback runs a done callback in the goroutine that completes f. A
+// panicking callback must not stop the wake-ups after it nor reach whoever
+// completed f (Python logs and goes on too), so it is recovered and logged.
+func (f *Future[T]) runCallback(fn func(*Future[T])) {
+	defer func() {
+		if r := recover(); r != nil {
+			slog.Error("duet: a Future's done callback panicked", "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	fn(f)
 }
 
 // subscribe registers w to be woken at completion; it reports false (and

@@ -19,13 +19,14 @@ type executorState struct {
 	mu      sync.Mutex
 	pool    *thread.Pool
 	owned   bool          // made by the loop, so the loop shuts it down
-	timeout time.Duration // how long Run waits for it at shutdown
+	timeout time.Duration // how long Run waits for it at shutdown, if set
+	set     bool          // WithExecutorShutdownTimeout was given
 }
 
 // DefaultExecutorShutdownTimeout bounds how long Run waits for the default
-// executor's work at shutdown (Python waits up to 300 s). Work still running
-// then is abandoned: it finishes on its own and the loop's exception handler
-// is told.
+// executor's work at shutdown when WithExecutorShutdownTimeout is not given
+// (Python waits up to 300 s). Work still running then is abandoned: it
+// finishes on its own and the loop's exception handler is told.
 const DefaultExecutorShutdownTimeout = 10 * time.Second
 
 // WithDefaultExecutor makes p the loop's default executor (Python:
@@ -36,9 +37,17 @@ func WithDefaultExecutor(p *thread.Pool) Option {
 }
 
 // WithExecutorShutdownTimeout sets how long Run waits for the default
-// executor's work at shutdown (DefaultExecutorShutdownTimeout unless set).
+// executor's work at shutdown (DefaultExecutorShutdownTimeout unless
+// given), by duet's timeout rule. A positive d waits at most that long;
+// work still unfinished then is abandoned (queued work is cancelled and
+// never runs, running work finishes on its own) and the exception handler
+// is told. d <= 0 does not wait: the executor is shut down and Run returns
+// at once, abandoning what is unfinished the same way but reporting
+// nothing, since not waiting was asked for. duet.NoTimeout waits for all
+// the work without limit. Python: loop.shutdown_default_executor(timeout),
+// where timeout=None waits without limit.
 func WithExecutorShutdownTimeout(d time.Duration) Option {
-	return func(l *Loop) { l.exec.timeout = d }
+	return func(l *Loop) { l.exec.timeout, l.exec.set = d, true }
 }
 
 // SetDefaultExecutor replaces the loop's default executor (Python:
@@ -79,15 +88,25 @@ func (l *Loop) DefaultExecutor() (*thread.Pool, error) {
 func (l *Loop) shutdownExecutor() {
 	l.exec.mu.Lock()
 	p, owned, d := l.exec.pool, l.exec.owned, l.exec.timeout
+	if !l.exec.set {
+		d = DefaultExecutorShutdownTimeout
+	}
 	l.exec.mu.Unlock()
 	if p == nil || !owned {
 		return
 	}
 	if d <= 0 {
-		d = DefaultExecutorShutdownTimeout
+		// Not Close with a context already past its deadline: that would
+		// report work just finished whose worker has not yet left the pool.
+		p.Shutdown(false, true)
+		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
+	ctx := context.Background()
+	if d != duet.NoTimeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
 	if err := p.Close(ctx); err != nil {
 		l.CallExceptionHandler(ExceptionContext{
 			Message: fmt.Sprintf("The default executor did not finish its work within %v; the work goes on, abandoned", d),

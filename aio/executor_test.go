@@ -170,3 +170,95 @@ func TestRunBoundsExecutorShutdown(t *testing.T) {
 		t.Fatalf("reports: %+v", all)
 	}
 }
+
+// WithExecutorShutdownTimeout follows duet's timeout rule. d <= 0 does not
+// wait: Run shuts the default executor down and returns while its work
+// still runs, the queued work cancelled, nothing reported (not waiting was
+// asked for). The 10 s default applied to d <= 0 before.
+func TestExecutorShutdownTimeoutZeroDoesNotWait(t *testing.T) {
+	for _, d := range []time.Duration{0, -time.Second} {
+		release := make(chan struct{})
+		var reports reports
+		var pool *thread.Pool
+		var running []*duet.Future[int]
+		var queued *duet.Future[int]
+		returned := make(chan error, 1)
+		go func() {
+			returned <- aio.Run(context.Background(), func(ctx context.Context) error {
+				p, err := aio.LoopOf(ctx).DefaultExecutor()
+				if err != nil {
+					return err
+				}
+				pool = p
+				started := make(chan struct{}, p.Size())
+				for range p.Size() { // every worker busy...
+					running = append(running, aio.RunInExecutor(ctx, nil, func(ctx context.Context) (int, error) {
+						started <- struct{}{}
+						<-release
+						return 0, nil
+					}))
+				}
+				for range p.Size() {
+					<-started
+				}
+				queued = aio.RunInExecutor(ctx, nil, func(ctx context.Context) (int, error) { return 1, nil }) // ...so this one waits
+				return nil
+			}, aio.WithExecutorShutdownTimeout(d), aio.WithExceptionHandler(reports.handler))
+		}()
+		var err error
+		select {
+		case err = <-returned:
+		case <-time.After(30 * time.Second): // a hang guard, not a timing check
+			t.Fatalf("d=%v: Run did not return while the executor's work ran", d)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range running {
+			if f.IsDone() {
+				t.Errorf("d=%v: running work was waited for", d)
+			}
+		}
+		if !queued.Cancelled() {
+			t.Errorf("d=%v: queued work was not cancelled: done %v", d, queued.IsDone())
+		}
+		if _, err := duet.Await(context.Background(), thread.Submit(context.Background(), pool, func(context.Context) (int, error) { return 0, nil })); !errors.Is(err, duet.ErrClosed) {
+			t.Errorf("d=%v: Submit after Run: %v, want the executor shut down", d, err)
+		}
+		if all := reports.all(); len(all) != 0 {
+			t.Errorf("d=%v: reports %+v, want none", d, all)
+		}
+		close(release)
+		for _, f := range running {
+			if _, err := duet.Await(context.Background(), f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// duet.NoTimeout waits for all the executor's work, without limit.
+func TestExecutorShutdownNoTimeoutWaitsForWork(t *testing.T) {
+	var reports reports
+	var finished atomic.Bool
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		started := make(chan struct{})
+		aio.RunInExecutor(ctx, nil, func(ctx context.Context) (int, error) {
+			close(started)
+			time.Sleep(20 * time.Millisecond) // still running when Run shuts down
+			finished.Store(true)
+			return 0, nil
+		})
+		<-started
+		return nil
+	}, aio.WithExecutorShutdownTimeout(duet.NoTimeout), aio.WithExceptionHandler(reports.handler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !finished.Load() {
+		t.Fatal("Run returned before the executor's work finished")
+	}
+	if all := reports.all(); len(all) != 0 {
+		t.Fatalf("reports %+v, want none", all)
+	}
+}

@@ -12,3 +12,18 @@ var ErrBrokenPool = errors.New("thread: broken pool: a worker initializer failed
 // full on a pool made WithRejectWhenFull. Python has no counterpart (its
 // executor queue is unbounded); compare queue.Full.
 var ErrPoolFull = errors.New("thread: pool queue is full")
+
+// brokenPoolError is the error of a broken pool's futures: it matches
+// ErrBrokenPool and unwraps to the initializer's error alone, so that
+// errors.Is and errors.As reach the cause while the error stays one
+// failure. fmt.Errorf("%w: %w") would unwrap to two errors, the shape of a
+// group of failures (Unwrap() []error), which this is not.
+type brokenPoolError struct{ cause error }
+
+func (e *brokenPoolError) Error() string { return ErrBrokenPool.Error() + ": " + e.cause.Error() }
+
+// Is reports whether target is ErrBrokenPool.
+func (e *brokenPoolError) Is(target error) bool { return target == ErrBrokenPool }
+
+// Unwrap returns the initializer's error (or its *duet.PanicError).
+func (e *brokenPoolError) Unwrap() error { return e.cause }

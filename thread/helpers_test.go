@@ -1,14 +1,12 @@
 package thread_test
 
 import (
-	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/duet-go/duet/internal/testlog"
 )
 
 // eventually polls cond until it holds. It is not a timing assertion: the
@@ -47,26 +45,4 @@ func recv[T any](t testing.TB, ch <-chan T) T {
 
 // captureLog sends log/slog's default output to a buffer for the rest of
 // the test, and returns a function reading it.
-func captureLog(t testing.TB) func() string {
-	var mu sync.Mutex
-	var buf bytes.Buffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, nil)))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	return func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return buf.String()
-	}
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
+func captureLog(t testing.TB) func() string { return testlog.Capture(t) }

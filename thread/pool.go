@@ -761,7 +761,7 @@ func (p *Pool) lost(w *worker) {
 // task the failing worker was started for) and every queued task fail, and
 // the pool stops accepting tasks.
 func (p *Pool) breakPool(cause error, first runnable) {
-	err := fmt.Errorf("%w: %w", ErrBrokenPool, cause)
+	var err error = &brokenPoolError{cause: cause}
 	p.mu.Lock()
 	if p.broken == nil {
 		p.broken = err

@@ -316,6 +316,33 @@ func TestPoolInitializerFailureBreaksPool(t *testing.T) {
 	}
 }
 
+type initError struct{ db string }
+
+func (e *initError) Error() string { return "no database " + e.db }
+
+// A broken pool's error is one error: it matches ErrBrokenPool, errors.Is
+// and errors.As reach the initializer's error through it, and it does not
+// unwrap to several errors as a group of failures (errors.Join) does.
+func TestPoolBrokenErrorIsOneError(t *testing.T) {
+	ctx := guard(t)
+	cause := &initError{"orders"}
+	p := newPool(t, 1, thread.WithInitializer(func(context.Context) error { return cause }))
+	_, err := duet.Await(ctx, thread.Submit(ctx, p, func(context.Context) (int, error) { return 0, nil }))
+	var ie *initError
+	if !errors.Is(err, thread.ErrBrokenPool) || !errors.Is(err, cause) || !errors.As(err, &ie) || ie != cause {
+		t.Fatalf("broken pool's error %v: want it to match ErrBrokenPool and reach the cause", err)
+	}
+	if _, multi := err.(interface{ Unwrap() []error }); multi {
+		t.Fatalf("broken pool's error %q unwraps to several errors, as a group would", err)
+	}
+	if want := thread.ErrBrokenPool.Error() + ": " + cause.Error(); err.Error() != want {
+		t.Fatalf("message %q, want %q", err, want)
+	}
+	if errors.Unwrap(err) != error(cause) {
+		t.Fatalf("errors.Unwrap = %v, want the initializer's error", errors.Unwrap(err))
+	}
+}
+
 func TestPoolInitializerPanicBreaksQueuedTasks(t *testing.T) {
 	ctx := guard(t)
 	gate := make(chan struct{})

@@ -167,12 +167,18 @@ func (l *RLock) OwnedBy(ctx context.Context) bool {
 	return l.owner == o
 }
 
+// describeOwner names an owner for an error message: a thread by name and
+// id, a loop task by its name (aio's task has a Name method; park.Task
+// does not require one, and printing the task itself would show its
+// internals).
 func describeOwner(o any) string {
 	switch o := o.(type) {
 	case *ident:
 		return fmt.Sprintf("thread %q (id %d)", o.name, o.id)
+	case interface{ Name() string }:
+		return fmt.Sprintf("loop task %q", o.Name())
 	case park.Task:
-		return fmt.Sprintf("loop task %v", o)
+		return "a loop task"
 	}
 	return fmt.Sprint(o)
 }

@@ -255,3 +255,38 @@ func TestRLockThreadAndTask(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A release by a non-owner names the owner and the caller: a loop task by
+// its name (not the task's internals), a thread by name and id.
+func TestRLockReleaseByNonOwnerNamesTask(t *testing.T) {
+	var l thread.RLock
+	other := thread.WithIdentity(guard(t), "other")
+	err := aio.Run(guard(t), func(ctx context.Context) error {
+		holder := aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+			if err := l.Acquire(ctx); err != nil {
+				return 0, err
+			}
+			// A thread is refused while the task holds the lock.
+			err := l.Release(other)
+			if !errors.Is(err, duet.ErrInvalidState) || !strings.Contains(err.Error(), `(owner: loop task "holder")`) ||
+				!strings.Contains(err.Error(), `the caller (thread "other" (id `) {
+				t.Errorf("release by a thread: %v, want it to name the owner task and the calling thread", err)
+			}
+			duet.Sleep(ctx, time.Second)
+			return 0, l.Release(ctx)
+		}, aio.WithName("holder"))
+		intruder := aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+			err := l.Release(ctx)
+			if !errors.Is(err, duet.ErrInvalidState) ||
+				!strings.Contains(err.Error(), `the caller (loop task "intruder") does not own the lock (owner: loop task "holder")`) {
+				t.Errorf("release by another task: %v, want it to name both tasks", err)
+			}
+			return 0, nil
+		}, aio.WithName("intruder"))
+		_, err := duet.Gather(ctx, holder, intruder)
+		return err
+	}, aio.WithVirtualClock())
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -57,6 +57,24 @@ var errGoexit = errors.New("thread: the function exited without returning (runti
 // identity. A nil ctx means context.Background(). A nil fn gives a thread
 // that has already failed with an error saying so.
 func Start[T any](ctx context.Context, name string, fn func(ctx context.Context) (T, error)) *Thread[T] {
+	t := newThread[T](ctx, name)
+	c := &t.core
+	if fn == nil {
+		t.fut.SetError(fmt.Errorf("thread: Start(%q) with a nil function", c.name))
+		return t
+	}
+	t.fut.SetRunning()
+	c.alive.Store(true)
+	register(&c.ident)
+	go t.run(fn)
+	return t
+}
+
+// newThread makes the thread Start runs, with its identity and name
+// ("Thread-N" when name is empty) and its future bound to it, so that a
+// failure nobody retrieves reaches the except hook; it does not run. A nil
+// ctx means context.Background().
+func newThread[T any](ctx context.Context, name string) *Thread[T] {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -69,14 +87,6 @@ func Start[T any](ctx context.Context, name string, fn func(ctx context.Context)
 	}
 	c.ctx = identCtx{Context: ctx, id: &c.ident}
 	futhook.Bind(&t.fut, (*threadOwner[T])(t))
-	if fn == nil {
-		t.fut.SetError(fmt.Errorf("thread: Start(%q) with a nil function", c.name))
-		return t
-	}
-	t.fut.SetRunning()
-	c.alive.Store(true)
-	register(&c.ident)
-	go t.run(fn)
 	return t
 }
 
@@ -143,8 +153,15 @@ func (t *Thread[T]) Info() Info { return t.core.info() }
 // Future returns the future of the thread's outcome, making a Thread an
 // Awaitable (duet.Await, Gather, Wait, AsCompleted). The future cannot be
 // cancelled: its Cancel reports false, as for a running
-// concurrent.futures.Future.
-func (t *Thread[T]) Future() *duet.Future[T] { return &t.fut }
+// concurrent.futures.Future. Nil-safe: a nil *Thread gives a nil future,
+// which duet's combinators refuse with duet.ErrNilAwaitable instead of
+// panicking.
+func (t *Thread[T]) Future() *duet.Future[T] {
+	if t == nil {
+		return nil
+	}
+	return &t.fut
+}
 
 // Done returns a channel closed when the thread has ended.
 func (t *Thread[T]) Done() <-chan struct{} { return t.fut.Done() }

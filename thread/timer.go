@@ -2,6 +2,7 @@ package thread
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -35,12 +36,14 @@ const (
 // waits until cancelled or until ctx ends, and fn never runs (Python:
 // Timer(None, fn), whose Event.wait(None) waits for cancel()). If ctx ends
 // during the wait, fn never runs. A nil fn gives a timer whose thread has
-// already failed. Python: threading.Timer(interval, function).start().
+// already failed with an error naming StartTimer and the timer. Python:
+// threading.Timer(interval, function).start().
 func StartTimer(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) *Timer {
 	tm := &Timer{stop: make(chan struct{})}
 	if fn == nil {
 		tm.state.Store(timerFired)
-		tm.Thread = Start[struct{}](ctx, "", nil)
+		tm.Thread = newThread[struct{}](ctx, "")
+		tm.fut.SetError(fmt.Errorf("thread: StartTimer with a nil function (timer %q)", tm.Name()))
 		return tm
 	}
 	tm.Thread = Start(ctx, "", func(ctx context.Context) (struct{}, error) {
@@ -64,6 +67,16 @@ func StartTimer(ctx context.Context, d time.Duration, fn func(ctx context.Contex
 		return struct{}{}, fn(ctx)
 	})
 	return tm
+}
+
+// Future returns the future of the timer's thread (see Thread.Future).
+// Nil-safe, like Thread's: the method promoted from the embedded *Thread
+// would dereference a nil *Timer to find it.
+func (tm *Timer) Future() *duet.Future[struct{}] {
+	if tm == nil {
+		return nil
+	}
+	return tm.Thread.Future()
 }
 
 // Cancel stops the timer if it is still waiting, so fn never runs, and

@@ -3,6 +3,7 @@ package thread_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -96,10 +97,14 @@ func TestTimerContextEnds(t *testing.T) {
 	}
 }
 
+// A timer without function has already failed, with an error that names
+// StartTimer and the timer (not the Start it is built on).
 func TestTimerNilFunction(t *testing.T) {
 	tm := thread.StartTimer(context.Background(), time.Hour, nil)
-	if _, err := tm.Join(context.Background()); err == nil {
-		t.Fatal("nil function: no error")
+	_, err := tm.Join(context.Background())
+	want := fmt.Sprintf("thread: StartTimer with a nil function (timer %q)", tm.Name())
+	if err == nil || err.Error() != want {
+		t.Fatalf("nil function: err = %v, want %q", err, want)
 	}
 	if tm.Cancel() {
 		t.Fatal("Cancel of a timer without function succeeded")
