@@ -37,9 +37,9 @@ func Shield[T any](ctx context.Context, a Awaitable[T]) *Future[T] {
 	outer := NewFuture[T]()
 	loop := park.LoopOf(ctx)
 	post := func(fn func()) {
-		if loop != nil {
-			loop.Post(fn)
-		} else {
+		// On a closed loop, complete here rather than never (as
+		// AddDoneCallback does).
+		if loop == nil || !loop.Post(fn) {
 			fn()
 		}
 	}

@@ -156,3 +156,23 @@ func TestShieldGoroutine(t *testing.T) {
 		t.Fatal("inner cancelled, outer not")
 	}
 }
+
+// A Shield made with a closed loop's context still completes: its outer
+// future used to wait for a callback the closed loop could never run.
+func TestShieldOnClosedLoopCompletes(t *testing.T) {
+	l := aio.New()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	inner := duet.NewFuture[int]()
+	outer := duet.Shield(l.Context(), inner)
+	inner.SetResult(3)
+	select {
+	case <-outer.Done():
+	case <-time.After(time.Minute): // a hang guard
+		t.Fatal("the shield's outer future never completed")
+	}
+	if v, err := outer.Result(); v != 3 || err != nil {
+		t.Fatalf("outer: %v, %v; want 3, nil", v, err)
+	}
+}
