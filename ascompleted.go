@@ -65,7 +65,10 @@ func AsCompleted[T any](ctx context.Context, aws ...Awaitable[T]) iter.Seq2[Awai
 // waits without limit (Python: timeout=None), which is AsCompleted.
 func AsCompletedTimeout[T any](ctx context.Context, timeout time.Duration, aws ...Awaitable[T]) iter.Seq2[Awaitable[T], error] {
 	return func(yield func(Awaitable[T], error) bool) {
-		ctx := orBackground(ctx)
+		if ctx == nil {
+			yield(nil, nilCtx("AsCompleted"))
+			return
+		}
 		d, err := distinct("AsCompleted", aws)
 		if err != nil {
 			yield(nil, err)

@@ -36,6 +36,10 @@ type Awaitable[T any] interface {
 // then it returns an error matching ErrCancelled (or ErrTimeout for a
 // deadline) and leaves a running, like concurrent.futures' result(timeout).
 func Await[T any](ctx context.Context, a Awaitable[T]) (T, error) {
+	if ctx == nil {
+		var zero T
+		return zero, nilCtx("Await")
+	}
 	f, err := futureOf(a)
 	if err != nil {
 		var zero T
@@ -130,6 +134,9 @@ func futureOf[T any](a Awaitable[T]) (*Future[T], error) {
 // cancellation and WithTimeout turns it into its timeout, as
 // asyncio.sleep inside asyncio.timeout does.
 func Sleep(ctx context.Context, d time.Duration) error {
+	if ctx == nil {
+		return nilCtx("Sleep")
+	}
 	if t := park.Current(ctx); t != nil {
 		return t.Sleep(ctx, d)
 	}

@@ -23,7 +23,6 @@ var (
 	errBarrierGaveUp   = fmt.Errorf("%w: a waiting goroutine's context ended (Reset makes it usable again)", ErrBrokenBarrier)
 	errBarrierAction   = fmt.Errorf("%w: the barrier's action failed (Reset makes it usable again)", ErrBrokenBarrier)
 	errBarrierZero     = errors.New("duet: Barrier: zero Barrier (make one with NewBarrier)")
-	errBarrierNilCtx   = errNilContext
 	errBarrierNilOpt   = errors.New("duet: NewBarrier: nil BarrierOption")
 	errBarrierNilActFn = errors.New("duet: WithBarrierAction(nil): pass the function to run when the barrier trips")
 )
@@ -161,7 +160,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		return -1, errBarrierZero
 	}
 	if ctx == nil {
-		return -1, errBarrierNilCtx
+		return -1, nilCtx("Barrier.Wait")
 	}
 	b.mu.Lock()
 	for (b.acting || b.drain != nil) && b.broken == nil {

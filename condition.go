@@ -81,7 +81,7 @@ func (c *Condition) Locked() bool { return c.l().Locked() }
 // Python: await asyncio.Condition.wait(), threading.Condition.wait(timeout=).
 func (c *Condition) Wait(ctx context.Context) error {
 	if ctx == nil {
-		return errNilContext
+		return nilCtx("Condition.Wait")
 	}
 	l := c.l()
 	if !l.Locked() {

@@ -27,4 +27,16 @@
 // queue, Thread.Join) get their timeout from its deadline, and one already
 // passed polls the same way: what can complete at once does, the rest
 // times out.
+//
+// A nil context is refused, by one rule across duet, aio and thread: every
+// call that waits, schedules or starts work returns an error matching
+// ErrNilContext and does nothing (one that returns a future, a task, a
+// thread or an iterator returns it failed with that error, or yields it
+// once), even where it would not have had to wait. Go's rule is never to
+// pass a nil Context, and duet cannot tell a task given nil from a
+// goroutine: taken for a goroutine, the task would block its whole loop.
+// Calls that only inspect a context (TimeoutFrom, aio.LoopOf,
+// aio.CurrentTask, thread.Current, RLock.OwnedBy, Local.Get) report nothing
+// for nil, and those that derive one (aio.WithLoop, thread.WithIdentity)
+// give nil back, for the call that uses it to refuse.
 package duet

@@ -26,6 +26,19 @@ var ErrInvalidState = errors.New("duet: invalid state")
 // ErrClosed is returned by operations on a closed loop, pool or queue.
 var ErrClosed = errors.New("duet: closed")
 
+// ErrNilContext matches the error of every duet call that waits,
+// schedules or starts work when given a nil context.Context. Go's rule is
+// never to pass a nil Context; duet enforces it rather than guess which
+// world the caller is in, since a task taken for a goroutine would block
+// its whole loop. Calls that only derive or inspect a context (TimeoutFrom,
+// aio.LoopOf, aio.CurrentTask, aio.WithLoop, thread.Current,
+// thread.WithIdentity, RLock.OwnedBy, Local.Get) report nothing for nil,
+// or pass it through.
+var ErrNilContext = errors.New("duet: nil context.Context (pass the ctx your task or goroutine was given, or context.Background() where there is none)")
+
+// nilCtx is call's refusal of a nil context.
+func nilCtx(call string) error { return fmt.Errorf("duet.%s: %w", call, ErrNilContext) }
+
 // ErrNilAwaitable is returned by Await and the combinators when given nil.
 var ErrNilAwaitable = errors.New("duet: nil Awaitable (pass a *Future or a task)")
 

@@ -63,11 +63,11 @@ func (e *Event) IsSet() bool { return e.flag.Load() }
 //
 // Python: await asyncio.Event.wait(), threading.Event.wait(timeout=).
 func (e *Event) Wait(ctx context.Context) error {
+	if ctx == nil {
+		return nilCtx("Event.Wait")
+	}
 	if e.flag.Load() {
 		return nil
-	}
-	if ctx == nil {
-		return errNilContext
 	}
 	e.mu.Lock()
 	if e.flag.Load() {

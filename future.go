@@ -214,11 +214,15 @@ func (f *Future[T]) finish(v T, err error, state uint32, outside bool) bool {
 // any callback's.
 //
 // It returns nil once fn is registered (or, for a complete f, scheduled or
-// run). A nil fn is refused at the call with an error, and nothing is
+// run). A nil ctx (see ErrNilContext) or a nil fn is refused at the call
+// with an error, and nothing is
 // registered, rather than failing later in whichever goroutine completes f;
 // Python's add_done_callback(None) fails only when the callback is called.
 // With a fn that is known not to be nil the result may be ignored.
 func (f *Future[T]) AddDoneCallback(ctx context.Context, fn func(*Future[T])) error {
+	if ctx == nil {
+		return nilCtx("Future.AddDoneCallback")
+	}
 	if fn == nil {
 		return errNilCallback
 	}

@@ -45,6 +45,9 @@ type Outcome[T any] struct {
 // A nil awaitable is an error (matching ErrNilAwaitable), reported before
 // anything is waited for.
 func Gather[T any](ctx context.Context, aws ...Awaitable[T]) ([]T, error) {
+	if ctx == nil {
+		return nil, nilCtx("Gather")
+	}
 	g, err := newGathering("Gather", aws, false)
 	if err != nil {
 		return nil, err
@@ -71,6 +74,9 @@ func Gather[T any](ctx context.Context, aws ...Awaitable[T]) ([]T, error) {
 // being done cancels them and returns at once. Duplicates are waited for
 // once, as in Gather.
 func GatherAll[T any](ctx context.Context, aws ...Awaitable[T]) ([]Outcome[T], error) {
+	if ctx == nil {
+		return nil, nilCtx("GatherAll")
+	}
 	g, err := newGathering("GatherAll", aws, true)
 	if err != nil {
 		return nil, err
@@ -179,7 +185,6 @@ func (g *gathering[T]) CancelVia(msg string, via *park.Via) bool {
 }
 
 func (g *gathering[T]) run(ctx context.Context) error {
-	ctx = orBackground(ctx)
 	task := park.Current(ctx)
 	g.w = newWatcher(loopOf(task), g.d.futs, g.onDone)
 	g.w.late = func(f *Future[T]) { f.Err() }

@@ -49,6 +49,7 @@ type Group struct {
 	children ilist.List[groupChild, *groupChild] // not yet finished, in start order
 	errs     []error
 	result   error        // Wait's, once it has returned
+	refused  error        // NewGroup was given a nil ctx: Go and Wait return this
 	waiter   *park.Waiter // the body waiting in Wait for the last child
 }
 
@@ -106,9 +107,16 @@ func (c *groupChild) ListLinks() *ilist.Links[groupChild] { return &c.links }
 //
 // The returned context is done when a child fails, when ctx is done, and
 // once Wait has returned; use it for the body's work and nothing after
-// Wait. Python: "async with asyncio.TaskGroup() as tg".
+// Wait. A nil ctx is refused (see ErrNilContext): the group's Wait, and
+// every Go on it, return the refusal, and the context returned is nil.
+// Python: "async with asyncio.TaskGroup() as tg".
 func NewGroup(ctx context.Context) (*Group, context.Context) {
-	ctx = orBackground(ctx)
+	if ctx == nil {
+		// Refused: a group that is over before it began, whose Go and
+		// Wait return the refusal.
+		err := nilCtx("NewGroup")
+		return &Group{state: groupState{phase: groupFinished}, result: err, refused: err}, nil
+	}
 	g := &Group{parent: ctx}
 	g.task = park.Current(ctx)
 	g.loop = park.LoopOf(ctx)
@@ -171,6 +179,8 @@ func admit[T any](g *Group, c *groupChild, fut *Future[T]) (childStart, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch {
+	case g.refused != nil:
+		return childStart{}, g.refused
 	case g.closedLocked():
 		return childStart{}, errGroupFinished
 	case g.state.abort != notAborting:

@@ -2,7 +2,6 @@ package duet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -21,7 +20,6 @@ const (
 
 var (
 	errLockNotLocked = fmt.Errorf("duet: Lock.Release: %w: the lock is not locked (release a lock only after a successful Acquire or TryAcquire)", ErrInvalidState)
-	errNilContext    = errors.New("duet: nil context.Context: pass the task's ctx, or context.Background() on a goroutine")
 )
 
 // Lock is a mutual-exclusion lock shared by loop tasks and goroutines: the
@@ -69,6 +67,9 @@ type Lock struct {
 //
 // Python: await asyncio.Lock.acquire(), threading.Lock.acquire(timeout=).
 func (l *Lock) Acquire(ctx context.Context) error {
+	if ctx == nil {
+		return nilCtx("Lock.Acquire")
+	}
 	if l.state.CompareAndSwap(0, lockLocked) {
 		return nil
 	}
@@ -82,11 +83,6 @@ func (l *Lock) acquireSlow(ctx context.Context) error {
 			l.syncQueuedLocked()
 			l.mu.Unlock()
 			return nil
-		}
-		if ctx == nil {
-			l.syncQueuedLocked()
-			l.mu.Unlock()
-			return errNilContext
 		}
 		w := park.NewWaiter(ctx)
 		l.waiters.PushBack(w)

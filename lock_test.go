@@ -128,12 +128,14 @@ func TestLockReleaseUnlocked(t *testing.T) {
 }
 
 func TestLockNilContext(t *testing.T) {
+	// Refused whether or not the lock is free (the one nil-ctx rule).
 	var l duet.Lock
-	if err := l.Acquire(nil); err != nil { //nolint:staticcheck // uncontended: ctx unused
-		t.Fatal(err)
+	if err := l.Acquire(nil); !errors.Is(err, duet.ErrNilContext) || l.Locked() { //nolint:staticcheck // deliberately bad input
+		t.Fatalf("uncontended Acquire(nil): %v, locked %v", err, l.Locked())
 	}
+	l.TryAcquire()
 	err := l.Acquire(nil) //nolint:staticcheck // deliberately bad input
-	if err == nil || !strings.Contains(err.Error(), "nil context") {
+	if !errors.Is(err, duet.ErrNilContext) || !strings.Contains(err.Error(), "nil context") {
 		t.Fatalf("contended Acquire(nil): %v", err)
 	}
 	if duet.LockWaiters(&l) != 0 {

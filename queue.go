@@ -121,6 +121,9 @@ func NewPriorityQueue[T any](maxsize int, less func(a, b T) bool) (*Queue[T], er
 //
 // Python: await asyncio.Queue.put(item), queue.Queue.put(item, timeout=).
 func (q *Queue[T]) Put(ctx context.Context, v T) error {
+	if ctx == nil {
+		return nilCtx("Queue.Put")
+	}
 	q.mu.Lock()
 	for {
 		if q.shutdown {
@@ -129,10 +132,6 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 		}
 		if !q.fullLocked() {
 			break
-		}
-		if ctx == nil {
-			q.mu.Unlock()
-			return errNilContext
 		}
 		w := park.NewWaiter(ctx)
 		q.putters.PushBack(w)
@@ -190,17 +189,16 @@ func (q *Queue[T]) TryPut(v T) error {
 //
 // Python: await asyncio.Queue.get(), queue.Queue.get(timeout=).
 func (q *Queue[T]) Get(ctx context.Context) (T, error) {
+	if ctx == nil {
+		var zero T
+		return zero, nilCtx("Queue.Get")
+	}
 	q.mu.Lock()
 	for q.n == 0 {
 		if q.shutdown {
 			q.mu.Unlock()
 			var zero T
 			return zero, ErrQueueShutDown
-		}
-		if ctx == nil {
-			q.mu.Unlock()
-			var zero T
-			return zero, errNilContext
 		}
 		w := park.NewWaiter(ctx)
 		q.getters.PushBack(w)
@@ -270,14 +268,13 @@ func (q *Queue[T]) TaskDone() error {
 // for a deadline) when the waiting task is cancelled or ctx ends first.
 // Python: await asyncio.Queue.join(), queue.Queue.join().
 func (q *Queue[T]) Join(ctx context.Context) error {
+	if ctx == nil {
+		return nilCtx("Queue.Join")
+	}
 	q.mu.Lock()
 	if q.unfinished == 0 {
 		q.mu.Unlock()
 		return nil
-	}
-	if ctx == nil {
-		q.mu.Unlock()
-		return errNilContext
 	}
 	w := park.NewWaiter(ctx)
 	q.joiners.PushBack(w)

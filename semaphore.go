@@ -59,15 +59,14 @@ func NewSemaphore(n int) (*Semaphore, error) {
 //
 // Python: await asyncio.Semaphore.acquire(), threading.Semaphore.acquire().
 func (s *Semaphore) Acquire(ctx context.Context) error {
+	if ctx == nil {
+		return nilCtx("Semaphore.Acquire")
+	}
 	s.mu.Lock()
 	if !s.lockedLocked() {
 		s.value--
 		s.mu.Unlock()
 		return nil
-	}
-	if ctx == nil {
-		s.mu.Unlock()
-		return errNilContext
 	}
 	w := park.NewWaiter(ctx)
 	s.waiters.PushBack(w)

@@ -24,7 +24,11 @@ import (
 // its outcome after a cancellation. A nil a gives a future failed with an
 // error matching ErrNilAwaitable.
 func Shield[T any](ctx context.Context, a Awaitable[T]) *Future[T] {
-	ctx = orBackground(ctx)
+	if ctx == nil {
+		f := NewFuture[T]()
+		f.SetError(nilCtx("Shield"))
+		return f
+	}
 	inner, err := futureOf(a)
 	if err != nil {
 		f := NewFuture[T]()

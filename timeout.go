@@ -228,7 +228,9 @@ func (t *Timeout) exit(err error) error {
 // (Python: timeout(None)): it is WithDeadline with the zero time, so
 // TimeoutFrom(ctx).When is zero and Reschedule may set one later.
 func WithTimeout(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) error {
-	ctx = orBackground(ctx)
+	if ctx == nil {
+		return nilCtx("WithTimeout")
+	}
 	if d == NoTimeout {
 		return WithDeadline(ctx, time.Time{}, fn)
 	}
@@ -269,7 +271,9 @@ func WithTimeout(ctx context.Context, d time.Duration, fn func(ctx context.Conte
 // A nil fn is an error. A panic in fn propagates after the timeout is
 // disarmed.
 func WithDeadline(ctx context.Context, when time.Time, fn func(ctx context.Context) error) (err error) {
-	ctx = orBackground(ctx)
+	if ctx == nil {
+		return nilCtx("WithDeadline")
+	}
 	if fn == nil {
 		return errors.New("duet: WithTimeout/WithDeadline with a nil function")
 	}
@@ -323,7 +327,9 @@ func WithDeadline(ctx context.Context, when time.Time, fn func(ctx context.Conte
 // not as a timeout.
 func WaitFor[T any](ctx context.Context, a Awaitable[T], timeout time.Duration) (T, error) {
 	var zero T
-	ctx = orBackground(ctx)
+	if ctx == nil {
+		return zero, nilCtx("WaitFor")
+	}
 	f, err := futureOf(a)
 	if err != nil {
 		return zero, fmt.Errorf("duet: WaitFor: %w", err)
@@ -405,13 +411,6 @@ func waitDone[T any](ctx context.Context, f *Future[T]) error {
 		return err
 	}
 	return nil
-}
-
-func orBackground(ctx context.Context) context.Context {
-	if ctx == nil {
-		return context.Background()
-	}
-	return ctx
 }
 
 // scopeCtx is the context of a duet scope (a timeout, a group): a child of

@@ -67,7 +67,9 @@ func (m WaitMode) String() string {
 //
 // Errors: an empty aws, a nil awaitable, or an unknown mode.
 func Wait[T any](ctx context.Context, aws []Awaitable[T], mode WaitMode, timeout time.Duration) (done, pending []Awaitable[T], err error) {
-	ctx = orBackground(ctx)
+	if ctx == nil {
+		return nil, nil, nilCtx("Wait")
+	}
 	if len(aws) == 0 {
 		return nil, nil, errors.New("duet: Wait needs at least one awaitable (Python raises ValueError for an empty set)")
 	}

@@ -146,6 +146,10 @@ func RunInExecutor[T any](ctx context.Context, p *thread.Pool, fn func(ctx conte
 	}
 	l := LoopOf(ctx)
 	out := &b.out
+	if ctx == nil {
+		out.SetError(nilCtx("RunInExecutor"))
+		return out
+	}
 	if p == nil {
 		if l == nil {
 			out.SetError(ErrNoLoop)
@@ -233,6 +237,10 @@ func (c *workCtx) cancel() {
 // outcome; from a task, the loop runs other tasks meanwhile (Python:
 // asyncio.to_thread). See RunInExecutor for fn's context and cancellation.
 func ToThread[T any](ctx context.Context, fn func(ctx context.Context) (T, error), opts ...ExecOption) (T, error) {
+	if ctx == nil {
+		var zero T
+		return zero, nilCtx("ToThread")
+	}
 	return duet.Await(ctx, RunInExecutor(ctx, nil, fn, opts...))
 }
 

@@ -159,8 +159,12 @@ func (c *loopCtx) Value(k any) any {
 func (l *Loop) Context() context.Context { return l.baseCtx }
 
 // WithLoop returns a copy of ctx that belongs to l, keeping ctx's values and
-// cancellation: Spawn with it starts tasks on l.
+// cancellation: Spawn with it starts tasks on l. A nil ctx gives nil, which
+// the call that uses it refuses (see duet.ErrNilContext).
 func WithLoop(ctx context.Context, l *Loop) context.Context {
+	if ctx == nil {
+		return nil // a nil ctx stays nil: the call that uses it refuses it
+	}
 	return &loopCtx{Context: ctx, l: l}
 }
 
@@ -175,6 +179,9 @@ func (l *Loop) IsClosed() bool { return l.state.Load() == loopClosed }
 
 // errLoopClosed is what work scheduled on a closed loop fails with
 // (Python: RuntimeError("Event loop is closed")).
+// nilCtx is call's refusal of a nil context (see duet.ErrNilContext).
+func nilCtx(call string) error { return fmt.Errorf("aio.%s: %w", call, duet.ErrNilContext) }
+
 var errLoopClosed = fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed)
 
 // nilCallback is the error of a Call* method given a nil function: it is

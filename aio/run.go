@@ -17,6 +17,9 @@ import (
 // Run fails with ErrNestedRun when called from a task or a callback of a
 // running loop, whatever ctx it is given.
 func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Option) error {
+	if ctx == nil {
+		return nilCtx("Run")
+	}
 	if park.Current(ctx) != nil || insideLoop() {
 		return ErrNestedRun
 	}

@@ -100,6 +100,10 @@ func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), 
 	t := &Task[T]{fn: fn}
 	c := &t.core
 	c.body = (*taskBody[T])(t)
+	if ctx == nil {
+		t.fut.SetError(nilCtx("Spawn"))
+		return t
+	}
 	l := loopFrom(ctx)
 	if l == nil {
 		t.fut.SetError(ErrNoLoop)

@@ -1,12 +1,20 @@
 package thread
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/duet-go/duet"
+)
 
 // ErrBrokenPool matches (with errors.Is) the error of every future a broken
 // pool fails: a worker's initializer failed (or panicked), so the tasks
 // still queued and every later Submit fail with it; the initializer's error
 // is wrapped too. Python: concurrent.futures.thread.BrokenThreadPool.
 var ErrBrokenPool = errors.New("thread: broken pool: a worker initializer failed")
+
+// nilCtx is call's refusal of a nil context (see duet.ErrNilContext).
+func nilCtx(call string) error { return fmt.Errorf("thread.%s: %w", call, duet.ErrNilContext) }
 
 // ErrPoolFull matches the error of a future whose Submit found the queue
 // full on a pool made WithRejectWhenFull. Python has no counterpart (its

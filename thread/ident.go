@@ -110,11 +110,14 @@ func noIdentity(op string) error {
 // end. The returned context hides any loop task ctx may belong to, as a
 // Thread's context does.
 //
+// A nil ctx gives nil, which the call that uses it refuses (see
+// duet.ErrNilContext).
+//
 // Python: the _DummyThread that threading.current_thread() creates for a
 // thread threading did not start.
 func WithIdentity(ctx context.Context, name string) context.Context {
 	if ctx == nil {
-		ctx = context.Background()
+		return nil // a nil ctx stays nil: the call that uses it refuses it
 	}
 	id := newIdent(name)
 	if name == "" {

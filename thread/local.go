@@ -69,6 +69,9 @@ func (l *Local[T]) Get(ctx context.Context) (T, bool) {
 // for a loop task's context (see Local). Python: assigning an attribute of
 // a threading.local.
 func (l *Local[T]) Set(ctx context.Context, v T) error {
+	if ctx == nil {
+		return nilCtx("Local.Set")
+	}
 	id, err := localIdent("Set", ctx)
 	if err != nil {
 		return err
@@ -85,6 +88,9 @@ func (l *Local[T]) Set(ctx context.Context, v T) error {
 // Delete clears the slot of the thread found in ctx (Python: del
 // local.attr). Deleting an unset slot does nothing. Errors as for Set.
 func (l *Local[T]) Delete(ctx context.Context) error {
+	if ctx == nil {
+		return nilCtx("Local.Delete")
+	}
 	id, err := localIdent("Delete", ctx)
 	if err != nil {
 		return err

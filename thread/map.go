@@ -75,6 +75,9 @@ func Map[T, R any](ctx context.Context, p *Pool, in iter.Seq[T], fn func(ctx con
 		case cfg.err != nil:
 			yield(zero, cfg.err)
 			return
+		case ctx == nil:
+			yield(zero, nilCtx("Map"))
+			return
 		case p == nil:
 			yield(zero, errors.New("thread: Map on a nil *Pool (make one with NewPool)"))
 			return
@@ -84,9 +87,6 @@ func Map[T, R any](ctx context.Context, p *Pool, in iter.Seq[T], fn func(ctx con
 		case fn == nil:
 			yield(zero, errors.New("thread: Map with a nil function"))
 			return
-		}
-		if ctx == nil {
-			ctx = context.Background()
 		}
 		bound := cfg.inFlight
 		if bound == 0 {

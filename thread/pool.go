@@ -278,12 +278,11 @@ var (
 // Python raises RuntimeError), a broken pool (ErrBrokenPool), a full queue
 // with WithRejectWhenFull (ErrPoolFull).
 func Submit[T any](ctx context.Context, p *Pool, fn func(ctx context.Context) (T, error)) *duet.Future[T] {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	j := &job[T]{fn: fn}
 	j.ctx.Context = ctx
 	switch {
+	case ctx == nil:
+		j.fail(nilCtx("Submit"))
 	case p == nil:
 		j.fail(errNilPool)
 	case fn == nil:
@@ -849,7 +848,7 @@ func (p *Pool) shutdown(cancelQueued bool) {
 // (asyncio's shutdown_default_executor(timeout) comes closest).
 func (p *Pool) Close(ctx context.Context) error {
 	if ctx == nil {
-		ctx = context.Background()
+		return nilCtx("Pool.Close")
 	}
 	p.shutdown(false)
 	if id := identOf(ctx); id != nil && id.pool == p {

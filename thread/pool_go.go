@@ -73,13 +73,12 @@ var errNilGoFunc = errors.New("thread: Pool.Go with a nil function")
 // pool accounts for it as for Submit.
 func (p *Pool) Go(ctx context.Context, fn func(ctx context.Context) error) error {
 	switch {
+	case ctx == nil:
+		return nilCtx("Pool.Go")
 	case p == nil:
 		return errNilPool
 	case fn == nil:
 		return errNilGoFunc
-	}
-	if ctx == nil {
-		ctx = context.Background()
 	}
 	j := &goJob{fn: fn}
 	j.ctx.Context = ctx

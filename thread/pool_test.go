@@ -113,10 +113,11 @@ func TestSubmitBadInput(t *testing.T) {
 	if ran.Load() {
 		t.Error("a task submitted after Shutdown ran")
 	}
-	// nil ctx means Background.
+	// A nil ctx is refused (the one nil-ctx rule), and fn never runs.
 	q := newPool(t, 1)
-	if v, err := duet.Await(ctx, thread.Submit(nil, q, func(context.Context) (int, error) { return 3, nil })); v != 3 || err != nil {
-		t.Errorf("nil ctx: %v %v", v, err)
+	ran.Store(false)
+	if _, err := duet.Await(ctx, thread.Submit(nil, q, func(context.Context) (int, error) { ran.Store(true); return 3, nil })); !errors.Is(err, duet.ErrNilContext) || ran.Load() {
+		t.Errorf("nil ctx: %v, ran %v", err, ran.Load())
 	}
 }
 

@@ -56,6 +56,9 @@ type RLock struct {
 //
 // Python: RLock.acquire(blocking=True, timeout=-1).
 func (l *RLock) Acquire(ctx context.Context) error {
+	if ctx == nil {
+		return nilCtx("RLock.Acquire")
+	}
 	o := ownerOf(ctx)
 	if o == nil {
 		return noIdentity("RLock.Acquire")
@@ -94,6 +97,9 @@ func (l *RLock) Acquire(ctx context.Context) error {
 // it did. Python: RLock.acquire(blocking=False). A ctx without identity
 // gives ErrNoIdentity.
 func (l *RLock) TryAcquire(ctx context.Context) (bool, error) {
+	if ctx == nil {
+		return false, nilCtx("RLock.TryAcquire")
+	}
 	o := ownerOf(ctx)
 	if o == nil {
 		return false, noIdentity("RLock.TryAcquire")
@@ -117,6 +123,9 @@ func (l *RLock) TryAcquire(ctx context.Context) (bool, error) {
 // changes nothing (Python: RuntimeError "cannot release un-acquired lock").
 // A ctx without identity gives ErrNoIdentity. It never waits.
 func (l *RLock) Release(ctx context.Context) error {
+	if ctx == nil {
+		return nilCtx("RLock.Release")
+	}
 	o := ownerOf(ctx)
 	if o == nil {
 		return noIdentity("RLock.Release")

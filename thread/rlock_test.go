@@ -58,8 +58,11 @@ func TestRLockBadInput(t *testing.T) {
 	if _, err := l.TryAcquire(plain); !errors.Is(err, thread.ErrNoIdentity) {
 		t.Errorf("TryAcquire without identity: %v", err)
 	}
-	if err := l.Release(nil); !errors.Is(err, thread.ErrNoIdentity) {
+	if err := l.Release(plain); !errors.Is(err, thread.ErrNoIdentity) {
 		t.Errorf("Release without identity: %v", err)
+	}
+	if err := l.Release(nil); !errors.Is(err, duet.ErrNilContext) {
+		t.Errorf("Release(nil): %v", err)
 	}
 	owner := thread.WithIdentity(plain, "a")
 	thief := thread.WithIdentity(plain, "b")

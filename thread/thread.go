@@ -57,6 +57,11 @@ var errGoexit = errors.New("thread: the function exited without returning (runti
 // identity. A nil ctx means context.Background(). A nil fn gives a thread
 // that has already failed with an error saying so.
 func Start[T any](ctx context.Context, name string, fn func(ctx context.Context) (T, error)) *Thread[T] {
+	if ctx == nil {
+		t := newThread[T](context.Background(), name)
+		t.fut.SetError(nilCtx("Start"))
+		return t
+	}
 	t := newThread[T](ctx, name)
 	c := &t.core
 	if fn == nil {
@@ -72,12 +77,8 @@ func Start[T any](ctx context.Context, name string, fn func(ctx context.Context)
 
 // newThread makes the thread Start runs, with its identity and name
 // ("Thread-N" when name is empty) and its future bound to it, so that a
-// failure nobody retrieves reaches the except hook; it does not run. A nil
-// ctx means context.Background().
+// failure nobody retrieves reaches the except hook; it does not run.
 func newThread[T any](ctx context.Context, name string) *Thread[T] {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	t := &Thread[T]{}
 	c := &t.core
 	c.id = idSeq.Add(1)
@@ -124,7 +125,7 @@ func (t *Thread[T]) run(fn func(ctx context.Context) (T, error)) {
 func (t *Thread[T]) Join(ctx context.Context) (T, error) {
 	var zero T
 	if ctx == nil {
-		ctx = context.Background()
+		return zero, nilCtx("Thread.Join")
 	}
 	if ownerOf(ctx) == any(&t.core.ident) {
 		return zero, fmt.Errorf("thread: %w: thread %q cannot join itself (it would wait forever)", duet.ErrInvalidState, t.core.name)

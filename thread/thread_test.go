@@ -173,7 +173,7 @@ func TestThreadPanicAndGoexit(t *testing.T) {
 }
 
 func TestThreadNilFunction(t *testing.T) {
-	th := thread.Start[int](nil, "nil", nil)
+	th := thread.Start[int](context.Background(), "nil", nil)
 	_, err := th.Join(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "nil function") {
 		t.Fatalf("nil fn: %v", err)
@@ -216,7 +216,7 @@ func TestCurrentAndWithIdentity(t *testing.T) {
 	if slices.ContainsFunc(thread.Enumerate(), func(i thread.Info) bool { return i.ID == info.ID }) {
 		t.Error("Enumerate lists an adopted goroutine")
 	}
-	if info, _ := thread.Current(thread.WithIdentity(nil, "")); !strings.HasPrefix(info.Name, "Dummy-") {
+	if info, _ := thread.Current(thread.WithIdentity(context.Background(), "")); !strings.HasPrefix(info.Name, "Dummy-") {
 		t.Errorf("default dummy name %q", info.Name)
 	}
 }

@@ -40,6 +40,12 @@ const (
 // threading.Timer(interval, function).start().
 func StartTimer(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) *Timer {
 	tm := &Timer{stop: make(chan struct{})}
+	if ctx == nil {
+		tm.state.Store(timerFired)
+		tm.Thread = newThread[struct{}](context.Background(), "")
+		tm.fut.SetError(nilCtx("StartTimer"))
+		return tm
+	}
 	if fn == nil {
 		tm.state.Store(timerFired)
 		tm.Thread = newThread[struct{}](ctx, "")
