@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -119,12 +118,6 @@ func WithDebug(slowStep time.Duration) Option {
 	}
 }
 
-// WithExceptionHandler sets the loop's exception handler (see
-// SetExceptionHandler).
-func WithExceptionHandler(h func(*Loop, ExceptionContext)) Option {
-	return func(l *Loop) { l.handler = h }
-}
-
 // New returns a loop that is not running. Drive it with RunForever or
 // RunUntilComplete, and Close it when done; Run does all of that for you.
 func New(opts ...Option) *Loop {
@@ -211,49 +204,6 @@ func (l *Loop) CallSoon(fn func()) (*Handle, error) {
 // CallSoonThreadsafe is CallSoon, under Python's name: every duet loop
 // method that schedules work is safe from any goroutine.
 func (l *Loop) CallSoonThreadsafe(fn func()) (*Handle, error) { return l.CallSoon(fn) }
-
-// CallLater schedules fn to run d from now on the loop's clock (Python:
-// loop.call_later). d <= 0 runs it in the next iteration's timer phase.
-// Errors and safety are CallSoon's.
-func (l *Loop) CallLater(d time.Duration, fn func()) (*Handle, error) {
-	if fn == nil {
-		return nil, nilCallback("CallLater")
-	}
-	return l.CallAt(l.clock.Now().Add(d), fn)
-}
-
-// CallAt schedules fn to run when the loop's clock reaches when (Python:
-// loop.call_at). Timers due at the same instant run in scheduling order.
-// Errors and safety are CallSoon's.
-func (l *Loop) CallAt(when time.Time, fn func()) (*Handle, error) {
-	if fn == nil {
-		return nil, nilCallback("CallAt")
-	}
-	h := &Handle{fn: fn, when: when, loop: l}
-	if !l.addTimer(h) {
-		return nil, errLoopClosed
-	}
-	return h, nil
-}
-
-func (l *Loop) addTimer(h *Handle) bool {
-	l.mu.Lock()
-	if l.state.Load() == loopClosed {
-		l.mu.Unlock()
-		return false
-	}
-	l.timerSeq++
-	l.timers.push(timerEntry{when: l.nanos(h.when), seq: l.timerSeq, h: h})
-	if l.timers[0].h == h {
-		l.signalLocked()
-	}
-	l.mu.Unlock()
-	return true
-}
-
-func (l *Loop) timerCancelled() {
-	l.cancelledTimers.Add(1)
-}
 
 // push appends an item for the next iteration; false on a closed loop.
 func (l *Loop) push(e entry) bool {
@@ -349,21 +299,7 @@ func (l *Loop) runOnce() (stopped bool) {
 		l.waitLocked()
 	}
 	l.ready, l.incoming = l.incoming, l.ready[:0]
-	if n := l.cancelledTimers.Load(); n > 100 && int(n) > len(l.timers)/2 {
-		l.timers.compact()
-		l.cancelledTimers.Store(0)
-	}
-	if len(l.timers) > 0 {
-		now := l.nanos(l.clock.Now())
-		for len(l.timers) > 0 && l.timers[0].when <= now {
-			h := l.timers.pop().h
-			if h.Cancelled() {
-				l.cancelledTimers.Add(-1)
-				continue
-			}
-			l.ready = append(l.ready, entry{h: h})
-		}
-	}
+	l.readyTimersLocked()
 	l.mu.Unlock()
 	for i := range l.ready {
 		l.pos = i
@@ -381,16 +317,6 @@ func (l *Loop) runOnce() (stopped bool) {
 	}
 	return l.stopping.Load()
 }
-
-// timerDueLocked tells whether a timer is due (or a cancelled one awaits
-// removal at the top of the heap). l.mu is held.
-func (l *Loop) timerDueLocked() bool {
-	return len(l.timers) > 0 && l.timers[0].when <= l.nanos(l.clock.Now())
-}
-
-// nanos expresses t as nanoseconds since the loop's epoch (monotonic for
-// the real clock).
-func (l *Loop) nanos(t time.Time) int64 { return int64(t.Sub(l.epoch)) }
 
 // flushEndedLocked takes the tasks that finished since the last call out of
 // the live list.
@@ -550,85 +476,6 @@ func (l *Loop) Close() error {
 		p.Shutdown(false, false) // Python: close() shuts the default executor down without waiting
 	}
 	return nil
-}
-
-// ExceptionContext describes an error that nobody could receive: an
-// unretrieved task error, a panic in a callback, a destroyed task (Python:
-// the context dict given to the loop's exception handler).
-type ExceptionContext struct {
-	Message string // what happened, always set
-	Err     error  // the error, if any
-	Task    string // the task's name, if a task is involved
-	Stack   []byte // a goroutine stack, for slow-step reports
-}
-
-// SetExceptionHandler replaces the loop's exception handler; nil restores
-// the default, which logs with log/slog at error level.
-func (l *Loop) SetExceptionHandler(h func(*Loop, ExceptionContext)) {
-	l.handlerMu.Lock()
-	l.handler = h
-	l.handlerMu.Unlock()
-}
-
-// CallExceptionHandler reports ec through the loop's exception handler
-// (Python: loop.call_exception_handler). A panic in the handler is logged
-// and swallowed.
-func (l *Loop) CallExceptionHandler(ec ExceptionContext) {
-	l.handlerMu.Lock()
-	h := l.handler
-	l.handlerMu.Unlock()
-	if h == nil {
-		DefaultExceptionHandler(l, ec)
-		return
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			slog.Error("aio: exception handler panicked", "panic", r, "report", ec.Message)
-		}
-	}()
-	h(l, ec)
-}
-
-// DefaultExceptionHandler logs ec with log/slog.
-func DefaultExceptionHandler(_ *Loop, ec ExceptionContext) {
-	args := []any{}
-	if ec.Task != "" {
-		args = append(args, "task", ec.Task)
-	}
-	if ec.Err != nil {
-		args = append(args, "err", ec.Err)
-	}
-	if ec.Stack != nil {
-		args = append(args, "stack", string(ec.Stack))
-	}
-	slog.Error(ec.Message, args...)
-}
-
-// onTaskFailure records a failed task whose error may never be retrieved.
-func (l *Loop) onTaskFailure(name string, f *futhook.Failure) {
-	l.mu.Lock()
-	l.failures[f] = name
-	if len(l.failures) > 2*l.failSweepAt+64 {
-		for k := range l.failures {
-			if k.Taken() {
-				delete(l.failures, k)
-			}
-		}
-		l.failSweepAt = len(l.failures)
-	}
-	l.mu.Unlock()
-}
-
-func (l *Loop) reportFailures() {
-	l.mu.Lock()
-	fs := l.failures
-	l.failures = map[*futhook.Failure]string{}
-	l.mu.Unlock()
-	for f, name := range fs {
-		if f.Take() {
-			l.CallExceptionHandler(ExceptionContext{Message: "Task exception was never retrieved", Err: f.Err, Task: name})
-		}
-	}
 }
 
 // Tasks returns the loop's tasks that have not finished, in creation order
