@@ -57,10 +57,10 @@ type Loop struct {
 	timerSeq uint64                  // guarded by mu
 	live     ilist.List[task, *task] // tasks not yet removed, guarded by mu; finished ones wait in ended
 	ended    []*task                 // finished tasks to take out of live; the loop's own
-	wake     chan struct{}
-	ready    []entry // this iteration's items, owned by the loop goroutine
-	pos      int     // index in ready of the item running now; the loop's own
-	depth    int     // nesting of task steps (an eager start nests); the loop's own
+	idler    idler                   // how the loop waits between iterations (idle.go); chosen by New
+	ready    []entry                 // this iteration's items, owned by the loop goroutine
+	pos      int                     // index in ready of the item running now; the loop's own
+	depth    int                     // nesting of task steps (an eager start nests); the loop's own
 
 	stopping        atomic.Bool // Stop was called; written under mu
 	cancelledTimers atomic.Int64
@@ -71,7 +71,6 @@ type Loop struct {
 	clock   Clock
 	epoch   time.Time // timer deadlines are kept as nanoseconds since epoch
 	vclock  *VirtualClock
-	waitTm  *time.Timer
 	free    []*coro.Coro
 	taskSeq uint64 // guarded by mu
 	liveN   int    // live tasks at the last iteration's start; the loop's own
@@ -123,11 +122,14 @@ func WithDebug(slowStep time.Duration) Option {
 func New(opts ...Option) *Loop {
 	l := &Loop{
 		clock:    realClock{},
-		wake:     make(chan struct{}, 1),
 		failures: map[*futhook.Failure]string{},
 	}
 	for _, o := range opts {
 		o(l)
+	}
+	l.idler = newChanIdler(&l.mu)
+	if l.vclock != nil {
+		l.idler = &autojump{inner: l.idler, clock: l.vclock, external: &l.external}
 	}
 	l.epoch = l.clock.Now()
 	l.baseCtx = &loopCtx{Context: context.Background(), l: l}
@@ -221,10 +223,7 @@ func (l *Loop) push(e entry) bool {
 func (l *Loop) signalLocked() {
 	if l.sleeping {
 		l.sleeping = false
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
+		l.idler.wake()
 	}
 }
 
@@ -328,55 +327,19 @@ func (l *Loop) flushEndedLocked() {
 	l.ended = l.ended[:0]
 }
 
-// timerSlack is the granularity of the loop's real-clock waits.
-const timerSlack = time.Millisecond
-
-// waitLocked blocks until there is work or the earliest timer is due. It
-// is entered and left with l.mu held.
+// waitLocked is the loop's wait when an iteration finds nothing ready: one
+// idle call, for at most the time the loop's clock takes to reach the
+// earliest timer, ended early by signalLocked. It is entered and left with
+// l.mu held.
 func (l *Loop) waitLocked() {
-	// Cancelled timers at the top would wake the loop for nothing, or make
-	// a virtual clock jump to a deadline nobody waits for (CPython pops
-	// them first too).
-	for len(l.timers) > 0 && l.timers[0].h.Cancelled() {
-		l.timers.pop()
-		l.cancelledTimers.Add(-1)
-	}
-	var due time.Time
-	if len(l.timers) > 0 {
-		due = l.timers[0].h.when
-	}
-	if l.vclock != nil && !due.IsZero() && l.external.Load() == 0 {
-		l.vclock.advanceTo(due)
-		return
+	due := l.nextTimerLocked()
+	timeout := duet.NoTimeout
+	if !due.IsZero() {
+		timeout = l.sleepTime(due)
 	}
 	l.sleeping = true
-	l.mu.Unlock()
-	if due.IsZero() || l.vclock != nil {
-		<-l.wake
-	} else if d := time.Until(due); d > 0 {
-		// Wake on a whole-millisecond boundary, as epoll's timeout does for
-		// CPython: timers due within the same millisecond then run in one
-		// iteration instead of one wake-up each (never early, at most 1 ms
-		// late).
-		d = (d + timerSlack - 1) / timerSlack * timerSlack
-		if l.waitTm == nil {
-			l.waitTm = time.NewTimer(d)
-		} else {
-			l.waitTm.Reset(d)
-		}
-		select {
-		case <-l.wake:
-			l.waitTm.Stop()
-		case <-l.waitTm.C:
-		}
-	}
-	l.mu.Lock()
+	l.idler.idle(timeout, due)
 	l.sleeping = false
-	// A wake-up sent after we stopped waiting must not linger.
-	select {
-	case <-l.wake:
-	default:
-	}
 }
 
 func (l *Loop) runHandle(h *Handle) {
@@ -448,6 +411,7 @@ func (l *Loop) Close() error {
 	l.mu.Lock()
 	l.incoming = nil
 	l.timers = nil
+	l.idler.close()
 	l.flushEndedLocked()
 	pending := l.live.All()
 	l.mu.Unlock()

@@ -67,6 +67,21 @@ func (l *Loop) readyTimersLocked() {
 	}
 }
 
+// nextTimerLocked returns the deadline of the earliest timer, zero when
+// there is none. Cancelled timers at the top are dropped first: they would
+// wake the loop for nothing, or make a virtual clock jump to a deadline
+// nobody waits for (CPython pops them first too). l.mu is held.
+func (l *Loop) nextTimerLocked() time.Time {
+	for len(l.timers) > 0 && l.timers[0].h.Cancelled() {
+		l.timers.pop()
+		l.cancelledTimers.Add(-1)
+	}
+	if len(l.timers) == 0 {
+		return time.Time{}
+	}
+	return l.timers[0].h.when
+}
+
 // timerDueLocked tells whether a timer is due (or a cancelled one awaits
 // removal at the top of the heap). l.mu is held.
 func (l *Loop) timerDueLocked() bool {
