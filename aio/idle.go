@@ -144,13 +144,3 @@ func (a *autojump) idle(timeout time.Duration, due time.Time) bool {
 
 func (a *autojump) wake()  { a.inner.wake() }
 func (a *autojump) close() { a.inner.close() }
-
-// sleepTime is how long, in real time, the loop may wait for its clock to
-// reach due: duet.NoTimeout for a VirtualClock, which never gets there on
-// its own (autojump moves it).
-func (l *Loop) sleepTime(due time.Time) time.Duration {
-	if l.vclock != nil {
-		return duet.NoTimeout
-	}
-	return time.Until(due)
-}

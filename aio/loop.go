@@ -92,7 +92,9 @@ type Loop struct {
 // Option configures a loop made by New or Run.
 type Option func(*Loop)
 
-// WithClock makes the loop read time from c.
+// WithClock makes the loop read time from c and keep its timers on c; see
+// Clock for how the loop waits for c's deadlines, and VirtualClock for the
+// clock that jumps.
 func WithClock(c Clock) Option {
 	return func(l *Loop) {
 		l.clock = c
@@ -335,7 +337,7 @@ func (l *Loop) waitLocked() {
 	due := l.nextTimerLocked()
 	timeout := duet.NoTimeout
 	if !due.IsZero() {
-		timeout = l.sleepTime(due)
+		timeout = sleepTime(l.clock, due)
 	}
 	l.sleeping = true
 	l.idler.idle(timeout, due)
