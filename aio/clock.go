@@ -55,8 +55,17 @@ func (realClock) Now() time.Time { return time.Now() }
 // sleeps then take no real time and happen in a deterministic order, which
 // makes tests of timing logic fast and exact.
 //
-// The clock does not jump while work handed to other goroutines through the
-// loop's bridges is outstanding, since that work may still wake the loop.
+// What may still give the loop work at the current time holds the jump.
+// Work handed to other goroutines through the loop's bridges (ToThread,
+// RunInExecutor) holds it until that work is done. A registered I/O wait
+// (a socket read or accept pending) holds it for the autojump threshold
+// (WithAutojumpThreshold, DefaultAutojumpThreshold): the loop idles up to
+// that long in real time for I/O or a wake-up, runs what arrives at the
+// current time, and jumps only when nothing has arrived, as Trio's
+// autojump_threshold. A test of a server on loopback therefore neither
+// freezes, waiting for a socket that only a later timer would feed, nor
+// times out before its peer had a chance to answer. With neither, the
+// clock jumps as soon as nothing is ready.
 type VirtualClock struct {
 	mu  sync.Mutex
 	now time.Time

@@ -122,21 +122,98 @@ func (c *chanIdler) close() {
 	}
 }
 
+// wakeSources counts what may still bring a loop work from outside its
+// ready queue and its timers. The loop's bridges and its I/O code keep the
+// counts through holdClock and ioWaitBegin; idlers consult them, so that
+// no I/O code has to know how a virtual clock decides to jump.
+type wakeSources struct {
+	external atomic.Int64 // outstanding work on other goroutines that will wake the loop
+	ioWaits  atomic.Int64 // registered I/O waits
+}
+
+// holdClock records work handed to another goroutine that will wake the
+// loop when it is done (a job on a pool that a task awaits): until the
+// matching releaseClock, a virtual clock does not jump, since that work
+// may still make the loop something to do at the current time. Safe from
+// any goroutine.
+func (l *Loop) holdClock() { l.src.external.Add(1) }
+
+// releaseClock ends a holdClock. The last release wakes the loop if it
+// idles, so that a virtual clock it held can jump.
+func (l *Loop) releaseClock() {
+	if l.src.external.Add(-1) == 0 && l.vclock != nil {
+		l.mu.Lock()
+		l.signalLocked()
+		l.mu.Unlock()
+	}
+}
+
+// ioWaitBegin records an I/O wait registered with the loop's poller: a
+// task or callback waiting for a descriptor to become ready or for an
+// operation to complete. While any is registered the loop polls for I/O
+// in iterations that have work ready, as CPython's selector loop does, and
+// a virtual clock jumps only after the loop has idled for the autojump
+// threshold with nothing arriving (see WithAutojumpThreshold). The I/O code
+// calls ioWaitEnd when the wait ends (ready, cancelled or closed); both are
+// safe from any goroutine. An end needs no wake-up of its own: the wait
+// ends with its waiter made runnable, which wakes the loop, or on the
+// loop's own goroutine.
+func (l *Loop) ioWaitBegin() { l.src.ioWaits.Add(1) }
+
+// ioWaitEnd ends an ioWaitBegin.
+func (l *Loop) ioWaitEnd() { l.src.ioWaits.Add(-1) }
+
+// DefaultAutojumpThreshold is how long, in real time, a loop with a
+// virtual clock idles with an I/O wait registered before it jumps the
+// clock, when WithAutojumpThreshold is not given. A peer on the same loop
+// gets its data through the kernel before the writer's call returns, so
+// the first poll sees it; the threshold is for a peer on another goroutine
+// or process, which must be scheduled to answer: 5 ms covers a busy
+// machine's scheduling delay and Go's sub-millisecond GC pauses many
+// times over, and costs at most 5 ms of real time per jump taken while a
+// socket wait is pending (a listening server's accept is one for its
+// whole life).
+const DefaultAutojumpThreshold = 5 * time.Millisecond
+
+// WithAutojumpThreshold sets how long, in real time, a loop with a virtual
+// clock idles while an I/O wait is registered before it jumps the clock to
+// the next timer (Trio: MockClock(autojump_threshold=d)). Anything that
+// arrives meanwhile (I/O, a wake-up from another goroutine) runs first at
+// the current time, and the next idle period counts afresh. By duet's
+// timeout rule d <= 0 polls for I/O once and then jumps (Trio's
+// autojump_threshold=0), and duet.NoTimeout never jumps while an I/O wait
+// is registered. Without I/O waits the clock jumps as soon as nothing is
+// ready, whatever d. Other clocks ignore it.
+func WithAutojumpThreshold(d time.Duration) Option {
+	return func(l *Loop) { l.autojumpAfter = d }
+}
+
 // autojump is the idler of a loop whose clock is a VirtualClock: when the
-// loop would wait for a timer and nothing else can wake it, the clock jumps
-// to the timer's deadline instead of the loop waiting (Trio: MockClock's
-// autojump). Outstanding work handed to other goroutines through the
-// loop's bridges holds the clock: that work may still wake the loop, so it
-// waits for it on inner.
+// loop would wait for a timer and nothing else can give it work, the clock
+// jumps to the timer's deadline instead (Trio: MockClock's autojump).
+//
+// The policy, in order: outstanding work on other goroutines (holdClock)
+// holds the clock, and the loop waits for it without limit on inner; with
+// an I/O wait registered, the loop first waits up to threshold of real
+// time on inner for I/O or a wake-up, and jumps only if nothing arrived;
+// otherwise it jumps at once.
 type autojump struct {
-	inner    idler
-	clock    *VirtualClock
-	external *atomic.Int64 // the loop's count of outstanding bridged work
+	inner     idler
+	clock     *VirtualClock
+	src       *wakeSources
+	threshold time.Duration
 }
 
 func (a *autojump) idle(timeout time.Duration, due time.Time) bool {
-	if timeout <= 0 || due.IsZero() || a.external.Load() > 0 {
+	switch {
+	case timeout <= 0 || due.IsZero() || a.src.external.Load() > 0:
+		// A poll, no timer to jump to, or work elsewhere that will wake
+		// the loop: wait as any loop does.
 		return a.inner.idle(timeout, due)
+	case a.src.ioWaits.Load() > 0:
+		if a.inner.idle(a.threshold, due) {
+			return true // run what arrived at the current time first
+		}
 	}
 	a.clock.advanceTo(due)
 	return false

@@ -64,16 +64,17 @@ type Loop struct {
 
 	stopping        atomic.Bool // Stop was called; written under mu
 	cancelledTimers atomic.Int64
-	external        atomic.Int64 // outstanding bridged work (holds a virtual clock)
 	state           atomic.Int32
 	running         atomic.Pointer[task] // task whose step runs now
 
-	clock   Clock
-	epoch   time.Time // timer deadlines are kept as nanoseconds since epoch
-	vclock  *VirtualClock
-	free    []*coro.Coro
-	taskSeq uint64 // guarded by mu
-	liveN   int    // live tasks at the last iteration's start; the loop's own
+	clock         Clock
+	epoch         time.Time // timer deadlines are kept as nanoseconds since epoch
+	vclock        *VirtualClock
+	src           wakeSources   // bridged work and I/O waits that may still wake the loop (idle.go)
+	autojumpAfter time.Duration // a virtual clock's autojump threshold (WithAutojumpThreshold)
+	free          []*coro.Coro
+	taskSeq       uint64 // guarded by mu
+	liveN         int    // live tasks at the last iteration's start; the loop's own
 
 	handlerMu sync.Mutex
 	handler   func(*Loop, ExceptionContext)
@@ -123,15 +124,16 @@ func WithDebug(slowStep time.Duration) Option {
 // RunUntilComplete, and Close it when done; Run does all of that for you.
 func New(opts ...Option) *Loop {
 	l := &Loop{
-		clock:    realClock{},
-		failures: map[*futhook.Failure]string{},
+		clock:         realClock{},
+		failures:      map[*futhook.Failure]string{},
+		autojumpAfter: DefaultAutojumpThreshold,
 	}
 	for _, o := range opts {
 		o(l)
 	}
 	l.idler = newChanIdler(&l.mu)
 	if l.vclock != nil {
-		l.idler = &autojump{inner: l.idler, clock: l.vclock, external: &l.external}
+		l.idler = &autojump{inner: l.idler, clock: l.vclock, src: &l.src, threshold: l.autojumpAfter}
 	}
 	l.epoch = l.clock.Now()
 	l.baseCtx = &loopCtx{Context: context.Background(), l: l}
@@ -298,6 +300,13 @@ func (l *Loop) runOnce() (stopped bool) {
 	l.liveN = l.live.Len()
 	if len(l.incoming) == 0 && !l.stopping.Load() {
 		l.waitLocked()
+	} else if l.src.ioWaits.Load() > 0 {
+		// Work is ready, but I/O may be too: poll without waiting, as
+		// CPython selects with timeout 0 when _ready is not empty, so
+		// that a loop kept busy by its tasks still sees its sockets.
+		l.sleeping = true
+		l.idler.idle(0, time.Time{})
+		l.sleeping = false
 	}
 	l.ready, l.incoming = l.incoming, l.ready[:0]
 	l.readyTimersLocked()
