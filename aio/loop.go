@@ -176,11 +176,11 @@ func (l *Loop) IsRunning() bool { return l.state.Load() == loopRunning }
 // IsClosed reports whether the loop is closed.
 func (l *Loop) IsClosed() bool { return l.state.Load() == loopClosed }
 
-// errLoopClosed is what work scheduled on a closed loop fails with
-// (Python: RuntimeError("Event loop is closed")).
 // nilCtx is call's refusal of a nil context (see duet.ErrNilContext).
 func nilCtx(call string) error { return fmt.Errorf("aio.%s: %w", call, duet.ErrNilContext) }
 
+// errLoopClosed is what work scheduled on a closed loop fails with
+// (Python: RuntimeError("Event loop is closed")).
 var errLoopClosed = fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed)
 
 // nilCallback is the error of a Call* method given a nil function: it is
