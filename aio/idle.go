@@ -19,7 +19,7 @@ import (
 //
 // The loop's mutex is the idler's monitor lock, as a sync.Cond's L is:
 // idle and wake are called with it held, and idle releases it only while
-// it blocks.
+// it blocks or delivers I/O.
 type idler interface {
 	// idle blocks the loop's goroutine until wake is called or timeout has
 	// passed, by duet's timeout rule: timeout <= 0 does not block (a poll),
@@ -34,12 +34,14 @@ type idler interface {
 	// for (the earliest timer; zero when there is none). An idler that
 	// waits in real time ignores it; autojump jumps a virtual clock to it.
 	//
-	// A poller delivers readiness from this call: before it returns, it
-	// makes the callbacks or tasks waiting on ready descriptors runnable
-	// through the loop's ordinary scheduling, so that they run in the
-	// iteration that follows, after the callbacks already queued and
-	// before the timers (CPython: _process_events fills _ready before the
-	// timer phase).
+	// A poller delivers readiness from this call: after its wait and
+	// before it takes the mutex back, it makes the callbacks or tasks
+	// waiting on ready descriptors runnable through the loop's ordinary
+	// scheduling (which takes the mutex, and whose first item calls wake:
+	// the poller absorbs that wake-up as chanIdler absorbs a late one), so
+	// that they run in the iteration that follows, after the callbacks
+	// already queued and before the timers (CPython: _process_events fills
+	// _ready before the timer phase).
 	idle(timeout time.Duration, due time.Time) (arrived bool)
 
 	// wake makes the idle call in progress return. The loop calls it with
@@ -166,13 +168,13 @@ func (l *Loop) ioWaitEnd() { l.src.ioWaits.Add(-1) }
 // DefaultAutojumpThreshold is how long, in real time, a loop with a
 // virtual clock idles with an I/O wait registered before it jumps the
 // clock, when WithAutojumpThreshold is not given. A peer on the same loop
-// gets its data through the kernel before the writer's call returns, so
-// the first poll sees it; the threshold is for a peer on another goroutine
-// or process, which must be scheduled to answer: 5 ms covers a busy
-// machine's scheduling delay and Go's sub-millisecond GC pauses many
-// times over, and costs at most 5 ms of real time per jump taken while a
-// socket wait is pending (a listening server's accept is one for its
-// whole life).
+// has usually handed its data to the kernel, loopback included, by the
+// time the loop idles, so the first poll sees it; the threshold is for a
+// peer on another goroutine or process, which must be scheduled to
+// answer: 5 ms covers a busy machine's scheduling delay and Go's
+// sub-millisecond GC pauses many times over, and costs at most 5 ms of
+// real time per jump taken while a socket wait is pending (a listening
+// server's accept is one for its whole life).
 const DefaultAutojumpThreshold = 5 * time.Millisecond
 
 // WithAutojumpThreshold sets how long, in real time, a loop with a virtual
