@@ -29,9 +29,13 @@
 //
 // A VirtualClock (WithVirtualClock) jumps to the next timer whenever every
 // task waits, so tests of timeouts and schedules run in microseconds and in
-// a deterministic order. Only the loop's own timers follow it: Sleep,
-// CallLater, duet.WithTimeout and friends. A context.WithTimeout deadline
-// is Go's and runs on real time, so prefer duet.WithTimeout inside tasks.
+// a deterministic order; work handed to threads holds it until done, and a
+// pending I/O wait holds it for a short real-time threshold
+// (WithAutojumpThreshold). Only the loop's own timers follow the loop's
+// clock: Sleep, CallLater, duet.WithTimeout and friends. A
+// context.WithTimeout deadline is Go's and runs on real time, so prefer
+// duet.WithTimeout inside tasks. Any other Clock (WithClock) is waited for
+// as it says (SleepClock), by default at the rate of real time.
 //
 // The threading world is one call away: ToThread and RunInExecutor run a
 // function on a thread.Pool (the loop's default executor unless given one)

@@ -175,7 +175,7 @@ func RunInExecutor[T any](ctx context.Context, p *thread.Pool, fn func(ctx conte
 	futhook.Bind(out, b)
 	if l != nil {
 		b.loop = l
-		l.external.Add(1)
+		l.holdClock()
 	}
 	b.work = thread.Submit(wctx, p, fn)
 	b.work.AddDoneCallback(context.Background(), b.done)
@@ -186,8 +186,8 @@ func RunInExecutor[T any](ctx context.Context, p *thread.Pool, fn func(ctx conte
 func (b *bridge[T]) done(w *duet.Future[T]) {
 	b.out.Complete(w.Result())
 	b.cancelWork()
-	if l := b.loop; l != nil && l.external.Add(-1) == 0 && l.vclock != nil {
-		l.CallSoon(func() {}) // let the virtual clock move on
+	if b.loop != nil {
+		b.loop.releaseClock()
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,24 +57,24 @@ type Loop struct {
 	timerSeq uint64                  // guarded by mu
 	live     ilist.List[task, *task] // tasks not yet removed, guarded by mu; finished ones wait in ended
 	ended    []*task                 // finished tasks to take out of live; the loop's own
-	wake     chan struct{}
-	ready    []entry // this iteration's items, owned by the loop goroutine
-	pos      int     // index in ready of the item running now; the loop's own
-	depth    int     // nesting of task steps (an eager start nests); the loop's own
+	idler    idler                   // how the loop waits between iterations (idle.go); chosen by New
+	ready    []entry                 // this iteration's items, owned by the loop goroutine
+	pos      int                     // index in ready of the item running now; the loop's own
+	depth    int                     // nesting of task steps (an eager start nests); the loop's own
 
 	stopping        atomic.Bool // Stop was called; written under mu
 	cancelledTimers atomic.Int64
-	external        atomic.Int64 // outstanding bridged work (holds a virtual clock)
 	state           atomic.Int32
 	running         atomic.Pointer[task] // task whose step runs now
 
-	clock   Clock
-	epoch   time.Time // timer deadlines are kept as nanoseconds since epoch
-	vclock  *VirtualClock
-	waitTm  *time.Timer
-	free    []*coro.Coro
-	taskSeq uint64 // guarded by mu
-	liveN   int    // live tasks at the last iteration's start; the loop's own
+	clock         Clock
+	epoch         time.Time // timer deadlines are kept as nanoseconds since epoch
+	vclock        *VirtualClock
+	src           wakeSources   // bridged work and I/O waits that may still wake the loop (idle.go)
+	autojumpAfter time.Duration // a virtual clock's autojump threshold (WithAutojumpThreshold)
+	free          []*coro.Coro
+	taskSeq       uint64 // guarded by mu
+	liveN         int    // live tasks at the last iteration's start; the loop's own
 
 	handlerMu sync.Mutex
 	handler   func(*Loop, ExceptionContext)
@@ -94,7 +93,9 @@ type Loop struct {
 // Option configures a loop made by New or Run.
 type Option func(*Loop)
 
-// WithClock makes the loop read time from c.
+// WithClock makes the loop read time from c and keep its timers on c; see
+// Clock for how the loop waits for c's deadlines, and VirtualClock for the
+// clock that jumps.
 func WithClock(c Clock) Option {
 	return func(l *Loop) {
 		l.clock = c
@@ -119,22 +120,20 @@ func WithDebug(slowStep time.Duration) Option {
 	}
 }
 
-// WithExceptionHandler sets the loop's exception handler (see
-// SetExceptionHandler).
-func WithExceptionHandler(h func(*Loop, ExceptionContext)) Option {
-	return func(l *Loop) { l.handler = h }
-}
-
 // New returns a loop that is not running. Drive it with RunForever or
 // RunUntilComplete, and Close it when done; Run does all of that for you.
 func New(opts ...Option) *Loop {
 	l := &Loop{
-		clock:    realClock{},
-		wake:     make(chan struct{}, 1),
-		failures: map[*futhook.Failure]string{},
+		clock:         realClock{},
+		failures:      map[*futhook.Failure]string{},
+		autojumpAfter: DefaultAutojumpThreshold,
 	}
 	for _, o := range opts {
 		o(l)
+	}
+	l.idler = newChanIdler(&l.mu)
+	if l.vclock != nil {
+		l.idler = &autojump{inner: l.idler, clock: l.vclock, src: &l.src, threshold: l.autojumpAfter}
 	}
 	l.epoch = l.clock.Now()
 	l.baseCtx = &loopCtx{Context: context.Background(), l: l}
@@ -177,11 +176,11 @@ func (l *Loop) IsRunning() bool { return l.state.Load() == loopRunning }
 // IsClosed reports whether the loop is closed.
 func (l *Loop) IsClosed() bool { return l.state.Load() == loopClosed }
 
-// errLoopClosed is what work scheduled on a closed loop fails with
-// (Python: RuntimeError("Event loop is closed")).
 // nilCtx is call's refusal of a nil context (see duet.ErrNilContext).
 func nilCtx(call string) error { return fmt.Errorf("aio.%s: %w", call, duet.ErrNilContext) }
 
+// errLoopClosed is what work scheduled on a closed loop fails with
+// (Python: RuntimeError("Event loop is closed")).
 var errLoopClosed = fmt.Errorf("aio: %w: the event loop is closed", duet.ErrClosed)
 
 // nilCallback is the error of a Call* method given a nil function: it is
@@ -212,49 +211,6 @@ func (l *Loop) CallSoon(fn func()) (*Handle, error) {
 // method that schedules work is safe from any goroutine.
 func (l *Loop) CallSoonThreadsafe(fn func()) (*Handle, error) { return l.CallSoon(fn) }
 
-// CallLater schedules fn to run d from now on the loop's clock (Python:
-// loop.call_later). d <= 0 runs it in the next iteration's timer phase.
-// Errors and safety are CallSoon's.
-func (l *Loop) CallLater(d time.Duration, fn func()) (*Handle, error) {
-	if fn == nil {
-		return nil, nilCallback("CallLater")
-	}
-	return l.CallAt(l.clock.Now().Add(d), fn)
-}
-
-// CallAt schedules fn to run when the loop's clock reaches when (Python:
-// loop.call_at). Timers due at the same instant run in scheduling order.
-// Errors and safety are CallSoon's.
-func (l *Loop) CallAt(when time.Time, fn func()) (*Handle, error) {
-	if fn == nil {
-		return nil, nilCallback("CallAt")
-	}
-	h := &Handle{fn: fn, when: when, loop: l}
-	if !l.addTimer(h) {
-		return nil, errLoopClosed
-	}
-	return h, nil
-}
-
-func (l *Loop) addTimer(h *Handle) bool {
-	l.mu.Lock()
-	if l.state.Load() == loopClosed {
-		l.mu.Unlock()
-		return false
-	}
-	l.timerSeq++
-	l.timers.push(timerEntry{when: l.nanos(h.when), seq: l.timerSeq, h: h})
-	if l.timers[0].h == h {
-		l.signalLocked()
-	}
-	l.mu.Unlock()
-	return true
-}
-
-func (l *Loop) timerCancelled() {
-	l.cancelledTimers.Add(1)
-}
-
 // push appends an item for the next iteration; false on a closed loop.
 func (l *Loop) push(e entry) bool {
 	l.mu.Lock()
@@ -271,10 +227,7 @@ func (l *Loop) push(e entry) bool {
 func (l *Loop) signalLocked() {
 	if l.sleeping {
 		l.sleeping = false
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
+		l.idler.wake()
 	}
 }
 
@@ -347,23 +300,16 @@ func (l *Loop) runOnce() (stopped bool) {
 	l.liveN = l.live.Len()
 	if len(l.incoming) == 0 && !l.stopping.Load() {
 		l.waitLocked()
+	} else if l.src.ioWaits.Load() > 0 {
+		// Work is ready, but I/O may be too: poll without waiting, as
+		// CPython selects with timeout 0 when _ready is not empty, so
+		// that a loop kept busy by its tasks still sees its sockets.
+		l.sleeping = true
+		l.idler.idle(0, time.Time{})
+		l.sleeping = false
 	}
 	l.ready, l.incoming = l.incoming, l.ready[:0]
-	if n := l.cancelledTimers.Load(); n > 100 && int(n) > len(l.timers)/2 {
-		l.timers.compact()
-		l.cancelledTimers.Store(0)
-	}
-	if len(l.timers) > 0 {
-		now := l.nanos(l.clock.Now())
-		for len(l.timers) > 0 && l.timers[0].when <= now {
-			h := l.timers.pop().h
-			if h.Cancelled() {
-				l.cancelledTimers.Add(-1)
-				continue
-			}
-			l.ready = append(l.ready, entry{h: h})
-		}
-	}
+	l.readyTimersLocked()
 	l.mu.Unlock()
 	for i := range l.ready {
 		l.pos = i
@@ -382,16 +328,6 @@ func (l *Loop) runOnce() (stopped bool) {
 	return l.stopping.Load()
 }
 
-// timerDueLocked tells whether a timer is due (or a cancelled one awaits
-// removal at the top of the heap). l.mu is held.
-func (l *Loop) timerDueLocked() bool {
-	return len(l.timers) > 0 && l.timers[0].when <= l.nanos(l.clock.Now())
-}
-
-// nanos expresses t as nanoseconds since the loop's epoch (monotonic for
-// the real clock).
-func (l *Loop) nanos(t time.Time) int64 { return int64(t.Sub(l.epoch)) }
-
 // flushEndedLocked takes the tasks that finished since the last call out of
 // the live list.
 func (l *Loop) flushEndedLocked() {
@@ -402,55 +338,19 @@ func (l *Loop) flushEndedLocked() {
 	l.ended = l.ended[:0]
 }
 
-// timerSlack is the granularity of the loop's real-clock waits.
-const timerSlack = time.Millisecond
-
-// waitLocked blocks until there is work or the earliest timer is due. It
-// is entered and left with l.mu held.
+// waitLocked is the loop's wait when an iteration finds nothing ready: one
+// idle call, for at most the time the loop's clock takes to reach the
+// earliest timer, ended early by signalLocked. It is entered and left with
+// l.mu held.
 func (l *Loop) waitLocked() {
-	// Cancelled timers at the top would wake the loop for nothing, or make
-	// a virtual clock jump to a deadline nobody waits for (CPython pops
-	// them first too).
-	for len(l.timers) > 0 && l.timers[0].h.Cancelled() {
-		l.timers.pop()
-		l.cancelledTimers.Add(-1)
-	}
-	var due time.Time
-	if len(l.timers) > 0 {
-		due = l.timers[0].h.when
-	}
-	if l.vclock != nil && !due.IsZero() && l.external.Load() == 0 {
-		l.vclock.advanceTo(due)
-		return
+	due := l.nextTimerLocked()
+	timeout := duet.NoTimeout
+	if !due.IsZero() {
+		timeout = sleepTime(l.clock, due)
 	}
 	l.sleeping = true
-	l.mu.Unlock()
-	if due.IsZero() || l.vclock != nil {
-		<-l.wake
-	} else if d := time.Until(due); d > 0 {
-		// Wake on a whole-millisecond boundary, as epoll's timeout does for
-		// CPython: timers due within the same millisecond then run in one
-		// iteration instead of one wake-up each (never early, at most 1 ms
-		// late).
-		d = (d + timerSlack - 1) / timerSlack * timerSlack
-		if l.waitTm == nil {
-			l.waitTm = time.NewTimer(d)
-		} else {
-			l.waitTm.Reset(d)
-		}
-		select {
-		case <-l.wake:
-			l.waitTm.Stop()
-		case <-l.waitTm.C:
-		}
-	}
-	l.mu.Lock()
+	l.idler.idle(timeout, due)
 	l.sleeping = false
-	// A wake-up sent after we stopped waiting must not linger.
-	select {
-	case <-l.wake:
-	default:
-	}
 }
 
 func (l *Loop) runHandle(h *Handle) {
@@ -522,6 +422,7 @@ func (l *Loop) Close() error {
 	l.mu.Lock()
 	l.incoming = nil
 	l.timers = nil
+	l.idler.close()
 	l.flushEndedLocked()
 	pending := l.live.All()
 	l.mu.Unlock()
@@ -550,85 +451,6 @@ func (l *Loop) Close() error {
 		p.Shutdown(false, false) // Python: close() shuts the default executor down without waiting
 	}
 	return nil
-}
-
-// ExceptionContext describes an error that nobody could receive: an
-// unretrieved task error, a panic in a callback, a destroyed task (Python:
-// the context dict given to the loop's exception handler).
-type ExceptionContext struct {
-	Message string // what happened, always set
-	Err     error  // the error, if any
-	Task    string // the task's name, if a task is involved
-	Stack   []byte // a goroutine stack, for slow-step reports
-}
-
-// SetExceptionHandler replaces the loop's exception handler; nil restores
-// the default, which logs with log/slog at error level.
-func (l *Loop) SetExceptionHandler(h func(*Loop, ExceptionContext)) {
-	l.handlerMu.Lock()
-	l.handler = h
-	l.handlerMu.Unlock()
-}
-
-// CallExceptionHandler reports ec through the loop's exception handler
-// (Python: loop.call_exception_handler). A panic in the handler is logged
-// and swallowed.
-func (l *Loop) CallExceptionHandler(ec ExceptionContext) {
-	l.handlerMu.Lock()
-	h := l.handler
-	l.handlerMu.Unlock()
-	if h == nil {
-		DefaultExceptionHandler(l, ec)
-		return
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			slog.Error("aio: exception handler panicked", "panic", r, "report", ec.Message)
-		}
-	}()
-	h(l, ec)
-}
-
-// DefaultExceptionHandler logs ec with log/slog.
-func DefaultExceptionHandler(_ *Loop, ec ExceptionContext) {
-	args := []any{}
-	if ec.Task != "" {
-		args = append(args, "task", ec.Task)
-	}
-	if ec.Err != nil {
-		args = append(args, "err", ec.Err)
-	}
-	if ec.Stack != nil {
-		args = append(args, "stack", string(ec.Stack))
-	}
-	slog.Error(ec.Message, args...)
-}
-
-// onTaskFailure records a failed task whose error may never be retrieved.
-func (l *Loop) onTaskFailure(name string, f *futhook.Failure) {
-	l.mu.Lock()
-	l.failures[f] = name
-	if len(l.failures) > 2*l.failSweepAt+64 {
-		for k := range l.failures {
-			if k.Taken() {
-				delete(l.failures, k)
-			}
-		}
-		l.failSweepAt = len(l.failures)
-	}
-	l.mu.Unlock()
-}
-
-func (l *Loop) reportFailures() {
-	l.mu.Lock()
-	fs := l.failures
-	l.failures = map[*futhook.Failure]string{}
-	l.mu.Unlock()
-	for f, name := range fs {
-		if f.Take() {
-			l.CallExceptionHandler(ExceptionContext{Message: "Task exception was never retrieved", Err: f.Err, Task: name})
-		}
-	}
 }
 
 // Tasks returns the loop's tasks that have not finished, in creation order
