@@ -199,6 +199,8 @@ type watcher[T any] struct {
 	parked    *park.Waiter
 	closed    bool
 	late      func(f *Future[T]) // after close: called for completions still subscribed
+	starting  bool               // start is processing the futures already done
+	deferred  []int              // completions that came meanwhile, from goroutines
 }
 
 func newWatcher[T any](loop park.Loop, futs []*Future[T], onDone func(int) bool) *watcher[T] {
@@ -214,6 +216,10 @@ func newWatcher[T any](loop park.Loop, futs []*Future[T], onDone func(int) bool)
 func (w *watcher[T]) start(now bool) {
 	var already []int
 	w.mu.Lock()
+	// A goroutine may complete a future subscribed here before the ones
+	// already done are processed: hold its completion back, so that those
+	// already done come first, in argument order.
+	w.starting = w.loop == nil
 	for i, f := range w.futs {
 		s := park.Func(func() { w.fire(i) })
 		if f.subscribe(s) {
@@ -224,10 +230,27 @@ func (w *watcher[T]) start(now bool) {
 	}
 	w.mu.Unlock()
 	for _, i := range already {
-		if now {
+		if now || w.loop == nil {
 			w.process(i)
 		} else {
 			w.fire(i)
+		}
+	}
+	if w.loop != nil {
+		return
+	}
+	for {
+		w.mu.Lock()
+		late := w.deferred
+		w.deferred = nil
+		if len(late) == 0 {
+			w.starting = false
+			w.mu.Unlock()
+			return
+		}
+		w.mu.Unlock()
+		for _, i := range late {
+			w.process(i)
 		}
 	}
 }
@@ -237,6 +260,13 @@ func (w *watcher[T]) fire(i int) {
 		w.loop.Post(func() { w.process(i) })
 		return
 	}
+	w.mu.Lock()
+	if w.starting {
+		w.deferred = append(w.deferred, i)
+		w.mu.Unlock()
+		return
+	}
+	w.mu.Unlock()
 	w.process(i)
 }
 
