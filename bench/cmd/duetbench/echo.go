@@ -182,8 +182,8 @@ func bestPeer(rows []echoRow, c int) (rps float64, rpsName string, cpu float64, 
 }
 
 func printEcho(w io.Writer, rows []echoRow, cs []int) {
-	hdr := fmt.Sprintf("%-24s %5s %9s %9s %9s %6s %10s %6s %6s %9s %9s", "server", "c", "req/s", "p50", "p99", "errors",
-		"CPU us/req", "srv%", "gen%", "req/s:best", "CPU:best")
+	hdr := fmt.Sprintf("%-24s %5s %9s %9s %9s %6s %10s %7s %6s %6s %9s %9s", "server", "c", "req/s", "p50", "p99", "errors",
+		"CPU us/req", "user us", "srv%", "gen%", "req/s:best", "CPU:best")
 	fmt.Fprintln(w, hdr)
 	fmt.Fprintln(w, strings.Repeat("-", len(hdr)))
 	for _, c := range cs {
@@ -205,8 +205,8 @@ func printEcho(w io.Writer, rows []echoRow, cs []int) {
 				}
 				x := p.res
 				u := cpuPerReq(x)
-				fmt.Fprintf(w, "%-24s %5d %9s %9s %9s %6d %10s %6s %6s %9s %9s\n", r.s.name, c, num(x.RPS),
-					us(x.P50us), us(x.P99us), x.Errors, fmt.Sprintf("%.2f", u),
+				fmt.Fprintf(w, "%-24s %5d %9s %9s %9s %6d %10s %7s %6s %6s %9s %9s\n", r.s.name, c, num(x.RPS),
+					us(x.P50us), us(x.P99us), x.Errors, fmt.Sprintf("%.2f", u), fmt.Sprintf("%.2f", userPerReq(x)),
 					pct(x.ServerCPU, x.Seconds), pct(x.GenCPU, x.Seconds),
 					ratio(x.RPS, x.RPS > 0, bRPS, bRPS > 0, true), ratio(u, u > 0, bCPU, bCPU > 0, false))
 			}
@@ -217,7 +217,8 @@ func printEcho(w io.Writer, rows []echoRow, cs []int) {
 		}
 	}
 	fmt.Fprintln(w, "req/s: echoes completed in the window / its length; p50, p99: send-to-full-echo latency of those echoes.")
-	fmt.Fprintln(w, "CPU us/req: server utime+stime over the window / requests. srv%, gen%: CPU the server, the generator used")
+	fmt.Fprintln(w, "CPU us/req: server utime+stime over the window / requests; user us: the utime part (the rest is the kernel's:")
+	fmt.Fprintln(w, "syscalls, and loopback TCP's delivery, which a write does for the receiver). srv%, gen%: CPU the server, the generator used")
 	fmt.Fprintln(w, "(100% = one core); gen% near 100 with srv% below it means the generator, not the server, set the req/s.")
 	fmt.Fprintln(w, "req/s:best, CPU:best: how many times better than the best peer at this c (>1: better); peers are every")
 	fmt.Fprintln(w, "server but duet's.")

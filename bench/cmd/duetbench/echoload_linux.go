@@ -119,7 +119,7 @@ func echoLoad(addr string, c, size int, warm, dur time.Duration, pid int) (loadR
 	mStart, mEnd := start.Add(warm), start.Add(warm+dur)
 	measuring, over := false, false
 	var self0 float64
-	var tick0 int64
+	var user0, sys0 int64
 	for i := range fds {
 		send(i)
 	}
@@ -170,16 +170,17 @@ func echoLoad(addr string, c, size int, warm, dur time.Duration, pid int) (loadR
 		now := time.Now()
 		if !measuring && !now.Before(mStart) {
 			measuring = true
-			tick0, _ = procCPUTicks(pid)
+			user0, sys0, _ = procCPUTicks(pid)
 			self0 = selfCPU()
 			mStart = now
 			mEnd = now.Add(dur)
 		}
 		if measuring && !over && !now.Before(mEnd) {
 			over = true
-			tick1, _ := procCPUTicks(pid)
+			user1, sys1, _ := procCPUTicks(pid)
 			res.GenCPU = selfCPU() - self0
-			res.ServerTick = tick1 - tick0
+			res.ServerUser = user1 - user0
+			res.ServerTick = res.ServerUser + sys1 - sys0
 			res.ServerCPU = float64(res.ServerTick) / float64(res.ClkTck)
 			res.Seconds = now.Sub(mStart).Seconds()
 		}
@@ -196,7 +197,7 @@ func echoLoad(addr string, c, size int, warm, dur time.Duration, pid int) (loadR
 	res.P50us = quantileUs(lat, 0.50)
 	res.P99us = quantileUs(lat, 0.99)
 	if pid == 0 {
-		res.ServerCPU, res.ServerTick = 0, 0
+		res.ServerCPU, res.ServerTick, res.ServerUser = 0, 0, 0
 	}
 	return res, nil
 }

@@ -245,28 +245,28 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// procCPUTicks is utime+stime of pid (all its threads) in clock ticks,
-// fields 14 and 15 of /proc/PID/stat.
-func procCPUTicks(pid int) (int64, error) {
+// procCPUTicks is utime and stime of pid (all its threads) in clock
+// ticks, fields 14 and 15 of /proc/PID/stat.
+func procCPUTicks(pid int) (user, sys int64, err error) {
 	if pid <= 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// The command name (field 2) may hold spaces: count after its ')'.
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+		return 0, 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
 	}
-	u, err1 := strconv.ParseInt(f[11], 10, 64) // field 14
-	k, err2 := strconv.ParseInt(f[12], 10, 64) // field 15
+	user, err1 := strconv.ParseInt(f[11], 10, 64) // field 14
+	sys, err2 := strconv.ParseInt(f[12], 10, 64)  // field 15
 	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: bad utime/stime", pid)
+		return 0, 0, fmt.Errorf("/proc/%d/stat: bad utime/stime", pid)
 	}
-	return u + k, nil
+	return user, sys, nil
 }
 
 var clkTckOnce = sync.OnceValue(func() int64 {
