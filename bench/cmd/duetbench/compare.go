@@ -179,6 +179,8 @@ func cmdCompare(args []string) error {
 	python := fs.String("python", "python3", "CPython interpreter")
 	pydir := fs.String("pydir", "", "directory of the CPython scripts (default: found next to the working directory)")
 	out := fs.String("out", "", "also write the report to this file")
+	var eo echoOpts
+	eo.register(fs)
 	fs.Parse(args)
 	if workersFlag < 0 {
 		return fmt.Errorf("-workers %d: pass a positive count, or 0 for GOMAXPROCS", workersFlag)
@@ -198,14 +200,15 @@ func cmdCompare(args []string) error {
 	if err != nil {
 		return err
 	}
+	doEcho, doIdle, names := sections(*only)
 	var ws []workload
 	for _, w := range workloads() {
-		if *only == "" || contains(strings.Split(*only, ","), w.name) {
+		if *only == "" || contains(names, w.name) {
 			ws = append(ws, w)
 		}
 	}
-	if len(ws) == 0 {
-		return fmt.Errorf("no workload matches -only %q: run 'duetbench list'", *only)
+	if len(ws) == 0 && (len(names) > 0 || !doEcho && !doIdle) {
+		return fmt.Errorf("no workload matches -only %q: run 'duetbench list' (and the sections echo, idle)", *only)
 	}
 
 	impls := []impl{
@@ -230,29 +233,23 @@ func cmdCompare(args []string) error {
 	fmt.Fprintf(w, "machine: %s, %d CPUs, load average at start: %s\n", cpuModel(), runtime.NumCPU(), loadAvg())
 	fmt.Fprintf(w, "duet: %s, GOMAXPROCS=%d, -workers %d; cpython: %s (%s); %s\n", runtime.Version(), runtime.GOMAXPROCS(0), coreWorkers(), pyVersion(*python), *python, uvNote)
 
-	start := time.Now()
-	results := map[string]map[string]result{} // workload -> impl -> result
-	for _, wl := range ws {
-		results[wl.name] = map[string]result{}
-		for _, im := range impls {
-			if (wl.ref && im.name != "duet") || (wl.noUV && im.name == "uvloop") {
-				continue
-			}
-			t0 := time.Now()
-			r, err := runJSON(im.cmd(wl, *quick))
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "  %-16s %-8s FAILED: %v\n", wl.name, im.name, err)
-				continue
-			}
-			fmt.Fprintf(os.Stderr, "  %-16s %-8s n=%-8d reps=%d  %.1fs\n", wl.name, im.name, r.N, r.Reps, time.Since(t0).Seconds())
-			results[wl.name][im.name] = r
+	if len(ws) > 0 {
+		if err := compareWorkloads(w, ws, impls, *quick); err != nil {
+			return err
 		}
 	}
-	fmt.Fprintf(w, "total time: %.1fs, load average at end: %s\n\n", time.Since(start).Seconds(), loadAvg())
-	printTable(w, results, impls, *quick)
-	printDetails(w, ws, results, impls)
-	if *quick {
-		fmt.Fprintln(w, "\n-quick: sizes cut 100x and one repetition; these figures say nothing about the targets")
+	if doEcho || doIdle {
+		servers := echoServers(serverEnv{binDir: filepath.Dir(self), repo: findRepo(dir), pyDir: dir,
+			python: *python, uvPython: uvloopPython(), duetLoops: eo.duetLoops})
+		if doEcho {
+			runEcho(w, self, servers, eo, *quick)
+		}
+		if doIdle {
+			runIdle(w, servers, eo, *quick)
+		}
+		if *quick {
+			fmt.Fprintln(w, "\n-quick: short windows and few connections; these figures check the harness, not the servers")
+		}
 	}
 	if *out != "" {
 		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
@@ -262,6 +259,36 @@ func cmdCompare(args []string) error {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "report written to %s\n", *out)
+	}
+	return nil
+}
+
+// compareWorkloads runs the workloads with every implementation and prints
+// their table and details.
+func compareWorkloads(w io.Writer, ws []workload, impls []impl, quick bool) error {
+	start := time.Now()
+	results := map[string]map[string]result{} // workload -> impl -> result
+	for _, wl := range ws {
+		results[wl.name] = map[string]result{}
+		for _, im := range impls {
+			if (wl.ref && im.name != "duet") || (wl.noUV && im.name == "uvloop") {
+				continue
+			}
+			t0 := time.Now()
+			r, err := runJSON(im.cmd(wl, quick))
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "  %-16s %-8s FAILED: %v\n", wl.name, im.name, err)
+				continue
+			}
+			fmt.Fprintf(os.Stderr, "  %-16s %-8s n=%-8d reps=%d  %.1fs\n", wl.name, im.name, r.N, r.Reps, time.Since(t0).Seconds())
+			results[wl.name][im.name] = r
+		}
+	}
+	fmt.Fprintf(w, "total time: %.1fs, load average at end: %s\n\n", time.Since(start).Seconds(), loadAvg())
+	printTable(w, results, impls, quick)
+	printDetails(w, ws, results, impls)
+	if quick {
+		fmt.Fprintln(w, "\n-quick: sizes cut 100x and one repetition; these figures say nothing about the targets")
 	}
 	return nil
 }

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// echoOpts are compare's flags for the echo and idle sections.
+type echoOpts struct {
+	serverCPU, loadCPU int
+	noPin              bool
+	conns              string
+	dur, warm          time.Duration
+	size               int
+	idleN              int
+	maxConns           int // 0: as the file limit allows; <0: no probe
+	duetLoops          int
+}
+
+func (o *echoOpts) register(fs *flag.FlagSet) {
+	fs.IntVar(&o.serverCPU, "server-cpu", 0, "echo/idle: CPU the servers are pinned to (taskset -c)")
+	fs.IntVar(&o.loadCPU, "load-cpu", 1, "echo: CPU the load generator is pinned to (taskset -c)")
+	fs.BoolVar(&o.noPin, "no-pin", false, "echo/idle: do not pin servers and generator")
+	fs.StringVar(&o.conns, "echo-c", "50,1000", "echo: connection counts, comma-separated")
+	fs.DurationVar(&o.dur, "echo-d", 5*time.Second, "echo: measured window per point")
+	fs.DurationVar(&o.warm, "echo-warmup", time.Second, "echo: unmeasured warm-up before each window")
+	fs.IntVar(&o.size, "echo-size", 64, "echo: message size in bytes")
+	fs.IntVar(&o.idleN, "idle-n", 10000, "idle: idle connections held open against each server")
+	fs.IntVar(&o.maxConns, "maxconns", 0, "idle: connections of the max-connections probe (0: as many as the file limits allow; -1: no probe)")
+	fs.IntVar(&o.duetLoops, "duet-loops", 1, "echo/idle: -loops passed to duet's examples/echo")
+}
+
+// sections reports which of the non-workload sections -only selects (all
+// of them when -only is empty) and the names left for the workloads.
+func sections(only string) (echo, idle bool, rest []string) {
+	if only == "" {
+		return true, true, nil
+	}
+	for _, n := range strings.Split(only, ",") {
+		switch n = strings.TrimSpace(n); n {
+		case "echo":
+			echo = true
+		case "idle":
+			idle = true
+		default:
+			rest = append(rest, n)
+		}
+	}
+	return echo, idle, rest
+}
+
+// pinning checks the CPU ids and taskset; it returns the CPUs to use (-1:
+// none) and a line for the report.
+func (o echoOpts) pinning() (srv, gen int, note string) {
+	if o.noPin {
+		return -1, -1, "pinning: off (-no-pin)"
+	}
+	if _, err := exec.LookPath("taskset"); err != nil {
+		return -1, -1, "pinning: off (no taskset: apt-get install util-linux)"
+	}
+	n := runtime.NumCPU()
+	if o.serverCPU < 0 || o.serverCPU >= n || o.loadCPU < 0 || o.loadCPU >= n {
+		return -1, -1, fmt.Sprintf("pinning: off (-server-cpu %d / -load-cpu %d outside the %d CPUs this process may use)", o.serverCPU, o.loadCPU, n)
+	}
+	note = fmt.Sprintf("pinning: server on CPU %d, load generator on CPU %d (taskset -c)", o.serverCPU, o.loadCPU)
+	if o.serverCPU == o.loadCPU {
+		note += "; the same CPU: they compete"
+	}
+	return o.serverCPU, o.loadCPU, note
+}
+
+type echoPoint struct {
+	c   int
+	res loadResult
+	err error
+}
+
+type echoRow struct {
+	s      echoServer
+	points []echoPoint
+	skip   string // the server did not start
+	exit   string // how it stopped
+}
+
+// runEcho is the echo section: every server in turn, pinned, against the
+// generator ("duetbench echoload") pinned to the other CPU, at every
+// connection count.
+func runEcho(w io.Writer, self string, servers []echoServer, o echoOpts, quick bool) {
+	dur, warm := o.dur, o.warm
+	if quick {
+		dur, warm = 500*time.Millisecond, 200*time.Millisecond
+	}
+	var cs []int
+	for _, f := range strings.Split(o.conns, ",") {
+		if c, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && c > 0 {
+			cs = append(cs, c)
+		}
+	}
+	srvCPU, genCPU, pinNote := o.pinning()
+	t0 := time.Now()
+	fmt.Fprintf(w, "\necho: %d-byte messages, one in flight per connection, %v warm-up + %v measured per point; load average %s\n", o.size, warm, dur, loadAvg())
+	fmt.Fprintf(w, "%s; server CPU time from /proc/PID/stat, resolution 1/%d s\n", pinNote, clkTck())
+	var rows []echoRow
+	for _, s := range servers {
+		row := echoRow{s: s, skip: s.skip}
+		if s.skip != "" {
+			rows = append(rows, row)
+			fmt.Fprintf(os.Stderr, "  echo %-24s skipped: %s\n", s.name, s.skip)
+			continue
+		}
+		r, err := startServer(s, srvCPU)
+		if err != nil {
+			row.skip = "did not start: " + err.Error()
+			rows = append(rows, row)
+			fmt.Fprintf(os.Stderr, "  echo %-24s %s\n", s.name, row.skip)
+			continue
+		}
+		for _, c := range cs {
+			args := []string{self, "echoload", "-addr", r.addr, "-c", strconv.Itoa(c), "-size", strconv.Itoa(o.size),
+				"-d", dur.String(), "-warmup", warm.String(), "-pid", strconv.Itoa(r.pid)}
+			if genCPU >= 0 {
+				args = append([]string{"taskset", "-c", strconv.Itoa(genCPU)}, args...)
+			}
+			p := echoPoint{c: c}
+			p.res, p.err = runLoad(exec.Command(args[0], args[1:]...))
+			if p.err != nil {
+				fmt.Fprintf(os.Stderr, "  echo %-24s c=%-5d FAILED: %v\n", s.name, c, p.err)
+			} else {
+				fmt.Fprintf(os.Stderr, "  echo %-24s c=%-5d %s req/s\n", s.name, c, num(p.res.RPS))
+			}
+			row.points = append(row.points, p)
+		}
+		row.exit = r.stop()
+		rows = append(rows, row)
+	}
+	printEcho(w, rows, cs)
+	fmt.Fprintf(w, "echo section: %.1fs, load average at end: %s\n", time.Since(t0).Seconds(), loadAvg())
+}
+
+func runLoad(c *exec.Cmd) (loadResult, error) {
+	var r loadResult
+	out, err := c.Output()
+	if err != nil {
+		msg := err.Error()
+		if ee, ok := err.(*exec.ExitError); ok {
+			msg += ": " + lastLine(string(ee.Stderr))
+		}
+		return r, fmt.Errorf("%s", msg)
+	}
+	err = json.Unmarshal([]byte(lastLine(string(out))), &r)
+	return r, err
+}
+
+// bestPeer returns, for connection count c, the best peer's req/s and
+// lowest server CPU per request.
+func bestPeer(rows []echoRow, c int) (rps float64, rpsName string, cpu float64, cpuName string) {
+	for _, r := range rows {
+		if r.s.duet {
+			continue
+		}
+		for _, p := range r.points {
+			if p.c != c || p.err != nil || p.res.Requests == 0 {
+				continue
+			}
+			if p.res.RPS > rps {
+				rps, rpsName = p.res.RPS, r.s.name
+			}
+			if u := cpuPerReq(p.res); u > 0 && (cpu == 0 || u < cpu) {
+				cpu, cpuName = u, r.s.name
+			}
+		}
+	}
+	return
+}
+
+func printEcho(w io.Writer, rows []echoRow, cs []int) {
+	hdr := fmt.Sprintf("%-24s %5s %9s %9s %9s %6s %10s %7s %6s %6s %9s %9s", "server", "c", "req/s", "p50", "p99", "errors",
+		"CPU us/req", "user us", "srv%", "gen%", "req/s:best", "CPU:best")
+	fmt.Fprintln(w, hdr)
+	fmt.Fprintln(w, strings.Repeat("-", len(hdr)))
+	for _, c := range cs {
+		bRPS, _, bCPU, _ := bestPeer(rows, c)
+		for _, r := range rows {
+			if r.skip != "" {
+				if c == cs[0] {
+					fmt.Fprintf(w, "%-24s %5s skipped: %s\n", r.s.name, "-", r.skip)
+				}
+				continue
+			}
+			for _, p := range r.points {
+				if p.c != c {
+					continue
+				}
+				if p.err != nil {
+					fmt.Fprintf(w, "%-24s %5d FAILED: %v\n", r.s.name, c, p.err)
+					continue
+				}
+				x := p.res
+				u := cpuPerReq(x)
+				fmt.Fprintf(w, "%-24s %5d %9s %9s %9s %6d %10s %7s %6s %6s %9s %9s\n", r.s.name, c, num(x.RPS),
+					us(x.P50us), us(x.P99us), x.Errors, fmt.Sprintf("%.2f", u), fmt.Sprintf("%.2f", userPerReq(x)),
+					pct(x.ServerCPU, x.Seconds), pct(x.GenCPU, x.Seconds),
+					ratio(x.RPS, x.RPS > 0, bRPS, bRPS > 0, true), ratio(u, u > 0, bCPU, bCPU > 0, false))
+			}
+		}
+		if bRPS > 0 {
+			_, rn, _, cn := bestPeer(rows, c)
+			fmt.Fprintf(w, "%-24s %5d best peer: %s for req/s, %s for CPU/req\n", "", c, rn, cn)
+		}
+	}
+	fmt.Fprintln(w, "req/s: echoes completed in the window / its length; p50, p99: send-to-full-echo latency of those echoes.")
+	fmt.Fprintln(w, "CPU us/req: server utime+stime over the window / requests; user us: the utime part (the rest is the kernel's:")
+	fmt.Fprintln(w, "syscalls, and loopback TCP's delivery, which a write does for the receiver). srv%, gen%: CPU the server, the generator used")
+	fmt.Fprintln(w, "(100% = one core); gen% near 100 with srv% below it means the generator, not the server, set the req/s.")
+	fmt.Fprintln(w, "req/s:best, CPU:best: how many times better than the best peer at this c (>1: better); peers are every")
+	fmt.Fprintln(w, "server but duet's.")
+	for _, r := range rows {
+		if r.exit != "" && r.exit != "clean" {
+			fmt.Fprintf(w, "note: %s on SIGTERM: %s\n", r.s.name, r.exit)
+		}
+		for _, p := range r.points {
+			if p.err == nil && p.res.FirstError != "" {
+				fmt.Fprintf(w, "note: %s c=%d: %d errors, first: %s\n", r.s.name, p.c, p.res.Errors, p.res.FirstError)
+			}
+		}
+	}
+}
+
+func us(v float64) string {
+	if v >= 1000 {
+		return fmt.Sprintf("%.2fms", v/1000)
+	}
+	return fmt.Sprintf("%.0fus", v)
+}
+
+func pct(cpu, secs float64) string {
+	if secs <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", cpu/secs*100)
+}

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package main
+
+import "errors"
+
+func cmdEchoLoad([]string) error {
+	return errors.New("echoload drives sockets through epoll: Linux only")
+}
