@@ -50,3 +50,8 @@ func BarrierLateWaiters(b *Barrier) int {
 	defer b.mu.Unlock()
 	return b.round.late.Len()
 }
+
+// SetWatcherSubscribedHook makes fn run inside every Wait, AsCompleted and
+// Gather between the subscriptions and the processing of the awaitables
+// already done; nil removes it.
+func SetWatcherSubscribedHook(fn func()) { testHookWatcherSubscribed = fn }

@@ -229,6 +229,9 @@ func (w *watcher[T]) start(now bool) {
 		}
 	}
 	w.mu.Unlock()
+	if testHookWatcherSubscribed != nil {
+		testHookWatcherSubscribed()
+	}
 	for _, i := range already {
 		if now || w.loop == nil {
 			w.process(i)
@@ -254,6 +257,10 @@ func (w *watcher[T]) start(now bool) {
 		}
 	}
 }
+
+// testHookWatcherSubscribed, set by tests, runs in start between the
+// subscriptions and the processing of the futures already done.
+var testHookWatcherSubscribed func()
 
 func (w *watcher[T]) fire(i int) {
 	if w.loop != nil {
