@@ -114,9 +114,10 @@
 // The loop calls Poll(0) when it has callbacks ready and Poll(until the
 // next timer) when it has none (-1 with no timer), and calls Wake where it
 // now signals its wake channel (a thread-safe CallSoon onto a sleeping
-// loop). Callbacks run inside Poll, which corresponds to CPython adding
-// the I/O handles to _ready before that iteration's timers; a loop that
-// wants CPython's order exactly queues them with CallSoon instead. A
-// virtual clock must still Poll(0) every iteration while fds are
-// registered, and may jump only when nothing else can happen.
+// loop). Callbacks run inside Poll. CPython appends the I/O handles to
+// _ready behind the callbacks already there and ahead of the timers that
+// came due; a loop that polls after running its ready callbacks and
+// before collecting its timers keeps that order exactly. A virtual clock
+// must still Poll(0) every iteration while fds are registered, and may
+// jump only when nothing else can happen.
 package poll
