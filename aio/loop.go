@@ -13,6 +13,7 @@ import (
 	"github.com/duet-go/duet/internal/futhook"
 	"github.com/duet-go/duet/internal/ilist"
 	"github.com/duet-go/duet/internal/park"
+	"github.com/duet-go/duet/internal/poll"
 )
 
 // ErrNoLoop is returned when an operation that needs an event loop is given
@@ -58,6 +59,8 @@ type Loop struct {
 	live     ilist.List[task, *task] // tasks not yet removed, guarded by mu; finished ones wait in ended
 	ended    []*task                 // finished tasks to take out of live; the loop's own
 	idler    idler                   // how the loop waits between iterations (idle.go); chosen by New
+	pl       *poll.Poller            // made at the first I/O registration (io.go); the loop's own
+	watches  map[watchKey]struct{}   // AddReader/AddWriter registrations; the loop's own
 	ready    []entry                 // this iteration's items, owned by the loop goroutine
 	pos      int                     // index in ready of the item running now; the loop's own
 	depth    int                     // nesting of task steps (an eager start nests); the loop's own

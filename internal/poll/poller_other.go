@@ -33,6 +33,7 @@ type Poller struct {
 	wakeWrites atomic.Int64
 	closed     atomic.Bool
 	polling    bool
+	woke       bool // the last Poll consumed a Wake
 	timer      *time.Timer
 }
 
@@ -63,14 +64,17 @@ func (p *Poller) Poll(timeout time.Duration) (int, error) {
 	if p.polling {
 		return 0, errReentrant
 	}
+	p.woke = false
 	switch {
 	case timeout == 0:
 		select {
 		case <-p.wake:
+			p.woke = true
 		default:
 		}
 	case timeout < 0:
 		<-p.wake
+		p.woke = true
 	default:
 		if p.timer == nil {
 			p.timer = time.NewTimer(timeout)
@@ -80,11 +84,16 @@ func (p *Poller) Poll(timeout time.Duration) (int, error) {
 		select {
 		case <-p.wake:
 			p.timer.Stop()
+			p.woke = true
 		case <-p.timer.C:
 		}
 	}
 	return 0, nil
 }
+
+// Woken reports whether the last Poll consumed a Wake. Polling goroutine
+// only.
+func (p *Poller) Woken() bool { return p.woke }
 
 // Close releases the poller; a closed poller's Poll fails with an error
 // matching net.ErrClosed. Polling goroutine only.

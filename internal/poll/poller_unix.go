@@ -103,6 +103,7 @@ type Poller struct {
 	rawq  []rawCall
 	runq  []*FD // FDs with work for the next service pass
 	cur   *FD   // the FD being serviced (re-queued if a callback panics)
+	woke  bool  // the last Poll consumed a Wake
 
 	polling bool // inside Poll or Close: callbacks may run
 	inPass  bool // a service pass is under way (cleared unless a callback panicked)
@@ -165,6 +166,7 @@ func (p *Poller) Poll(timeout time.Duration) (int, error) {
 		return 0, errPollerClosed
 	}
 	p.polling = true
+	p.woke = false
 	defer p.endPoll()
 	var deadline time.Time
 	if timeout > 0 {
@@ -181,6 +183,7 @@ func (p *Poller) Poll(timeout time.Duration) (int, error) {
 			return ran, err
 		}
 		woken := p.scan(evs)
+		p.woke = p.woke || woken
 		ran += p.dispatch()
 		if ran > 0 || woken || timeout == 0 {
 			return ran, nil
@@ -192,6 +195,11 @@ func (p *Poller) Poll(timeout time.Duration) (int, error) {
 		}
 	}
 }
+
+// Woken reports whether the last Poll consumed a Wake: an idler that must
+// tell a wake-up from a timeout (a virtual clock that jumps on timeouts
+// only) asks it after Poll returns. Polling goroutine only.
+func (p *Poller) Woken() bool { return p.woke }
 
 // endPoll ends a Poll, also one a callback's panic unwinds: the FD being
 // serviced is queued again, since edge-triggered readiness it had not used
