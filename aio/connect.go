@@ -57,6 +57,10 @@ func WithInterleave(n int) ConnOption {
 // interleaved by family and the attempts staggered (WithHappyEyeballsDelay,
 // WithInterleave); the first to connect wins and the others are cancelled.
 //
+// The transport is CreateServer's (see there for reading, buffers and
+// panics): TCP_NODELAY on, writes buffered past what the socket takes at
+// once.
+//
 // A cancellation of the task, or the end of ctx (duet.WithTimeout around
 // the call), stops the connect and closes its sockets before
 // CreateConnection returns (CPython leaks the socket of a cancelled

@@ -65,6 +65,14 @@ type Server struct {
 // resolved through the loop's default executor and listened on at each of
 // its addresses, as asyncio does.
 //
+// Each connection's transport reads on the loop's poller, with no goroutine
+// of its own: a Protocol's DataReceived gets the transport's one read
+// buffer (64 KiB), lent for the call and read into again after it; a
+// BufferedProtocol is read into the memory its GetBuffer returns (size
+// hint 64 KiB), then told with BufferUpdated. TCP_NODELAY is on, as in
+// asyncio. A panic in a protocol's callback is reported through the
+// loop's exception handler and aborts that connection only.
+//
 // The sockets are made with SO_REUSEADDR, as asyncio's on Unix. A port in
 // use is an error naming the address and matching syscall.EADDRINUSE.
 //

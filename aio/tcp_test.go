@@ -919,3 +919,32 @@ func BenchmarkTCPEchoRoundTrip(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// A loop that closes with connections open closes their sockets, and the
+// reading ones hear ConnectionLost (with net.ErrClosed) from the poller's
+// close.
+func TestTCPLoopCloseEndsConnections(t *testing.T) {
+	before := openFDs(t)
+	c := newRec()
+	var srv *[]*rec
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		var addr string
+		var err error
+		_, addr, srv, err = serve(ctx, echo)
+		if err != nil {
+			return err
+		}
+		if err := dial(ctx, addr, c); err != nil {
+			return err
+		}
+		return until(ctx, "accept", func() bool { return len(*srv) == 1 })
+	})
+	for _, r := range []*rec{c, (*srv)[0]} {
+		if err, _ := r.lost.Result(); !r.lost.IsDone() || !errors.Is(err, net.ErrClosed) {
+			t.Errorf("after the loop's close: lost %v, ConnectionLost(%v)", r.lost.IsDone(), err)
+		}
+	}
+	if after := openFDs(t); after != before {
+		t.Errorf("open fds: %d before, %d after", before, after)
+	}
+}
