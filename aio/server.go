@@ -1,0 +1,297 @@
+package aio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"syscall"
+	"time"
+
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/internal/poll"
+)
+
+// DefaultBacklog is a listening socket's default backlog, asyncio's (100).
+const DefaultBacklog = 100
+
+// acceptRetryDelay is how long a server waits after a failed accept (out
+// of fds: EMFILE, ENFILE) before accepting again, asyncio's
+// constants.ACCEPT_RETRY_DELAY: retrying at once would spin the loop.
+const acceptRetryDelay = time.Second
+
+// ServerOption configures CreateServer.
+type ServerOption func(*serverOpts)
+
+type serverOpts struct{ backlog int }
+
+// WithBacklog sets the listening sockets' backlog (Python: create_server's
+// backlog). The default is DefaultBacklog.
+func WithBacklog(n int) ServerOption { return func(o *serverOpts) { o.backlog = n } }
+
+// serverConn is a connection a Server keeps track of: a transport it
+// accepted (streams built on them count through their transport).
+type serverConn interface {
+	Close() error
+	Abort()
+}
+
+// Server is a listening server (Python: asyncio.Server): its sockets, the
+// connections it accepted and its shutdown. CreateServer makes one; it
+// serves from then on.
+//
+// Its methods are for the loop's goroutine (tasks and callbacks of the
+// loop that made it), like a transport's, except Addrs and Serving, which
+// read state fixed or only cleared there.
+type Server struct {
+	l         *Loop
+	lns       []*poll.FD
+	addrs     []net.Addr
+	factory   func() BaseProtocol
+	serving   bool
+	clients   map[serverConn]struct{}
+	waiters   duet.Event // set once closed with every connection gone
+	closeOnce bool
+}
+
+// CreateServer listens on address over TCP and serves it: each connection
+// accepted gets a protocol from factory, its ConnectionMade called with
+// the connection's transport (Python: loop.create_server, with
+// start_serving=True). network is "tcp", "tcp4" or "tcp6"; address is
+// "host:port", as for net.Listen: port 0 picks a free port (Addrs says
+// which), an empty host listens on every address ("tcp": the dual-stack
+// "::" where the system has IPv6, else 0.0.0.0), and a host name is
+// resolved through the loop's default executor and listened on at each of
+// its addresses, as asyncio does.
+//
+// Each connection's transport reads on the loop's poller, with no goroutine
+// of its own: a Protocol's DataReceived gets the transport's one read
+// buffer (64 KiB), lent for the call and read into again after it; a
+// BufferedProtocol is read into the memory its GetBuffer returns (size
+// hint 64 KiB), then told with BufferUpdated. TCP_NODELAY is on, as in
+// asyncio. A panic in a protocol's callback is reported through the
+// loop's exception handler and aborts that connection only.
+//
+// The sockets are made with SO_REUSEADDR, as asyncio's on Unix. A port in
+// use is an error naming the address and matching syscall.EADDRINUSE.
+//
+// Call it from a task of l, with the task's ctx (for the name lookup). The
+// server holds a virtual clock as a pending I/O wait does, for as long as
+// it listens.
+func (l *Loop) CreateServer(ctx context.Context, network, address string, factory func() BaseProtocol, opts ...ServerOption) (*Server, error) {
+	if ctx == nil {
+		return nil, nilCtx("CreateServer")
+	}
+	o := serverOpts{backlog: DefaultBacklog}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	fail := func(err error) (*Server, error) {
+		return nil, fmt.Errorf("aio: CreateServer %s %s: %w", network, address, err)
+	}
+	if err := l.checkIOCall(factory); err != nil {
+		return fail(err)
+	}
+	ips, port, err := resolveTCP(ctx, network, address, true)
+	if err != nil {
+		return fail(err)
+	}
+	p, err := l.poller()
+	if err != nil {
+		return fail(err)
+	}
+	s := &Server{l: l, factory: factory, clients: map[serverConn]struct{}{}}
+	closeAll := func() {
+		for _, fd := range s.lns {
+			fd.Close()
+		}
+	}
+	if ips == nil {
+		// Every address: one dual-stack socket for "tcp" where IPv6
+		// exists, else the family's unspecified address.
+		var fd *poll.FD
+		switch network {
+		case "tcp4":
+			fd, err = listenOn(p, netip.IPv4Unspecified(), port, true, o.backlog)
+		case "tcp6":
+			fd, err = listenOn(p, netip.IPv6Unspecified(), port, true, o.backlog)
+		default:
+			fd, err = listenOn(p, netip.IPv6Unspecified(), port, false, o.backlog)
+			if err != nil && !isAddrInUse(err) {
+				fd, err = listenOn(p, netip.IPv4Unspecified(), port, true, o.backlog)
+			}
+		}
+		if err != nil {
+			return fail(err)
+		}
+		s.lns = append(s.lns, fd)
+	} else {
+		for _, ip := range ips {
+			fd, err := listenOn(p, ip, port, true, o.backlog)
+			if err != nil {
+				closeAll()
+				return fail(err)
+			}
+			s.lns = append(s.lns, fd)
+		}
+	}
+	for _, fd := range s.lns {
+		s.addrs = append(s.addrs, localAddr(fd.Fd()))
+	}
+	s.serving = true
+	for _, fd := range s.lns {
+		// Each listening socket is a pending I/O wait while it accepts.
+		l.ioWaitBegin()
+		s.accept(fd)
+	}
+	return s, nil
+}
+
+// listenOn makes one listening socket.
+func listenOn(p *poll.Poller, ip netip.Addr, port uint16, v6only bool, backlog int) (*poll.FD, error) {
+	fd, err := tcpSocket(p, ip)
+	if err != nil {
+		return nil, err
+	}
+	if err := listenTCP(fd.Fd(), toSockaddr(ip, port), v6only, backlog); err != nil {
+		fd.Close()
+		return nil, fmt.Errorf("listen %s: %w", netip.AddrPortFrom(ip, port), err)
+	}
+	return fd, nil
+}
+
+func isAddrInUse(err error) bool { return errors.Is(err, syscall.EADDRINUSE) }
+
+// accept arms one accept on ln; each completion arms the next.
+func (s *Server) accept(ln *poll.FD) {
+	if err := ln.Accept(func(c *poll.FD, _ poll.Sockaddr, err error) { s.accepted(ln, c, err) }); err != nil && s.serving {
+		s.l.CallExceptionHandler(ExceptionContext{Message: "aio: a server stopped accepting", Err: err})
+	}
+}
+
+func (s *Server) accepted(ln *poll.FD, c *poll.FD, err error) {
+	if !s.serving {
+		if c != nil {
+			c.Close()
+		}
+		return
+	}
+	if err != nil {
+		// Out of fds, most likely: report and accept again later, as
+		// asyncio's _accept_connection does (the pending connections wait
+		// in the backlog meanwhile).
+		s.l.CallExceptionHandler(ExceptionContext{Message: "aio: a server's accept failed; retrying in 1s", Err: err})
+		s.l.CallLater(acceptRetryDelay, func() {
+			if s.serving {
+				s.accept(ln)
+			}
+		})
+		return
+	}
+	s.accept(ln)
+	setNoDelay(c.Fd(), true)
+	var proto BaseProtocol
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				s.l.CallExceptionHandler(ExceptionContext{Message: "aio: panic in a server's protocol factory", Err: duet.NewPanicError(r)})
+				proto = nil
+			}
+		}()
+		proto = s.factory()
+	}()
+	if proto == nil {
+		c.Close()
+		return
+	}
+	newTCPTransport(s.l, c, proto, s).start()
+}
+
+// attach and detach keep the set of the server's live connections.
+func (s *Server) attach(c serverConn) { s.clients[c] = struct{}{} }
+
+func (s *Server) detach(c serverConn) {
+	delete(s.clients, c)
+	s.wakeup()
+}
+
+// wakeup releases WaitClosed's waiters once the server is closed and has
+// no connection left (Python: Server._wakeup).
+func (s *Server) wakeup() {
+	if !s.serving && s.closeOnce && len(s.clients) == 0 {
+		s.waiters.Set()
+	}
+}
+
+// Addrs returns the addresses the server listens on, one per listening
+// socket, ports chosen by the system included (Python: [s.getsockname()
+// for s in server.sockets]). They stay readable after Close.
+func (s *Server) Addrs() []net.Addr { return append([]net.Addr(nil), s.addrs...) }
+
+// Serving reports whether the server listens (Python: is_serving): true
+// from CreateServer until Close.
+func (s *Server) Serving() bool { return s.serving }
+
+// Close stops listening: the listening sockets are closed at once, and the
+// connections already accepted stay open, to be closed by their protocols,
+// CloseClients or AbortClients (Python 3.12: Server.close). Closing again
+// does nothing.
+func (s *Server) Close() error {
+	if s.closeOnce {
+		return nil
+	}
+	s.closeOnce, s.serving = true, false
+	for _, fd := range s.lns {
+		fd.Close() // the pending accept completes with net.ErrClosed, ignored
+		s.l.ioWaitEnd()
+	}
+	s.wakeup()
+	return nil
+}
+
+// CloseClients closes every connection the server accepted, each once its
+// buffered writes are sent, as Transport.Close does (Python 3.13:
+// Server.close_clients). It does not stop listening.
+func (s *Server) CloseClients() {
+	for _, c := range s.snapshot() {
+		c.Close()
+	}
+}
+
+// AbortClients aborts every connection the server accepted, dropping what
+// they have buffered, as Transport.Abort does (Python 3.13:
+// Server.abort_clients). It does not stop listening.
+func (s *Server) AbortClients() {
+	for _, c := range s.snapshot() {
+		c.Abort()
+	}
+}
+
+func (s *Server) snapshot() []serverConn {
+	cs := make([]serverConn, 0, len(s.clients))
+	for c := range s.clients {
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+// WaitClosed waits until the server is closed and every connection it
+// accepted is gone, in either order (Python 3.12.1 and later:
+// Server.wait_closed, fixed by cpython#104344 and its follow-ups): called
+// on a serving server it waits for Close and then for the last
+// connection's ConnectionLost; called after Close it waits for the
+// connections still open, and returns at once when there are none. (Up
+// to Python 3.11 wait_closed returned at once after close, connections or
+// not; 3.12.0 returned at once on an open server with no connections.) A
+// connection is gone once its protocol's ConnectionLost has returned.
+//
+// It blocks the calling task, not the loop; it returns ctx's error (the
+// task's cancellation) if that comes first. Call it from a task of the
+// server's loop.
+func (s *Server) WaitClosed(ctx context.Context) error {
+	if ctx == nil {
+		return nilCtx("Server.WaitClosed")
+	}
+	return s.waiters.Wait(ctx)
+}

@@ -1,0 +1,464 @@
+package aio
+
+import (
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/internal/poll"
+)
+
+const (
+	// defaultHighWater is a write buffer's default high watermark, 64 KiB
+	// as asyncio's (FlowControlMixin), with the low one a quarter of it.
+	defaultHighWater = 64 << 10
+	// readSize is the read buffer of a Protocol's transport and the size
+	// hint given to a BufferedProtocol's GetBuffer: 64 KiB, which one
+	// loopback read fills (asyncio reads up to 256 KiB; 64 KiB keeps an
+	// idle connection's memory small).
+	readSize = 64 << 10
+	// chunkSize is the least a write buffer chunk holds: small writes made
+	// while the socket is full are copied into one chunk, and a writev
+	// sends many chunks.
+	chunkSize = 16 << 10
+	// maxSubmit bounds the chunks lent to the poller in one write, so that
+	// WriteBufferSize, which drops when a write completes, follows the
+	// socket's progress closely enough for the watermarks.
+	maxSubmit = 16
+)
+
+// errTransportClosed is Write's error after Close, WriteEOF or a lost
+// connection.
+var errTransportClosed = fmt.Errorf("aio: transport is closing or closed: %w", net.ErrClosed)
+
+// errAborted is what ConnectionLost gets after Abort.
+var errAborted = fmt.Errorf("aio: transport aborted: %w", net.ErrClosed)
+
+// tcpTransport is a TCP connection as its protocol sees it (Python:
+// asyncio.selector_events._SelectorSocketTransport), built on a poller FD:
+// reads are the FD's StartRead, writes its completion-style Write, so the
+// transport never sees readiness and needs no goroutine.
+//
+// Everything here runs on the loop's goroutine: the poller's callbacks
+// inside Poll, the transport's methods from protocol callbacks and tasks.
+type tcpTransport struct {
+	l     *Loop
+	fd    *poll.FD
+	proto BaseProtocol
+	p     Protocol         // set for a Protocol
+	bp    BufferedProtocol // set for a BufferedProtocol
+	fc    FlowController   // set if the protocol implements it
+	srv   *Server          // the server that accepted it, if any
+
+	laddr, raddr net.Addr
+
+	rbuf    []byte // a Protocol's read buffer, lent to DataReceived and reused
+	reading bool   // reading is wanted (not paused, not closing)
+	eofIn   bool   // the peer half-closed
+
+	closing  bool // Close, WriteEOF or a loss: no more writes
+	eofOut   bool // WriteEOF was called
+	eofSent  bool // shutdown(SHUT_WR) was made
+	closeReq bool // Close was called: close the fd when the buffer drains
+	lost     bool // the fd is closed and ConnectionLost is scheduled
+
+	// The write buffer: chunks owned by the transport (copies of what
+	// Write was given). wq[:inflight] is lent to the poller's Write in
+	// progress; later chunks accumulate.
+	wq       [][]byte
+	inflight int
+	wsize    int // bytes buffered, lent ones included
+	spare    []byte
+	high     int
+	low      int
+	wpaused  bool // PauseWriting was called and ResumeWriting not yet
+	readDone func([]byte, int, error)
+	alloc    func() []byte
+	writeCb  func(int, error)
+}
+
+// newTCPTransport wraps a connected fd; start makes the connection live.
+func newTCPTransport(l *Loop, fd *poll.FD, proto BaseProtocol, srv *Server) *tcpTransport {
+	t := &tcpTransport{l: l, fd: fd, proto: proto, srv: srv, high: defaultHighWater, low: defaultHighWater / 4}
+	switch pr := proto.(type) {
+	case BufferedProtocol:
+		t.bp = pr
+	case Protocol:
+		t.p = pr
+	}
+	t.fc, _ = proto.(FlowController)
+	t.laddr, t.raddr = localAddr(fd.Fd()), peerAddr(fd.Fd())
+	t.readDone = t.onRead
+	t.writeCb = t.onWritten
+	if t.bp != nil {
+		t.alloc = t.allocBuffered
+	} else {
+		t.alloc = t.allocPlain
+	}
+	// An open transport is a pending I/O wait: a virtual clock waits for
+	// the autojump threshold before jumping past it (ended in lose).
+	l.ioWaitBegin()
+	if srv != nil {
+		srv.attach(t)
+	}
+	return t
+}
+
+// start calls ConnectionMade and starts reading (Python: the transport's
+// __init__ scheduling connection_made and then _add_reader).
+func (t *tcpTransport) start() {
+	if t.p == nil && t.bp == nil {
+		t.lose(fmt.Errorf("aio: the protocol %T implements neither Protocol nor BufferedProtocol", t.proto))
+		return
+	}
+	// Reading counts as on during ConnectionMade, so that a PauseReading
+	// there holds (asyncio starts reading right after connection_made).
+	t.reading = true
+	if !t.guard("ConnectionMade", func() { t.proto.ConnectionMade(t) }) || !t.reading {
+		return
+	}
+	if err := t.fd.StartRead(t.alloc, t.readDone); err != nil {
+		t.lose(err)
+	}
+}
+
+// guard runs a protocol callback; a panic is reported through the loop's
+// exception handler and aborts this connection, ConnectionLost getting the
+// *duet.PanicError (Python: _fatal_error from the transport's read and
+// write paths). It reports whether fn returned.
+func (t *tcpTransport) guard(what string, fn func()) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			pe := duet.NewPanicError(r)
+			t.l.CallExceptionHandler(ExceptionContext{Message: "aio: panic in protocol " + what + " of a TCP transport", Err: pe})
+			t.lose(pe)
+		}
+	}()
+	fn()
+	return true
+}
+
+func (t *tcpTransport) allocPlain() []byte {
+	if t.rbuf == nil {
+		t.rbuf = make([]byte, readSize)
+	}
+	return t.rbuf
+}
+
+func (t *tcpTransport) allocBuffered() []byte {
+	var buf []byte
+	if !t.guard("GetBuffer", func() { buf = t.bp.GetBuffer(readSize) }) {
+		return nil // lose closed the fd: the poller takes nothing
+	}
+	// An empty buffer makes the poller stop reading with an error, which
+	// onRead turns into a loss (Python: "get_buffer() returned an empty
+	// buffer").
+	return buf
+}
+
+// onRead is the poller's read completion.
+func (t *tcpTransport) onRead(buf []byte, n int, err error) {
+	if t.lost {
+		return
+	}
+	switch {
+	case err == nil:
+		if t.bp != nil {
+			t.guard("BufferUpdated", func() { t.bp.BufferUpdated(n) })
+		} else {
+			t.guard("DataReceived", func() { t.p.DataReceived(buf[:n]) })
+		}
+	case err == io.EOF:
+		// The poller stopped reading (Python: _read_ready__on_eof).
+		t.reading = false
+		t.eofIn = true
+		keep := false
+		var ok bool
+		if t.bp != nil {
+			ok = t.guard("EOFReceived", func() { keep = t.bp.EOFReceived() })
+		} else {
+			ok = t.guard("EOFReceived", func() { keep = t.p.EOFReceived() })
+		}
+		if ok && !keep {
+			t.Close()
+		}
+	default:
+		t.lose(err)
+	}
+}
+
+// Write implements Transport: a write made with nothing buffered goes to
+// the socket at once, and what it does not take is copied into the
+// transport's buffer, as asyncio's transport.write does.
+func (t *tcpTransport) Write(p []byte) error {
+	if t.closing {
+		return errTransportClosed
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	if t.wsize == 0 {
+		n, err := writeNow(t.fd.Fd(), p)
+		if err != nil {
+			t.lose(err)
+			return err
+		}
+		if n == len(p) {
+			return nil
+		}
+		p = p[n:]
+	}
+	t.buffer(p)
+	t.afterBuffered()
+	return nil
+}
+
+// Writev implements Transport. With nothing buffered the buffers are
+// lent to one poller write at once (which makes the writev before it
+// returns) after copying; a single buffer takes Write's path.
+func (t *tcpTransport) Writev(bufs [][]byte) error {
+	if t.closing {
+		return errTransportClosed
+	}
+	if len(bufs) == 1 {
+		return t.Write(bufs[0])
+	}
+	total := 0
+	for _, b := range bufs {
+		total += len(b)
+	}
+	if total == 0 {
+		return nil
+	}
+	for _, b := range bufs {
+		if len(b) > 0 {
+			t.buffer(b)
+		}
+	}
+	t.afterBuffered()
+	return nil
+}
+
+// buffer copies p into the write buffer's unlent tail.
+func (t *tcpTransport) buffer(p []byte) {
+	t.wsize += len(p)
+	if k := len(t.wq); k > t.inflight {
+		last := t.wq[k-1]
+		if n := min(cap(last)-len(last), len(p)); n > 0 {
+			t.wq[k-1] = append(last, p[:n]...)
+			p = p[n:]
+		}
+	}
+	if len(p) == 0 {
+		return
+	}
+	var c []byte
+	if t.spare != nil && cap(t.spare) >= len(p) {
+		c, t.spare = t.spare[:0], nil
+	} else {
+		c = make([]byte, 0, max(len(p), chunkSize))
+	}
+	t.wq = append(t.wq, append(c, p...))
+}
+
+// afterBuffered submits what was buffered if no write is in progress and
+// applies the high watermark.
+func (t *tcpTransport) afterBuffered() {
+	if t.inflight == 0 {
+		t.submit()
+	}
+	if !t.lost && !t.wpaused && t.wsize > t.high && t.fc != nil {
+		t.wpaused = true
+		t.guard("PauseWriting", t.fc.PauseWriting)
+	}
+}
+
+// submit lends the first chunks to the poller.
+func (t *tcpTransport) submit() {
+	k := min(len(t.wq), maxSubmit)
+	if k == 0 || t.lost {
+		return
+	}
+	t.inflight = k
+	if err := t.fd.Write(t.wq[:k:k], t.writeCb); err != nil {
+		t.lose(err)
+	}
+}
+
+// onWritten is the poller's write completion: the lent chunks are the
+// transport's again.
+func (t *tcpTransport) onWritten(n int, err error) {
+	if t.lost {
+		return
+	}
+	t.wsize -= n
+	k := t.inflight
+	if c := t.wq[0]; cap(c) <= 4*chunkSize {
+		t.spare = c[:0]
+	}
+	rest := copy(t.wq, t.wq[k:])
+	clear(t.wq[rest:])
+	t.wq = t.wq[:rest]
+	t.inflight = 0
+	if err != nil {
+		t.lose(err)
+		return
+	}
+	if len(t.wq) > 0 {
+		t.submit()
+	} else {
+		t.drained()
+	}
+	if !t.lost && t.wpaused && t.wsize <= t.low {
+		t.wpaused = false
+		if t.fc != nil {
+			t.guard("ResumeWriting", t.fc.ResumeWriting)
+		}
+	}
+}
+
+// drained runs when the write buffer empties: a pending Close or
+// WriteEOF completes.
+func (t *tcpTransport) drained() {
+	switch {
+	case t.closeReq:
+		t.lose(nil)
+	case t.eofOut && !t.eofSent:
+		t.sendEOF()
+	}
+}
+
+func (t *tcpTransport) sendEOF() {
+	t.eofSent = true
+	if err := shutdownWrite(t.fd.Fd()); err != nil {
+		t.lose(err)
+	}
+}
+
+// lose ends the connection: the fd is closed (dropping what is buffered),
+// and ConnectionLost(err) is called once, from the loop's next iteration
+// as asyncio's _call_connection_lost is, never from inside the method
+// that lost it.
+func (t *tcpTransport) lose(err error) {
+	if t.lost {
+		return
+	}
+	t.lost, t.closing, t.reading = true, true, false
+	t.fd.Close() // completes pending operations, which onRead/onWritten ignore
+	t.wq, t.inflight, t.wsize, t.spare, t.rbuf = nil, 0, 0, nil, nil
+	t.l.ioWaitEnd()
+	call := func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.l.CallExceptionHandler(ExceptionContext{Message: "aio: panic in protocol ConnectionLost of a TCP transport", Err: duet.NewPanicError(r)})
+			}
+			if t.srv != nil {
+				t.srv.detach(t)
+			}
+		}()
+		t.proto.ConnectionLost(err)
+	}
+	if _, cerr := t.l.CallSoon(call); cerr != nil {
+		call() // the loop is closing: its poller's Close is completing us
+	}
+}
+
+// WriteEOF implements Transport.
+func (t *tcpTransport) WriteEOF() error {
+	if t.closing {
+		if t.eofOut && !t.closeReq && !t.lost {
+			return nil // a second WriteEOF
+		}
+		return errTransportClosed
+	}
+	t.closing, t.eofOut = true, true // closing for writes; IsClosing stays false
+	if t.wsize == 0 {
+		t.sendEOF()
+	}
+	return nil
+}
+
+// CanWriteEOF implements Transport: TCP can half-close.
+func (t *tcpTransport) CanWriteEOF() bool { return true }
+
+// Close implements Transport (Python: transport.close).
+func (t *tcpTransport) Close() error {
+	if t.lost || t.closeReq {
+		return nil
+	}
+	t.closing, t.closeReq = true, true
+	if t.reading {
+		t.reading = false
+		t.fd.StopRead()
+	}
+	if t.wsize == 0 {
+		t.lose(nil)
+	}
+	return nil
+}
+
+// Abort implements Transport (Python: transport.abort).
+func (t *tcpTransport) Abort() { t.lose(errAborted) }
+
+// IsClosing implements Transport.
+func (t *tcpTransport) IsClosing() bool { return t.closeReq || t.lost }
+
+// PauseReading implements Transport.
+func (t *tcpTransport) PauseReading() {
+	if !t.reading {
+		return
+	}
+	t.reading = false
+	t.fd.StopRead()
+}
+
+// ResumeReading implements Transport. After the peer's end of stream, or
+// once closing, it does nothing.
+func (t *tcpTransport) ResumeReading() {
+	if t.reading || t.closeReq || t.lost || t.eofIn {
+		return
+	}
+	t.reading = true
+	if err := t.fd.StartRead(t.alloc, t.readDone); err != nil {
+		t.lose(err)
+	}
+}
+
+// IsReading implements Transport.
+func (t *tcpTransport) IsReading() bool { return t.reading }
+
+// SetWriteBufferLimits implements Transport. A low above high is taken as
+// high.
+func (t *tcpTransport) SetWriteBufferLimits(high, low int) {
+	if high <= 0 {
+		high = defaultHighWater
+	}
+	if low < 0 {
+		low = high / 4
+	}
+	t.high, t.low = high, min(low, high)
+	if t.lost {
+		return
+	}
+	switch {
+	case !t.wpaused && t.wsize > t.high && t.fc != nil:
+		t.wpaused = true
+		t.guard("PauseWriting", t.fc.PauseWriting)
+	case t.wpaused && t.wsize <= t.low:
+		t.wpaused = false
+		t.guard("ResumeWriting", t.fc.ResumeWriting)
+	}
+}
+
+// WriteBufferSize implements Transport. Bytes lent to the poller count
+// until their write completes.
+func (t *tcpTransport) WriteBufferSize() int { return t.wsize }
+
+// LocalAddr implements Transport.
+func (t *tcpTransport) LocalAddr() net.Addr { return t.laddr }
+
+// RemoteAddr implements Transport.
+func (t *tcpTransport) RemoteAddr() net.Addr { return t.raddr }
+
+var _ Transport = (*tcpTransport)(nil)
