@@ -1,14 +1,107 @@
-// Command httpd will be a tiny HTTP/1.1 keep-alive responder on duet's
-// event loop (issue 8); today it holds the request parser its connections
-// will use, tested and fuzzed on its own.
+// Command httpd is a tiny HTTP/1.1 keep-alive responder on duet's event
+// loop: every GET (any request, in fact) gets the same small body, which
+// is what ab, wrk and h2load-style load generators need to measure a
+// loop's connection handling. It uses the low-level API, a Protocol per
+// connection, and parses requests in place (parse.go), pipelined ones
+// included; a malformed request gets a 400 and the connection is closed.
+//
+//	go run ./examples/httpd -addr 127.0.0.1:8080
+//
+// It prints one line, "listening on ADDR", once it accepts connections, and
+// exits with status 0 on SIGINT or SIGTERM.
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/aio"
 )
 
 func main() {
-	fmt.Fprintln(os.Stderr, "httpd: not yet: the server needs duet's network I/O (issue 8); the request parser is in parse.go")
-	os.Exit(2)
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks one)")
+	loops := flag.Int("loops", 1, "event loops (one per core comes with issue 9)")
+	flag.Parse()
+	if *loops != 1 {
+		fmt.Fprintln(os.Stderr, "-loops", *loops, "not yet (one loop per core comes with issue 9)")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := aio.Run(ctx, func(ctx context.Context) error { return serve(ctx, *addr) }); err != nil {
+		fmt.Fprintln(os.Stderr, "httpd:", err)
+		os.Exit(1)
+	}
+}
+
+func serve(ctx context.Context, addr string) error {
+	s, err := aio.LoopOf(ctx).CreateServer(ctx, "tcp", addr, func() aio.BaseProtocol { return &conn{} })
+	if err != nil {
+		return err
+	}
+	fmt.Printf("listening on %s\n", s.Addrs()[0])
+	os.Stdout.Sync()
+	_, err = duet.Await(ctx, duet.NewFuture[struct{}]()) // until a signal cancels main
+	s.Close()
+	s.CloseClients()
+	if errors.Is(err, duet.ErrCancelled) {
+		return nil
+	}
+	return err
+}
+
+const body = "Hello from duet\n"
+
+var (
+	keepAliveResponse = []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+	closeResponse = []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+	badResponse = []byte("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+)
+
+// conn answers the requests of one connection. DataReceived's bytes are
+// lent, so a partial request is kept in pending, a copy, until the rest
+// arrives; complete requests are answered straight from the lent buffer.
+type conn struct {
+	t       aio.Transport
+	pending []byte
+}
+
+func (c *conn) ConnectionMade(t aio.Transport) { c.t = t }
+func (c *conn) ConnectionLost(error)           {}
+func (c *conn) EOFReceived() bool              { return false }
+
+func (c *conn) DataReceived(p []byte) {
+	buf := p
+	if len(c.pending) > 0 {
+		c.pending = append(c.pending, p...)
+		buf = c.pending
+	}
+	for len(buf) > 0 {
+		req, err := parseRequest(buf)
+		switch {
+		case errors.Is(err, errNeedMore):
+			c.pending = append(c.pending[:0:0], buf...)
+			return
+		case err != nil:
+			c.t.Write(badResponse)
+			c.t.Close()
+			return
+		case !req.keepAlive:
+			c.t.Write(closeResponse)
+			c.t.Close()
+			return
+		}
+		c.t.Write(keepAliveResponse)
+		buf = buf[req.size:]
+	}
+	c.pending = c.pending[:0]
 }
