@@ -15,49 +15,19 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
-	"github.com/duet-go/duet"
 	"github.com/duet-go/duet/aio"
+	"github.com/duet-go/duet/examples/internal/demo"
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:7008", "address to listen on (host:port; port 0 picks one)")
-	loops := flag.Int("loops", 1, "event loops (clients on several loops come with issue 9)")
-	flag.Parse()
-	if *loops != 1 {
-		fmt.Fprintln(os.Stderr, "-loops", *loops, "not yet (clients on several loops come with issue 9)")
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := aio.Run(ctx, func(ctx context.Context) error { return serve(ctx, *addr) }); err != nil {
-		fmt.Fprintln(os.Stderr, "chat:", err)
-		os.Exit(1)
-	}
-}
-
-func serve(ctx context.Context, addr string) error {
-	r := &room{members: map[*member]struct{}{}}
-	s, err := aio.LoopOf(ctx).CreateServer(ctx, "tcp", addr, func() aio.BaseProtocol { return &member{room: r} })
-	if err != nil {
-		return err
-	}
-	fmt.Printf("listening on %s\n", s.Addrs()[0])
-	os.Stdout.Sync()
-	_, err = duet.Await(ctx, duet.NewFuture[struct{}]()) // until a signal cancels main
-	s.Close()
-	s.CloseClients()
-	if errors.Is(err, duet.ErrCancelled) {
-		return nil
-	}
-	return err
+	addr := demo.Flags("chat", "127.0.0.1:7008")
+	demo.Main("chat", func(ctx context.Context) error {
+		r := &room{members: map[*member]struct{}{}}
+		return demo.Listen(ctx, addr, func() aio.BaseProtocol { return &member{room: r} })
+	})
 }
 
 // maxLine bounds a line a client may send, so that one who never ends a

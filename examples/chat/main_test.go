@@ -3,13 +3,12 @@ package main
 import (
 	"bufio"
 	"net"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/duet-go/duet/examples/internal/demotest"
 	"go.uber.org/goleak"
 )
 
@@ -18,21 +17,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // Three clients of the real program: each line reaches the others, named;
 // a rename and a departure are announced; SIGTERM exits with status 0.
 func TestChatBinary(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "chat")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	line, _ := bufio.NewReader(stdout).ReadString('\n')
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
-	if !ok {
-		t.Fatalf("first line %q", line)
-	}
+	srv := demotest.Start(t, "-addr", "127.0.0.1:0")
+	addr := srv.Addr
 
 	type client struct {
 		c net.Conn
@@ -80,8 +66,8 @@ func TestChatBinary(t *testing.T) {
 	a.c.Close()
 	c.c.Close()
 
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("exit after SIGTERM: %v", err)
+	srv.Cmd.Process.Signal(syscall.SIGTERM)
+	if stderr, err := srv.Wait(t); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr)
 	}
 }

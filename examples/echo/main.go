@@ -16,7 +16,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -24,64 +23,34 @@ import (
 	"runtime"
 	"syscall"
 
-	"github.com/duet-go/duet"
 	"github.com/duet-go/duet/aio"
+	"github.com/duet-go/duet/examples/internal/demo"
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:7007", "address to listen on (host:port; port 0 picks one)")
 	api := flag.String("api", "protocol", "API to serve with: protocol (transports and protocols) or stream")
-	loops := flag.Int("loops", 1, "event loops (one per core comes with issue 9)")
-	flag.Parse()
-	switch {
-	case *api == "stream":
+	addr := demo.Flags("echo", "127.0.0.1:7007")
+	switch *api {
+	case "protocol":
+	case "stream":
 		fmt.Fprintln(os.Stderr, "-api stream: not yet (streams come with issue 8's next step)")
 		os.Exit(2)
-	case *api != "protocol":
+	default:
 		fmt.Fprintf(os.Stderr, "-api %s: unknown (want protocol or stream)\n", *api)
 		os.Exit(2)
-	case *loops != 1:
-		fmt.Fprintln(os.Stderr, "-loops", *loops, "not yet (one loop per core comes with issue 9)")
-		os.Exit(2)
 	}
-
-	// SIGINT and SIGTERM cancel ctx, which cancels the loop's main task
-	// (aio.Run); the signal is received on a goroutine of os/signal's, so
-	// the loop never blocks on it.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// SIGUSR1 asks for the memory in use (the benchmark's idle table); the
+	// signal is received on a goroutine of os/signal's, never on the loop.
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
-	defer signal.Stop(usr1)
 	go func() {
 		for range usr1 {
 			printStats()
 		}
 	}()
-
-	if err := aio.Run(ctx, func(ctx context.Context) error { return serve(ctx, *addr) }); err != nil {
-		fmt.Fprintln(os.Stderr, "echo:", err)
-		os.Exit(1)
-	}
-}
-
-// serve listens on addr and echoes until ctx's task is cancelled (a
-// signal), then stops listening and closes the connections.
-func serve(ctx context.Context, addr string) error {
-	s, err := aio.LoopOf(ctx).CreateServer(ctx, "tcp", addr, func() aio.BaseProtocol { return &echo{} })
-	if err != nil {
-		return err
-	}
-	fmt.Printf("listening on %s\n", s.Addrs()[0])
-	os.Stdout.Sync()
-	// Wait for the cancellation: a future nobody completes.
-	_, err = duet.Await(ctx, duet.NewFuture[struct{}]())
-	s.Close()
-	s.CloseClients()
-	if errors.Is(err, duet.ErrCancelled) {
-		return nil // a signal: a clean exit
-	}
-	return err
+	demo.Main("echo", func(ctx context.Context) error {
+		return demo.Listen(ctx, addr, func() aio.BaseProtocol { return &echo{} })
+	})
 }
 
 // echo writes back what it receives. Write copies what the socket does not

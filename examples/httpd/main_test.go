@@ -1,47 +1,23 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"net"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-)
 
-// startServer builds and runs the real program, returning its address.
-func startServer(t *testing.T) (string, *exec.Cmd) {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "httpd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
-	if err != nil || !ok {
-		t.Fatalf("first line %q, %v", line, err)
-	}
-	return addr, cmd
-}
+	"github.com/duet-go/duet/examples/internal/demotest"
+)
 
 // The responder serves a net/http client over one kept-alive connection,
 // pipelined requests in order, closes after "Connection: close" and after
 // a malformed request, and exits with status 0 on SIGTERM.
 func TestHTTPDBinary(t *testing.T) {
-	addr, cmd := startServer(t)
+	srv := demotest.Start(t, "-addr", "127.0.0.1:0")
+	addr := srv.Addr
 
 	tr := &http.Transport{MaxConnsPerHost: 1}
 	defer tr.CloseIdleConnections()
@@ -83,15 +59,8 @@ func TestHTTPDBinary(t *testing.T) {
 		t.Fatalf("HTTP/1.0 request: %q", got)
 	}
 
-	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("still running 30 s after SIGTERM")
+	srv.Cmd.Process.Signal(syscall.SIGTERM)
+	if stderr, err := srv.Wait(t); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr)
 	}
 }
