@@ -110,6 +110,7 @@ type Stream struct {
 	lostErr        error
 
 	closed duet.Event // set by ConnectionLost
+	conn   *streamConn
 }
 
 // newStream returns a stream of loop l that is not connected yet, and the
