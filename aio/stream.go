@@ -75,7 +75,15 @@ var (
 // it by a callback on the loop, in order: bytes written before a Write,
 // WriteEOF or Close returns go out before those written after it.
 //
-// StartTLS (asyncio's start_tls) is not provided yet.
+// Every method is safe from any goroutine. A read or Drain that can
+// complete at once does so without looking at ctx (as duet's Queue.Get),
+// so an ended ctx stops only a wait. On a closed loop, Close, WriteEOF
+// and a Write made off the loop that needs the loop to carry it return an
+// error matching duet.ErrClosed.
+//
+// NetConn gives the stream as a net.Conn, for goroutine-side Go code
+// (bufio, net/http, crypto/tls). StartTLS (asyncio's start_tls) is not
+// provided yet.
 //
 // A Stream is made by the loop's connection functions; the zero Stream is
 // not usable.

@@ -580,3 +580,19 @@ func TestStreamRefusals(t *testing.T) {
 		return nil
 	})
 }
+
+// Once its loop is closed, what a stream would hand to the loop is refused
+// with an error matching duet.ErrClosed.
+func TestStreamAfterLoopClosed(t *testing.T) {
+	var a *aio.Stream
+	runLoop(t, func(ctx context.Context) error {
+		a, _, _, _ = streamPair(aio.LoopOf(ctx), 4)
+		return nil
+	})
+	if err := a.Write(context.Background(), []byte("x")); !errors.Is(err, duet.ErrClosed) {
+		t.Fatalf("Write on a closed loop: %v", err)
+	}
+	if err := a.Close(); !errors.Is(err, duet.ErrClosed) {
+		t.Fatalf("Close on a closed loop: %v", err)
+	}
+}
