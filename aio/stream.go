@@ -337,6 +337,9 @@ func (s *Stream) ReadExactly(ctx context.Context, n int) ([]byte, error) {
 	if ctx == nil {
 		return nil, nilCtx("Stream.ReadExactly")
 	}
+	if n <= 0 {
+		return []byte{}, nil
+	}
 	var p []byte
 	var rerr error
 	err := s.read(ctx, func() bool {
