@@ -37,6 +37,13 @@
 // duet.WithTimeout inside tasks. Any other Clock (WithClock) is waited for
 // as it says (SleepClock), by default at the rate of real time.
 //
+// A Stream is a connection read and written as bytes (asyncio's
+// StreamReader and StreamWriter in one value): its methods take a context
+// like duet's primitives, so tasks and goroutines may read and write one
+// stream at once, and NetConn gives it as a net.Conn for goroutine-side Go
+// code. Protocols and Transports (protocol.go) are the callback layer
+// under it.
+//
 // The threading world is one call away: ToThread and RunInExecutor run a
 // function on a thread.Pool (the loop's default executor unless given one)
 // and give a Future a task awaits without blocking the loop; from any

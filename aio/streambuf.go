@@ -35,7 +35,7 @@ func (e *IncompleteReadError) Is(target error) bool { return target == io.ErrUne
 // data stays buffered, so it can be read otherwise (Read, ReadExactly);
 // Consumed is how many bytes at its front can be taken without cutting a
 // separator (Limit+1: no separator starts before that). Raise the limit
-// with the stream's limit option if longer chunks are legitimate. Python:
+// with WithLimit if longer chunks are legitimate. Python:
 // asyncio.LimitOverrunError (readline raises ValueError instead).
 type LimitOverrunError struct {
 	Limit    int
@@ -44,7 +44,7 @@ type LimitOverrunError struct {
 
 // Error names the limit and how to raise it.
 func (e *LimitOverrunError) Error() string {
-	return fmt.Sprintf("aio: no separator within the stream's limit of %d bytes (raise the limit when opening the stream if longer chunks are expected)", e.Limit)
+	return fmt.Sprintf("aio: no separator within the stream's limit of %d bytes (raise the limit with aio.WithLimit if longer chunks are expected)", e.Limit)
 }
 
 // recvBuf is a stream's receive buffer: bytes fed by the transport, taken

@@ -1,0 +1,810 @@
+package aio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/internal/park"
+)
+
+// DefaultStreamLimit is a stream's limit unless WithLimit gives another:
+// 64 KiB, asyncio's _DEFAULT_LIMIT.
+const DefaultStreamLimit = 64 << 10
+
+// StreamOption configures a Stream when it is made.
+type StreamOption func(*streamConfig)
+
+type streamConfig struct {
+	limit int
+}
+
+// WithLimit sets a stream's limit, in bytes (n <= 0 means
+// DefaultStreamLimit): the longest chunk ReadUntil and ReadLine look for a
+// separator in before they fail with a *LimitOverrunError, and half the
+// number of received bytes above which the stream stops reading from its
+// transport until a reader takes some (Python: the limit argument of
+// open_connection and start_server).
+func WithLimit(n int) StreamOption {
+	return func(c *streamConfig) {
+		if n > 0 {
+			c.limit = n
+		}
+	}
+}
+
+var (
+	errStreamClosed = fmt.Errorf("aio: the stream is closed: %w", net.ErrClosed)
+	errStreamEOF    = fmt.Errorf("aio: the stream's writing side is closed (WriteEOF): %w", net.ErrClosed)
+	errConnLost     = fmt.Errorf("aio: the stream's connection is lost: %w", net.ErrClosed)
+	errNoSeparator  = errors.New("aio: Stream.ReadUntil: no separator given")
+	errEmptySep     = errors.New("aio: Stream.ReadUntil: an empty separator (separators are at least one byte)")
+)
+
+// Stream is a connection read and written as a stream of bytes: asyncio's
+// StreamReader and StreamWriter in one value. Loop tasks and goroutines may
+// use one Stream at the same time: every method that waits takes a context
+// first, and on a task of any loop waiting suspends the task, on a
+// goroutine it blocks, as duet's primitives do. A wait ends early when the
+// waiting task is cancelled or the context ends, with duet's usual errors
+// (matching duet.ErrCancelled, or duet.ErrTimeout for a deadline), and a
+// nil context is refused with an error matching duet.ErrNilContext.
+//
+// Reading. The read methods take bytes from a receive buffer that the
+// connection fills. The end of the stream is io.EOF, returned only by a
+// read that returns no byte: a read that meets the end part way gives what
+// it has (Read, ReadLine) or a *IncompleteReadError carrying it
+// (ReadExactly, ReadUntil), and the next read gives io.EOF. A connection
+// lost with an error (a reset) gives the bytes received before it, then
+// that error. Reads are served one at a time, in the order they began,
+// whatever world they come from: a second reader waits for the first to
+// finish rather than being refused (asyncio raises RuntimeError "already
+// waiting for incoming data"), since a task and a goroutine cannot
+// coordinate through asyncio's single-reader rule. A read that is
+// cancelled takes no byte: the next read gets them all.
+//
+// Writing. Write buffers and never waits; Drain waits for the buffer to
+// go down (back-pressure); Close and WaitClosed end the connection. The
+// transport underneath belongs to the loop's goroutine, so a write made by
+// a task of the stream's loop goes to it at once, and one made elsewhere
+// (a goroutine, a task of another loop, a callback) is copied and handed to
+// it by a callback on the loop, in order: bytes written before a Write,
+// WriteEOF or Close returns go out before those written after it.
+//
+// Every method is safe from any goroutine. A read or Drain that can
+// complete at once does so without looking at ctx (as duet's Queue.Get),
+// so an ended ctx stops only a wait. On a closed loop, Close, WriteEOF
+// and a Write made off the loop that needs the loop to carry it return an
+// error matching duet.ErrClosed.
+//
+// NetConn gives the stream as a net.Conn, for goroutine-side Go code
+// (bufio, net/http, crypto/tls). StartTLS (asyncio's start_tls) is not
+// provided yet.
+//
+// A Stream is made by the loop's connection functions; the zero Stream is
+// not usable.
+type Stream struct {
+	l     *Loop
+	limit int
+
+	mu sync.Mutex
+	// Reading, guarded by mu.
+	buf        recvBuf
+	readErr    error        // the error the connection was lost with
+	turn       bool         // a reader holds the read turn
+	turnq      park.List    // readers waiting for the turn, in arrival order
+	dataw      *park.Waiter // the turn's holder, waiting for bytes
+	readPaused bool         // the stream paused the transport's reading
+
+	// Writing, guarded by mu.
+	tr             Transport // nil until ConnectionMade
+	laddr, raddr   net.Addr
+	out, spare     []byte // bytes written off the loop, not yet handed to tr
+	queued         uint64 // bytes ever put in out
+	flushed        uint64 // bytes ever taken from out
+	flushScheduled bool
+	closeReq       bool // Close was called
+	closeDone      bool // tr.Close was called
+	eofReq         bool // WriteEOF was called
+	eofDone        bool // tr.WriteEOF was called
+	writeErr       error
+	writePaused    bool // PauseWriting without ResumeWriting
+	drainers       park.List
+	lost           bool
+	lostErr        error
+
+	closed duet.Event // set by ConnectionLost
+	conn   *streamConn
+}
+
+// newStream returns a stream of loop l that is not connected yet, and the
+// protocol to give its transport: the transport's ConnectionMade attaches
+// it. Writes and Close made before that wait in the stream and reach the
+// transport in ConnectionMade. One protocol per stream.
+func newStream(l *Loop, opts ...StreamOption) (*Stream, Protocol) {
+	c := streamConfig{limit: DefaultStreamLimit}
+	for _, o := range opts {
+		o(&c)
+	}
+	s := &Stream{l: l, limit: c.limit}
+	s.buf.limit = c.limit
+	return s, (*streamProto)(s)
+}
+
+// onLoop reports whether the caller, described by ctx, is a task of the
+// stream's loop that is running now: the one kind of caller that may use the
+// transport directly. Everything else goes through the loop (CallSoon).
+func (s *Stream) onLoop(ctx context.Context) bool {
+	t, ok := park.Current(ctx).(*task)
+	return ok && t.loop == s.l
+}
+
+// ---- Reading ----
+
+// read runs one read: it takes the read turn (in arrival order), then
+// calls try with mu held until try reports that it is done, waiting for
+// bytes in between. try takes bytes from s.buf or nothing. When try is not
+// done and no more bytes can come (the connection was lost with an error),
+// read returns that error.
+func (s *Stream) read(ctx context.Context, try func() bool) error {
+	inline := s.onLoop(ctx)
+	s.mu.Lock()
+	if !s.turn {
+		s.turn = true
+	} else {
+		w := park.NewWaiter(ctx)
+		s.turnq.PushBack(w)
+		s.mu.Unlock()
+		granted, err := park.Wait(ctx, w, s.dropTurnWaiter)
+		s.mu.Lock()
+		if err != nil {
+			s.turnq.Remove(w)
+			if granted {
+				s.releaseTurnLocked() // handed the turn, then cancelled: pass it on
+			}
+			s.mu.Unlock()
+			return err
+		}
+	}
+	for !try() {
+		if s.readErr != nil {
+			err := s.readErr
+			s.releaseTurnLocked()
+			s.mu.Unlock()
+			return err
+		}
+		// Waiting for bytes while reading is paused would wait forever
+		// (a ReadExactly longer than twice the limit): resume, as
+		// asyncio's _wait_for_data does. DataReceived pauses again.
+		resume := s.readPaused
+		s.readPaused = false
+		w := park.NewWaiter(ctx)
+		s.dataw = w
+		s.mu.Unlock()
+		if resume {
+			s.resumeReading(inline)
+		}
+		_, err := park.Wait(ctx, w, s.dropDataWaiter)
+		s.mu.Lock()
+		if s.dataw == w {
+			s.dataw = nil
+		}
+		if err != nil {
+			// Nothing was taken; bytes that woke us stay for the next
+			// reader, which tries before it waits.
+			s.releaseTurnLocked()
+			s.mu.Unlock()
+			return err
+		}
+	}
+	resume := s.readPaused && len(s.buf.unread()) <= s.limit
+	if resume {
+		s.readPaused = false
+	}
+	s.releaseTurnLocked()
+	s.mu.Unlock()
+	if resume {
+		s.resumeReading(inline)
+	}
+	return nil
+}
+
+// releaseTurnLocked hands the read turn to the oldest waiting reader, or
+// frees it.
+func (s *Stream) releaseTurnLocked() {
+	if !s.turnq.WakeFirst() {
+		s.turn = false
+	}
+}
+
+// dropTurnWaiter and dropDataWaiter take out the waiter of a task destroyed
+// while it waits (its loop closed), passing on the turn it had or held.
+func (s *Stream) dropTurnWaiter(w *park.Waiter) {
+	s.mu.Lock()
+	if !s.turnq.Remove(w) && w.State() == park.Woken {
+		s.releaseTurnLocked()
+	}
+	s.mu.Unlock()
+}
+
+func (s *Stream) dropDataWaiter(w *park.Waiter) {
+	s.mu.Lock()
+	if s.dataw == w {
+		s.dataw = nil
+	}
+	s.releaseTurnLocked()
+	s.mu.Unlock()
+}
+
+// wakeReaderLocked wakes the turn's holder when it waits for bytes.
+func (s *Stream) wakeReaderLocked() {
+	if s.dataw != nil {
+		s.dataw.Wake()
+		s.dataw = nil
+	}
+}
+
+// resumeReading resumes the transport's reading, at once when the caller
+// is on the loop, else from a callback. It checks again there: a
+// DataReceived in between may have paused reading anew.
+func (s *Stream) resumeReading(inline bool) {
+	do := func() {
+		s.mu.Lock()
+		tr, ok := s.tr, !s.lost && !s.readPaused
+		s.mu.Unlock()
+		if ok && tr != nil {
+			tr.ResumeReading()
+		}
+	}
+	if inline {
+		do()
+		return
+	}
+	_, _ = s.l.CallSoon(do) // a closed loop has no transport left to resume
+}
+
+// Read returns up to n bytes as soon as at least one is received (Python:
+// await reader.read(n)). At the end of the stream it returns nil and
+// io.EOF; n <= 0 returns an empty slice at once. The slice is the
+// caller's own.
+func (s *Stream) Read(ctx context.Context, n int) ([]byte, error) {
+	if ctx == nil {
+		return nil, nilCtx("Stream.Read")
+	}
+	if n <= 0 {
+		return []byte{}, nil
+	}
+	var p []byte
+	err := s.read(ctx, func() bool {
+		var ok bool
+		p, ok = s.buf.tryRead(n)
+		return ok
+	})
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, io.EOF
+	}
+	return p, nil
+}
+
+// readInto is Read into the caller's p, for the net.Conn view.
+func (s *Stream) readInto(ctx context.Context, p []byte) (int, error) {
+	var n int
+	var ok bool
+	err := s.read(ctx, func() bool {
+		n, ok = s.buf.tryReadInto(p)
+		return ok
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// tryReadInto is tryRead into p (not empty): it copies as many bytes as
+// are buffered and fit, or reports the end of the stream with 0, ok.
+func (b *recvBuf) tryReadInto(p []byte) (n int, ok bool) {
+	u := b.unread()
+	switch {
+	case len(u) > 0:
+		n = copy(p, u)
+		b.r += n
+		if b.r == len(b.data) {
+			b.data, b.r = b.data[:0], 0
+		}
+		return n, true
+	case b.eof:
+		return 0, true
+	}
+	return 0, false
+}
+
+// ReadExactly returns exactly n bytes (Python: await
+// reader.readexactly(n)). When the stream ends before n, it returns the
+// bytes that were left with a *IncompleteReadError holding them too
+// (matching io.ErrUnexpectedEOF), or nil and io.EOF when none were left,
+// as io.ReadFull does. n <= 0 returns an empty slice at once.
+func (s *Stream) ReadExactly(ctx context.Context, n int) ([]byte, error) {
+	if ctx == nil {
+		return nil, nilCtx("Stream.ReadExactly")
+	}
+	if n <= 0 {
+		return []byte{}, nil
+	}
+	var p []byte
+	var rerr error
+	err := s.read(ctx, func() bool {
+		var ok bool
+		p, rerr, ok = s.buf.tryReadExactly(n)
+		return ok
+	})
+	if err != nil {
+		return nil, err
+	}
+	return incomplete(p, rerr)
+}
+
+// incomplete turns an *IncompleteReadError without any byte into io.EOF,
+// and gives the partial bytes of one as the data too.
+func incomplete(p []byte, err error) ([]byte, error) {
+	var inc *IncompleteReadError
+	if errors.As(err, &inc) {
+		if len(inc.Partial) == 0 {
+			return nil, io.EOF
+		}
+		return inc.Partial, err
+	}
+	return p, err
+}
+
+// ReadUntil returns the bytes up to and including the first of seps to
+// occur (Python: await reader.readuntil(separator), a tuple of separators
+// as in Python 3.13; when several end at different places the shortest
+// result wins). At the end of the stream it returns what was left with a
+// *IncompleteReadError holding it (io.EOF when nothing was left). When no
+// separator starts within the stream's limit (WithLimit) it returns a
+// *LimitOverrunError and the bytes stay buffered, for Read or ReadExactly
+// to take. No separator, or an empty one, is an error.
+func (s *Stream) ReadUntil(ctx context.Context, seps ...[]byte) ([]byte, error) {
+	if ctx == nil {
+		return nil, nilCtx("Stream.ReadUntil")
+	}
+	if len(seps) == 0 {
+		return nil, errNoSeparator
+	}
+	for _, sep := range seps {
+		if len(sep) == 0 {
+			return nil, errEmptySep
+		}
+	}
+	var p []byte
+	var rerr error
+	scan := 0
+	err := s.read(ctx, func() bool {
+		var ok bool
+		p, rerr, ok = s.buf.tryReadUntil(seps, &scan)
+		return ok
+	})
+	if err != nil {
+		return nil, err
+	}
+	return incomplete(p, rerr)
+}
+
+// ReadLine returns a line, its '\n' included (Python: await
+// reader.readline()). The last line of a stream that does not end in
+// '\n' comes without one and without error; after it, nil and io.EOF. A
+// line whose '\n' is not within the stream's limit gives a
+// *LimitOverrunError and is skipped whole: the next ReadLine returns the
+// line after it (asyncio raises ValueError and drops only what it had
+// buffered).
+func (s *Stream) ReadLine(ctx context.Context) ([]byte, error) {
+	if ctx == nil {
+		return nil, nilCtx("Stream.ReadLine")
+	}
+	var p []byte
+	var rerr error
+	scan := 0
+	err := s.read(ctx, func() bool {
+		var ok bool
+		p, rerr, ok = s.buf.tryReadLine(&scan)
+		return ok
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case rerr != nil:
+		return nil, rerr
+	case len(p) == 0:
+		return nil, io.EOF
+	}
+	return p, nil
+}
+
+// AtEOF reports whether the end of the stream has been received and every
+// byte before it read (Python: reader.at_eof()). Safe from anywhere; it
+// never waits.
+func (s *Stream) AtEOF() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.eof && len(s.buf.unread()) == 0
+}
+
+// ---- Writing ----
+
+// writeErrLocked is why a write cannot be accepted now, or nil.
+func (s *Stream) writeErrLocked() error {
+	switch {
+	case s.closeReq:
+		return errStreamClosed
+	case s.eofReq:
+		return errStreamEOF
+	case s.writeErr != nil:
+		return s.writeErr
+	case s.lost:
+		return s.lostErrLocked()
+	}
+	return nil
+}
+
+// lostErrLocked is what the writing calls fail with once the connection is
+// lost: its error, or one matching net.ErrClosed (Python: ConnectionResetError
+// "Connection lost").
+func (s *Stream) lostErrLocked() error {
+	if s.lostErr != nil {
+		return s.lostErr
+	}
+	return errConnLost
+}
+
+// Write sends p (Python: writer.write(data)). It never waits: what the
+// connection does not take at once is buffered, and Drain waits for the
+// buffer to go down. p may be reused as soon as Write returns. After
+// Close or WriteEOF, or once the connection is lost, it returns an error
+// matching net.ErrClosed (the connection's error, for one lost with an
+// error).
+//
+// From a task of the stream's loop p goes to the transport at once; from
+// anywhere else (a goroutine, a task of another loop, a loop callback) it is
+// copied and handed to the transport by a callback on the loop, after
+// every byte written before; an error the transport gives it then is
+// returned by the next Write or Drain.
+func (s *Stream) Write(ctx context.Context, p []byte) error {
+	if ctx == nil {
+		return nilCtx("Stream.Write")
+	}
+	inline := s.onLoop(ctx)
+	s.mu.Lock()
+	if err := s.writeErrLocked(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if len(p) == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	if inline && s.tr != nil {
+		tr := s.tr
+		out := s.takeOutLocked()
+		s.mu.Unlock()
+		if len(out) > 0 {
+			// Bytes written off the loop before p go first.
+			err := tr.Write(out)
+			s.doneOut(out, err)
+			if err != nil {
+				return err
+			}
+		}
+		return tr.Write(p)
+	}
+	s.out = append(s.out, p...)
+	s.queued += uint64(len(p))
+	schedule := !s.flushScheduled && s.tr != nil
+	s.flushScheduled = s.flushScheduled || schedule
+	s.mu.Unlock()
+	if schedule {
+		return s.scheduleFlush()
+	}
+	return nil
+}
+
+// scheduleFlush makes the loop hand what waits in out to the transport.
+func (s *Stream) scheduleFlush() error {
+	if _, err := s.l.CallSoon(s.flush); err != nil {
+		s.mu.Lock()
+		s.flushScheduled = false
+		s.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// takeOutLocked takes the bytes waiting in out, for the loop to write.
+func (s *Stream) takeOutLocked() []byte {
+	out := s.out
+	if len(out) == 0 {
+		return nil
+	}
+	s.out, s.spare = s.spare[:0], nil
+	return out
+}
+
+// doneOut records the result of writing out (taken by takeOutLocked),
+// keeps its memory for the next batch, and lets drainers look again. The
+// bytes count as flushed only now, once the transport has taken them and
+// said whether its buffer went above the high watermark (PauseWriting,
+// from inside Write): a drainer must not see them gone before that.
+func (s *Stream) doneOut(out []byte, err error) {
+	s.mu.Lock()
+	s.flushed += uint64(len(out))
+	if s.spare == nil {
+		s.spare = out[:0]
+	}
+	if err != nil && s.writeErr == nil {
+		s.writeErr = err
+	}
+	ws := s.drainers.Detach()
+	s.mu.Unlock()
+	park.WakeChain(ws)
+}
+
+// flush runs on the loop: it hands the bytes written off the loop to the
+// transport, then carries out a WriteEOF or Close asked for off the loop.
+func (s *Stream) flush() {
+	s.mu.Lock()
+	s.flushScheduled = false
+	tr := s.tr
+	if tr == nil {
+		s.mu.Unlock()
+		return // ConnectionMade flushes
+	}
+	out := s.takeOutLocked()
+	lost := s.lost
+	doEOF := s.eofReq && !s.eofDone && !lost
+	doClose := s.closeReq && !s.closeDone && !lost
+	s.eofDone = s.eofDone || doEOF
+	s.closeDone = s.closeDone || doClose
+	s.mu.Unlock()
+	if len(out) > 0 {
+		var err error
+		if !lost {
+			err = tr.Write(out)
+		}
+		s.doneOut(out, err)
+	}
+	if doEOF {
+		if err := tr.WriteEOF(); err != nil {
+			s.doneOut(nil, err)
+		}
+	}
+	if doClose {
+		_ = tr.Close() // ConnectionLost reports how it ends
+	}
+}
+
+// Drain waits until the stream's buffers have gone down (Python: await
+// writer.drain()): the bytes written before it, from anywhere, are in the
+// transport, and the transport's buffer is below its high watermark. It
+// returns at once when that is so already. Any number of tasks and
+// goroutines may drain at once; each returns when the buffer goes down
+// (cpython#74116 made asyncio allow it too). It returns an error matching
+// net.ErrClosed after Close, or once the connection is lost (its error,
+// for one lost with an error), and the error of a write handed to the
+// transport off the loop.
+func (s *Stream) Drain(ctx context.Context) error {
+	if ctx == nil {
+		return nilCtx("Stream.Drain")
+	}
+	if s.onLoop(ctx) {
+		s.flush() // the bytes written off the loop need not wait for the callback
+	}
+	s.mu.Lock()
+	target := s.queued
+	for {
+		var err error
+		switch {
+		case s.closeReq:
+			err = errStreamClosed
+		case s.writeErr != nil:
+			err = s.writeErr
+		case s.lost:
+			err = s.lostErrLocked()
+		case !s.writePaused && s.flushed >= target:
+			s.mu.Unlock()
+			return nil
+		}
+		if err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		w := park.NewWaiter(ctx)
+		s.drainers.PushBack(w)
+		s.mu.Unlock()
+		_, err = park.Wait(ctx, w, s.dropDrainer)
+		s.mu.Lock()
+		s.drainers.Remove(w)
+		if err != nil {
+			// Every drainer is woken to look again: there is no grant to
+			// pass on.
+			s.mu.Unlock()
+			return err
+		}
+	}
+}
+
+func (s *Stream) dropDrainer(w *park.Waiter) {
+	s.mu.Lock()
+	s.drainers.Remove(w)
+	s.mu.Unlock()
+}
+
+// WriteEOF closes the stream's writing side once the bytes written before
+// it are sent (a half-close; Python: writer.write_eof()); reading goes on.
+// It never waits. Write fails after it. A transport that cannot half-close
+// (CanWriteEOF false: TLS) makes the next Write or Drain return its error.
+func (s *Stream) WriteEOF() error { return s.endWriting(false) }
+
+// Close closes the connection once the bytes written before it are sent
+// (Python: writer.close()); reading stops. It never waits: WaitClosed
+// waits for the connection to be closed. Write and Drain fail after it;
+// reads give what was received, then io.EOF. Closing again does nothing.
+// Safe from anywhere: the transport is closed by a callback on the loop,
+// after the writes made before Close.
+func (s *Stream) Close() error { return s.endWriting(true) }
+
+func (s *Stream) endWriting(close bool) error {
+	s.mu.Lock()
+	if s.closeReq || (!close && s.eofReq) {
+		s.mu.Unlock()
+		return nil
+	}
+	if close {
+		s.closeReq = true
+	} else {
+		s.eofReq = true
+	}
+	ws := s.drainers.Detach() // a Drain after Close fails: let waiting ones see it
+	schedule := !s.flushScheduled && s.tr != nil && !s.lost
+	s.flushScheduled = s.flushScheduled || schedule
+	s.mu.Unlock()
+	park.WakeChain(ws)
+	if schedule {
+		return s.scheduleFlush()
+	}
+	return nil
+}
+
+// WaitClosed waits until the connection is closed, by either end, and its
+// transport has said so (ConnectionLost), and returns the error it was
+// lost with: nil for a close in order (Python: await writer.wait_closed(),
+// which since cpython#80982 really waits). It does not close the stream:
+// call Close first for that.
+func (s *Stream) WaitClosed(ctx context.Context) error {
+	if ctx == nil {
+		return nilCtx("Stream.WaitClosed")
+	}
+	if err := s.closed.Wait(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lostErr
+}
+
+// LocalAddr returns the connection's local address, or nil before it is
+// connected (Python: get_extra_info("sockname")). Safe from anywhere.
+func (s *Stream) LocalAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.laddr
+}
+
+// RemoteAddr returns the connection's remote address, or nil before it is
+// connected (Python: get_extra_info("peername")). Safe from anywhere.
+func (s *Stream) RemoteAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.raddr
+}
+
+// Transport returns the stream's transport, or nil before it is connected
+// (Python: writer.transport). Its methods are for the loop's goroutine
+// only (see Transport); pausing its reading behind the stream's back
+// confuses the stream's own flow control.
+func (s *Stream) Transport() Transport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tr
+}
+
+// ---- The protocol adapter ----
+
+// streamProto is the Protocol and FlowController a stream gives its
+// transport. Its methods run on the loop's goroutine, and call the
+// transport only with mu released: a transport may call the protocol back
+// from inside its methods (PauseWriting from Write).
+type streamProto Stream
+
+var (
+	_ Protocol       = (*streamProto)(nil)
+	_ FlowController = (*streamProto)(nil)
+)
+
+func (p *streamProto) ConnectionMade(t Transport) {
+	s := (*Stream)(p)
+	la, ra := t.LocalAddr(), t.RemoteAddr()
+	s.mu.Lock()
+	s.tr, s.laddr, s.raddr = t, la, ra
+	s.mu.Unlock()
+	s.flush() // writes, WriteEOF and Close made before the connection
+}
+
+func (p *streamProto) DataReceived(b []byte) {
+	s := (*Stream)(p)
+	s.mu.Lock()
+	s.buf.feed(b)
+	s.wakeReaderLocked()
+	// Stop reading above twice the limit until a reader takes some
+	// (asyncio's StreamReader.feed_data).
+	pause := !s.readPaused && len(s.buf.unread()) > 2*s.limit && s.tr != nil
+	s.readPaused = s.readPaused || pause
+	tr := s.tr
+	s.mu.Unlock()
+	if pause {
+		tr.PauseReading()
+	}
+}
+
+func (p *streamProto) EOFReceived() bool {
+	s := (*Stream)(p)
+	s.mu.Lock()
+	s.buf.feedEOF()
+	s.wakeReaderLocked()
+	tr := s.tr
+	s.mu.Unlock()
+	// Keep the writing side open, as asyncio's StreamReaderProtocol does
+	// but over TLS, which cannot half-close: the program closes.
+	return tr != nil && tr.CanWriteEOF()
+}
+
+func (p *streamProto) ConnectionLost(err error) {
+	s := (*Stream)(p)
+	s.mu.Lock()
+	s.lost, s.lostErr = true, err
+	if err == nil {
+		s.buf.feedEOF()
+	} else {
+		s.readErr = err
+	}
+	s.wakeReaderLocked()
+	s.out, s.spare = nil, nil
+	ws := s.drainers.Detach()
+	s.mu.Unlock()
+	park.WakeChain(ws)
+	s.closed.Set()
+}
+
+func (p *streamProto) PauseWriting() {
+	s := (*Stream)(p)
+	s.mu.Lock()
+	s.writePaused = true
+	s.mu.Unlock()
+}
+
+func (p *streamProto) ResumeWriting() {
+	s := (*Stream)(p)
+	s.mu.Lock()
+	s.writePaused = false
+	ws := s.drainers.Detach()
+	s.mu.Unlock()
+	park.WakeChain(ws)
+}
