@@ -69,10 +69,21 @@ func TestGroupSingleFailureIsNotJoined(t *testing.T) {
 				t.Errorf("%s: one failure: Wait = %#v, want the failure itself", world.name, err)
 			}
 
+			// Both children start before either fails: a child that has
+			// not started when the first fails is cancelled instead.
 			errA, errB := errors.New("a"), errors.New("b")
+			started, _ := duet.NewBarrier(2)
+			failAfterStart := func(err error) func(context.Context) (int, error) {
+				return func(ctx context.Context) (int, error) {
+					if _, werr := started.Wait(ctx); werr != nil {
+						return 0, werr
+					}
+					return 0, err
+				}
+			}
 			g, _ = duet.NewGroup(ctx)
-			duet.Go(g, fail(errA))
-			duet.Go(g, fail(errB))
+			duet.Go(g, failAfterStart(errA))
+			duet.Go(g, failAfterStart(errB))
 			err = g.Wait()
 			m, multi := err.(interface{ Unwrap() []error })
 			if !multi || len(m.Unwrap()) != 2 || !errors.Is(err, errA) || !errors.Is(err, errB) {
