@@ -21,6 +21,7 @@ type StreamOption func(*streamConfig)
 
 type streamConfig struct {
 	limit int
+	conn  []ConnOption // Dial's, for CreateConnection
 }
 
 // WithLimit sets a stream's limit, in bytes (n <= 0 means

@@ -1,0 +1,182 @@
+package aio
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/internal/park"
+)
+
+// WithConnOptions passes options of CreateConnection (Happy Eyeballs'
+// delay and interleaving) to Dial.
+func WithConnOptions(opts ...ConnOption) StreamOption {
+	return func(c *streamConfig) { c.conn = append(c.conn, opts...) }
+}
+
+// Dial connects to address over TCP and returns the connection as a Stream
+// (Python: asyncio.open_connection, whose reader and writer are one Stream
+// here). network and address are CreateConnection's: a host name is
+// resolved off the loop and its addresses raced (Happy Eyeballs; see
+// WithConnOptions). The stream's loop is ctx's.
+//
+// From a task of the loop, Dial suspends the task while it connects; from
+// any other goroutine holding a context of the loop (its Context, or a
+// task's), it blocks, the connect running as a task of the loop. Either
+// way the end of ctx (a deadline, a cancellation) stops the connect and
+// closes its socket. A ctx of no loop gives ErrNoLoop.
+func Dial(ctx context.Context, network, address string, opts ...StreamOption) (*Stream, error) {
+	if ctx == nil {
+		return nil, nilCtx("Dial")
+	}
+	l := loopFrom(ctx)
+	if l == nil {
+		return nil, ErrNoLoop
+	}
+	var cfg streamConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	dial := func(ctx context.Context) (*Stream, error) {
+		s, p := newStream(l, opts...)
+		if _, _, err := l.CreateConnection(ctx, network, address, func() BaseProtocol { return p }, cfg.conn...); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	if t, ok := park.Current(ctx).(*task); ok && t.loop == l {
+		return dial(ctx)
+	}
+	return duet.Await(ctx, Spawn(ctx, dial, WithName("aio.Dial "+address)))
+}
+
+// Listen listens on address over TCP and serves every connection it
+// accepts with handler, as a task of ctx's loop named "conn ADDR" after
+// the peer, given the connection as a Stream (Python: asyncio.start_server
+// with a coroutine client_connected_cb). network and address are
+// CreateServer's. Call it from a task of the loop.
+//
+// When handler returns, its stream is closed (net/http's rule, which
+// asyncio leaves to the callback). An error it returns, other than a
+// cancellation or io.EOF (the peer went away), is reported through the
+// loop's exception handler with the task's name, and so is a panic; the
+// server and the other connections go on. The Server's Close stops
+// listening; CloseClients and AbortClients end the connections, whose
+// handlers then see the end of their streams.
+func Listen(ctx context.Context, network, address string, handler func(ctx context.Context, s *Stream) error, opts ...StreamOption) (*Server, error) {
+	if ctx == nil {
+		return nil, nilCtx("Listen")
+	}
+	l := loopFrom(ctx)
+	if l == nil {
+		return nil, ErrNoLoop
+	}
+	if handler == nil {
+		return nil, errors.New("aio: Listen with a nil handler")
+	}
+	base := l.Context()
+	factory := func() BaseProtocol {
+		s, p := newStream(l, opts...)
+		return &serverStream{streamProto: p.(*streamProto), s: s, base: base, handler: handler}
+	}
+	return l.CreateServer(ctx, network, address, factory)
+}
+
+// serverStream is a served connection's protocol: the stream's, which on
+// ConnectionMade also starts the connection's handler task.
+type serverStream struct {
+	*streamProto
+	s       *Stream
+	base    context.Context
+	handler func(ctx context.Context, s *Stream) error
+}
+
+func (p *serverStream) ConnectionMade(t Transport) {
+	p.streamProto.ConnectionMade(t)
+	s, l := p.s, p.s.l
+	name := "conn " + t.RemoteAddr().String()
+	Spawn(p.base, func(ctx context.Context) (struct{}, error) {
+		defer s.Close()
+		err := func() (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					if _, unwind := r.(park.Unwind); unwind {
+						panic(r)
+					}
+					err = duet.NewPanicError(r)
+				}
+			}()
+			return p.handler(ctx, s)
+		}()
+		if err != nil && !errors.Is(err, duet.ErrCancelled) && !errors.Is(err, io.EOF) {
+			l.CallExceptionHandler(ExceptionContext{Message: "Exception in a stream handler", Err: err, Task: name})
+		}
+		return struct{}{}, nil
+	}, WithName(name))
+}
+
+// NetListen listens like Listen and gives the connections to goroutine-side
+// Go code through a net.Listener: Accept blocks its goroutine until a
+// connection comes and returns the connection's Stream as a net.Conn
+// (Stream.NetConn), so standard Go servers (net/http, crypto/tls, any
+// protocol library) run over duet's sockets, with a goroutine per
+// connection, while the loop does the I/O. Close stops listening and
+// closes the connections not yet accepted; accepted ones are the caller's
+// to close. Call NetListen from a task of the loop; the listener's methods
+// may be called from any goroutine.
+func NetListen(ctx context.Context, network, address string, opts ...StreamOption) (net.Listener, error) {
+	q := duet.NewQueue[*Stream](0)
+	srv, err := Listen(ctx, network, address, func(ctx context.Context, s *Stream) error {
+		if err := q.Put(ctx, s); err != nil {
+			return nil // the listener is closed: the stream closes with this handler
+		}
+		return keepOpen(ctx, s) // the goroutine that accepted it owns it now
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &netListener{srv: srv, q: q, l: loopFrom(ctx), addr: srv.Addrs()[0]}, nil
+}
+
+// keepOpen holds a handed-over stream open (Listen closes a stream when its
+// handler returns) until the connection ends.
+func keepOpen(ctx context.Context, s *Stream) error {
+	s.WaitClosed(ctx)
+	return nil
+}
+
+type netListener struct {
+	srv  *Server
+	q    *duet.Queue[*Stream]
+	l    *Loop
+	addr net.Addr
+	once sync.Once
+}
+
+func (nl *netListener) Accept() (net.Conn, error) {
+	s, err := nl.q.Get(context.Background())
+	if err != nil {
+		return nil, &net.OpError{Op: "accept", Net: nl.addr.Network(), Addr: nl.addr, Err: net.ErrClosed}
+	}
+	return s.NetConn(), nil
+}
+
+func (nl *netListener) Close() error {
+	nl.once.Do(func() {
+		nl.q.Shutdown(false)
+		for { // the connections nobody accepted
+			s, err := nl.q.TryGet()
+			if err != nil {
+				break
+			}
+			s.Close()
+		}
+		nl.l.CallSoon(func() { nl.srv.Close() }) // fails only on a closed loop, whose server is closed
+	})
+	return nil
+}
+
+func (nl *netListener) Addr() net.Addr { return nl.addr }

@@ -1,0 +1,187 @@
+package aio_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/aio"
+)
+
+// upper serves lines back in upper case until the peer closes.
+func upper(ctx context.Context, s *aio.Stream) error {
+	for {
+		line, err := s.ReadLine(ctx)
+		if err != nil {
+			return err
+		}
+		if err := s.Write(ctx, bytes.ToUpper(line)); err != nil {
+			return err
+		}
+	}
+}
+
+// Listen serves each connection with a task; Dial connects from a task
+// (suspending it) and from a goroutine holding the loop's context
+// (blocking it), and a goroutine uses the same Stream methods.
+func TestListenDialTaskAndGoroutine(t *testing.T) {
+	before := openFDs(t)
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		srv, err := aio.Listen(ctx, "tcp", "127.0.0.1:0", upper)
+		if err != nil {
+			return err
+		}
+		addr := srv.Addrs()[0].String()
+		s, err := aio.Dial(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		s.Write(ctx, []byte("from a task\n"))
+		if line, err := s.ReadLine(ctx); string(line) != "FROM A TASK\n" {
+			return fmt.Errorf("task: %q, %v", line, err)
+		}
+		s.Close()
+		if err := s.WaitClosed(ctx); err != nil {
+			return err
+		}
+
+		lctx := aio.LoopOf(ctx).Context()
+		res := duet.NewFuture[struct{}]()
+		go func() {
+			bg := context.Background()
+			g, err := aio.Dial(lctx, "tcp", addr) // blocks this goroutine
+			if err != nil {
+				res.SetError(err)
+				return
+			}
+			defer g.Close()
+			g.Write(bg, []byte("from a goroutine\n"))
+			line, err := g.ReadLine(bg)
+			if string(line) != "FROM A GOROUTINE\n" {
+				err = fmt.Errorf("goroutine: %q, %v", line, err)
+			}
+			res.Complete(struct{}{}, err)
+		}()
+		if _, err := duet.Await(ctx, res); err != nil { // the task suspends, the loop serves
+			return err
+		}
+		srv.Close()
+		srv.CloseClients()
+		return srv.WaitClosed(ctx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := openFDs(t); after != before {
+		t.Fatalf("%d descriptors open before, %d after", before, after)
+	}
+}
+
+// A handler's error and panic are reported with the connection's task
+// name; the server goes on serving.
+func TestListenHandlerFailuresReported(t *testing.T) {
+	var mu sync.Mutex
+	var reports []aio.ExceptionContext
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		n := 0
+		srv, err := aio.Listen(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aio.Stream) error {
+			n++
+			if n == 1 {
+				return errors.New("handler failed")
+			}
+			if n == 2 {
+				panic("handler panicked")
+			}
+			return upper(ctx, s)
+		})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		addr := srv.Addrs()[0].String()
+		for range 2 { // each closed by the server once its handler is done
+			s, err := aio.Dial(ctx, "tcp", addr)
+			if err != nil {
+				return err
+			}
+			if _, err := s.Read(ctx, 1); !errors.Is(err, io.EOF) {
+				return fmt.Errorf("read from a failed handler's stream: %v", err)
+			}
+			s.Close()
+		}
+		s, err := aio.Dial(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		s.Write(ctx, []byte("ok\n"))
+		if line, _ := s.ReadLine(ctx); string(line) != "OK\n" {
+			return fmt.Errorf("third connection: %q", line)
+		}
+		return nil
+	}, aio.WithExceptionHandler(func(_ *aio.Loop, ec aio.ExceptionContext) {
+		mu.Lock()
+		reports = append(reports, ec)
+		mu.Unlock()
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reports) != 2 || !strings.Contains(fmt.Sprint(reports[0].Err), "handler failed") ||
+		!strings.Contains(fmt.Sprint(reports[1].Err), "handler panicked") || !strings.HasPrefix(reports[0].Task, "conn 127.0.0.1:") {
+		t.Fatalf("reports: %+v", reports)
+	}
+}
+
+// A goroutine-per-connection net/http server runs on a duet listener (the
+// loop does the I/O), and net/http's client talks to it.
+func TestNetHTTPOnDuetListener(t *testing.T) {
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		ln, err := aio.NetListen(ctx, "tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "hello %s", r.URL.Path)
+		})}
+		served := duet.NewFuture[struct{}]()
+		go func() { served.Complete(struct{}{}, hs.Serve(ln)) }()
+		got, err := aio.ToThread(ctx, func(context.Context) (string, error) {
+			tr := &http.Transport{}
+			defer tr.CloseIdleConnections()
+			c := &http.Client{Transport: tr}
+			var out []string
+			for _, p := range []string{"/a", "/b", "/c"} {
+				resp, err := c.Get("http://" + ln.Addr().String() + p)
+				if err != nil {
+					return "", err
+				}
+				b, _ := io.ReadAll(bufio.NewReader(resp.Body))
+				resp.Body.Close()
+				out = append(out, string(b))
+			}
+			return strings.Join(out, ","), hs.Close()
+		})
+		if err != nil {
+			return err
+		}
+		if got != "hello /a,hello /b,hello /c" {
+			return fmt.Errorf("responses %q", got)
+		}
+		if _, err := duet.Await(ctx, served); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("Serve: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
