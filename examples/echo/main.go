@@ -16,6 +16,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"runtime"
 	"syscall"
 
+	"github.com/duet-go/duet"
 	"github.com/duet-go/duet/aio"
 	"github.com/duet-go/duet/examples/internal/demo"
 )
@@ -30,11 +32,14 @@ import (
 func main() {
 	api := flag.String("api", "protocol", "API to serve with: protocol (transports and protocols) or stream")
 	addr := demo.Flags("echo", "127.0.0.1:7007")
+	var serve func(ctx context.Context) error
 	switch *api {
 	case "protocol":
+		serve = func(ctx context.Context) error {
+			return demo.Listen(ctx, addr, func() aio.BaseProtocol { return &echo{} })
+		}
 	case "stream":
-		fmt.Fprintln(os.Stderr, "-api stream: not yet (streams come with issue 8's next step)")
-		os.Exit(2)
+		serve = func(ctx context.Context) error { return serveStreams(ctx, addr) }
 	default:
 		fmt.Fprintf(os.Stderr, "-api %s: unknown (want protocol or stream)\n", *api)
 		os.Exit(2)
@@ -48,9 +53,38 @@ func main() {
 			printStats()
 		}
 	}()
-	demo.Main("echo", func(ctx context.Context) error {
-		return demo.Listen(ctx, addr, func() aio.BaseProtocol { return &echo{} })
+	demo.Main("echo", serve)
+}
+
+// serveStreams is the same server written with streams, asyncio's
+// high-level API: a task per connection that reads what has arrived and
+// writes it back, suspending while it waits (Python: asyncio.start_server).
+func serveStreams(ctx context.Context, addr string) error {
+	s, err := aio.Listen(ctx, "tcp", addr, func(ctx context.Context, s *aio.Stream) error {
+		for {
+			p, err := s.Read(ctx, 64<<10)
+			if err != nil {
+				return err // io.EOF: the client is done
+			}
+			if err := s.Write(ctx, p); err != nil {
+				return err
+			}
+			if err := s.Drain(ctx); err != nil { // back-pressure from a slow reader
+				return err
+			}
+		}
 	})
+	if err != nil {
+		return err
+	}
+	demo.Ready(s)
+	_, err = duet.Await(ctx, duet.NewFuture[struct{}]()) // until a signal cancels main
+	s.Close()
+	s.CloseClients()
+	if errors.Is(err, duet.ErrCancelled) {
+		return nil
+	}
+	return err
 }
 
 // echo writes back what it receives. Write copies what the socket does not
