@@ -53,9 +53,8 @@ type tcpTransport struct {
 
 	laddr, raddr net.Addr
 
-	rbuf    []byte // a Protocol's read buffer, lent to DataReceived and reused
-	reading bool   // reading is wanted (not paused, not closing)
-	eofIn   bool   // the peer half-closed
+	reading bool // reading is wanted (not paused, not closing)
+	eofIn   bool // the peer half-closed
 
 	closing  bool // Close, WriteEOF or a loss: no more writes
 	eofOut   bool // WriteEOF was called
@@ -139,11 +138,18 @@ func (t *tcpTransport) guard(what string, fn func()) (ok bool) {
 	return true
 }
 
+// allocPlain lends a Protocol's reads the loop's one read buffer, as libuv
+// lends uvloop's: DataReceived may keep no reference to it, and the
+// readiness poller fills and reports one read at a time (alloc, read,
+// done), so every connection of the loop can share it, and an idle
+// connection costs no buffer at all. A completion backend, which keeps
+// reads outstanding, would need a buffer per read in flight (io_uring's
+// provided buffers).
 func (t *tcpTransport) allocPlain() []byte {
-	if t.rbuf == nil {
-		t.rbuf = make([]byte, readSize)
+	if t.l.readBuf == nil {
+		t.l.readBuf = make([]byte, readSize)
 	}
-	return t.rbuf
+	return t.l.readBuf
 }
 
 func (t *tcpTransport) allocBuffered() []byte {
@@ -346,7 +352,7 @@ func (t *tcpTransport) lose(err error) {
 	}
 	t.lost, t.closing, t.reading = true, true, false
 	t.fd.Close() // completes pending operations, which onRead/onWritten ignore
-	t.wq, t.inflight, t.wsize, t.spare, t.rbuf = nil, 0, 0, nil, nil
+	t.wq, t.inflight, t.wsize, t.spare = nil, 0, 0, nil
 	t.l.ioWaitEnd()
 	call := func() {
 		defer func() {
