@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/duet-go/duet"
 	"github.com/duet-go/duet/aio"
@@ -178,6 +180,84 @@ func TestNetHTTPOnDuetListener(t *testing.T) {
 		}
 		if _, err := duet.Await(ctx, served); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("Serve: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A slow client (slowloris: it sends a byte at a time and never ends its
+// line) or an idle one is closed by a read deadline in its handler; the
+// server goes on serving others.
+func TestListenSlowClientsClosedByDeadline(t *testing.T) {
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		timeouts := 0
+		srv, err := aio.Listen(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aio.Stream) error {
+			var line []byte
+			err := duet.WithTimeout(ctx, 200*time.Millisecond, func(ctx context.Context) (err error) {
+				line, err = s.ReadLine(ctx)
+				return err
+			})
+			if errors.Is(err, duet.ErrTimeout) {
+				timeouts++
+				return nil // the stream is closed as the handler returns
+			}
+			if err != nil {
+				return err
+			}
+			return s.Write(ctx, line)
+		})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		addr := srv.Addrs()[0].String()
+		client := func(trickle bool) (string, error) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				return "", err
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			if trickle {
+				go func() {
+					for range 100 { // 2 s of a byte every 20 ms, never a newline
+						if _, err := c.Write([]byte("x")); err != nil {
+							return
+						}
+						time.Sleep(20 * time.Millisecond)
+					}
+				}()
+			}
+			b, err := io.ReadAll(c) // until the server closes
+			return string(b), err
+		}
+		for _, trickle := range []bool{false, true} {
+			start := time.Now()
+			got, err := aio.ToThread(ctx, func(context.Context) (string, error) { return client(trickle) })
+			if err != nil || got != "" {
+				return fmt.Errorf("trickle=%v: read %q, %v; want the server to close", trickle, got, err)
+			}
+			if took := time.Since(start); took > 10*time.Second {
+				return fmt.Errorf("trickle=%v: closed after %v", trickle, took)
+			}
+		}
+		got, err := aio.ToThread(ctx, func(context.Context) (string, error) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				return "", err
+			}
+			defer c.Close()
+			fmt.Fprintf(c, "prompt\n")
+			return bufio.NewReader(c).ReadString('\n')
+		})
+		if got != "prompt\n" || err != nil {
+			return fmt.Errorf("a prompt client: %q, %v", got, err)
+		}
+		if timeouts != 2 {
+			return fmt.Errorf("%d timeouts, want 2", timeouts)
 		}
 		return nil
 	})
