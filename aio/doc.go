@@ -37,12 +37,18 @@
 // duet.WithTimeout inside tasks. Any other Clock (WithClock) is waited for
 // as it says (SleepClock), by default at the rate of real time.
 //
-// A Stream is a connection read and written as bytes (asyncio's
-// StreamReader and StreamWriter in one value): its methods take a context
-// like duet's primitives, so tasks and goroutines may read and write one
-// stream at once, and NetConn gives it as a net.Conn for goroutine-side Go
-// code. Protocols and Transports (protocol.go) are the callback layer
-// under it.
+// A loop does network I/O itself, on its own poller (epoll, kqueue; see
+// internal/poll), with no goroutine per connection; it moves to the poller
+// at its first I/O registration. Dial and Listen give connections as
+// Streams: a Stream is a connection read and written as bytes (asyncio's
+// StreamReader and StreamWriter in one value), and its methods take a
+// context like duet's primitives, so tasks and goroutines may read and
+// write one stream at once; NetConn and NetListen give it to goroutine-side
+// Go code (net/http, crypto/tls) as a net.Conn and a net.Listener.
+// CreateConnection and CreateServer are the callback layer under streams:
+// a Protocol per connection, driven by its Transport (protocol.go), as
+// asyncio's create_connection and create_server. AddReader and AddWriter
+// watch raw fds.
 //
 // The threading world is one call away: ToThread and RunInExecutor run a
 // function on a thread.Pool (the loop's default executor unless given one)
