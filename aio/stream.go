@@ -86,8 +86,8 @@ var (
 // (bufio, net/http, crypto/tls). StartTLS (asyncio's start_tls) is not
 // provided yet.
 //
-// A Stream is made by the loop's connection functions; the zero Stream is
-// not usable.
+// A Stream is made by Dial (a connection out) or handed to a Listen or
+// NetListen handler (a connection in); the zero Stream is not usable.
 type Stream struct {
 	l     *Loop
 	limit int
