@@ -948,3 +948,49 @@ func TestTCPLoopCloseEndsConnections(t *testing.T) {
 		t.Errorf("open fds: %d before, %d after", before, after)
 	}
 }
+
+// The ownership rule of DataReceived (protocol.go): p holds exactly the
+// bytes received while the call runs, and is lent: the loop reads into
+// the same memory again afterwards (one buffer for the loop's
+// connections), so a protocol that keeps p without copying sees it change,
+// as the rule says, while the copy it made stays as received.
+func TestTCPDataReceivedBufferIsLent(t *testing.T) {
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		var kept [][]byte   // p itself, kept against the rule
+		var copies []string // what the rule says to do
+		_, addr, _, err := serve(ctx, func() *rec {
+			r := newRec()
+			r.onData = func(r *rec, p []byte) {
+				kept = append(kept, p)
+				copies = append(copies, string(p))
+				r.t.Write([]byte{'.'}) // ask for the next message
+			}
+			return r
+		})
+		if err != nil {
+			return err
+		}
+		c := newRec()
+		if err := dial(ctx, addr, c); err != nil {
+			return err
+		}
+		msgs := []string{"first message", "SECOND", "third one, longer than the others"}
+		for i, m := range msgs {
+			c.t.Write([]byte(m))
+			if err := until(ctx, "the acknowledgement", func() bool { return len(c.data) == i+1 }); err != nil {
+				return err
+			}
+		}
+		c.t.Close()
+		if strings.Join(copies, "|") != strings.Join(msgs, "|") {
+			return fmt.Errorf("copies %q, want %q", copies, msgs)
+		}
+		if len(kept) != len(msgs) || &kept[0][0] != &kept[1][0] {
+			return errors.New("DataReceived did not reuse its buffer: the documented loan is not what happens")
+		}
+		if string(kept[0]) == msgs[0] {
+			return errors.New("a kept p did not change after the next read: the test proves nothing")
+		}
+		return nil
+	})
+}
