@@ -140,7 +140,7 @@ func (l *Loop) addWatch(call string, fd int, fn func(), writer bool) error {
 	if err != nil {
 		return err
 	}
-	cb := func() { l.runIOCallback(fn) }
+	cb := func() { l.runCallback("Exception in I/O callback", fn) }
 	if writer {
 		err = p.AddWriter(fd, cb)
 	} else {
@@ -176,19 +176,4 @@ func (l *Loop) removeWatch(fd int, writer bool) bool {
 		l.ioWaitEnd()
 	}
 	return had
-}
-
-// runIOCallback runs an I/O callback of the loop's as runHandle runs a
-// scheduled one: a panic is reported, and the loop goes on.
-func (l *Loop) runIOCallback(fn func()) {
-	if l.debug {
-		l.dbg.begin(nil)
-		defer l.dbg.end()
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			l.CallExceptionHandler(ExceptionContext{Message: "Exception in I/O callback", Err: duet.NewPanicError(r)})
-		}
-	}()
-	fn()
 }

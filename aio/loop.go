@@ -365,16 +365,23 @@ func (l *Loop) runHandle(h *Handle) {
 		h.w.Wake()
 		return
 	}
+	l.runCallback("Exception in callback", h.fn)
+}
+
+// runCallback runs fn as one callback of the loop (a scheduled one, or an
+// I/O one inside the poller): under the debug checks, and with a panic
+// reported under message rather than stopping the loop.
+func (l *Loop) runCallback(message string, fn func()) {
 	if l.debug {
 		l.dbg.begin(nil)
 		defer l.dbg.end()
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			l.CallExceptionHandler(ExceptionContext{Message: "Exception in callback", Err: duet.NewPanicError(r)})
+			l.CallExceptionHandler(ExceptionContext{Message: message, Err: duet.NewPanicError(r)})
 		}
 	}()
-	h.fn()
+	fn()
 }
 
 func (l *Loop) getCoro() *coro.Coro {
