@@ -1,81 +1,35 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/duet-go/duet/examples/internal/demotest"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// build compiles the example into a temporary directory.
-func build(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "echo")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // TestEchoBinary runs the real program as the benchmark does: it waits for
 // "listening on ADDR", echoes over a connection, answers SIGUSR1 with a
 // stats line, and exits with status 0 on SIGTERM.
 func TestEchoBinary(t *testing.T) {
-	bin := build(t)
+	bin := demotest.Build(t)
 	for _, api := range []string{"protocol", "stream"} {
 		t.Run(api, func(t *testing.T) { echoBinary(t, bin, api) })
 	}
 }
 
 func echoBinary(t *testing.T, bin, api string) {
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-api", api, "-loops", "1")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	lines := make(chan string, 16)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	next := func() string {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("the program's output ended; stderr: %s", stderr.String())
-			}
-			return l
-		case <-time.After(10 * time.Second):
-			t.Fatal("no line within 10s")
-		}
-		return ""
-	}
-	first := next()
-	addr, ok := strings.CutPrefix(first, "listening on ")
-	if !ok {
-		t.Fatalf("first line %q, want \"listening on ADDR\"", first)
-	}
-	c, err := net.Dial("tcp", addr)
+	srv := demotest.Run(t, bin, "-addr", "127.0.0.1:0", "-api", api, "-loops", "1")
+	c, err := net.Dial("tcp", srv.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,8 +41,8 @@ func echoBinary(t *testing.T, bin, api string) {
 		t.Fatalf("echo: %v (%d bytes)", err, len(got))
 	}
 
-	cmd.Process.Signal(syscall.SIGUSR1)
-	st, ok := strings.CutPrefix(next(), "stats ")
+	srv.Cmd.Process.Signal(syscall.SIGUSR1)
+	st, ok := strings.CutPrefix(srv.Next(t), "stats ")
 	if !ok {
 		t.Fatal("no stats line after SIGUSR1")
 	}
@@ -97,22 +51,20 @@ func echoBinary(t *testing.T, bin, api string) {
 		t.Fatalf("stats %s: %v", st, err)
 	}
 
-	cmd.Process.Signal(syscall.SIGTERM)
+	srv.Cmd.Process.Signal(syscall.SIGTERM)
 	// The server closes its connections on the way out.
 	if n, err := c.Read(got); n != 0 || !errors.Is(err, io.EOF) {
 		t.Errorf("after SIGTERM the connection reads %d, %v; want EOF", n, err)
 	}
 	c.Close()
-	for range lines {
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("exit: %v; stderr: %s", err, stderr.String())
+	if stderr, err := srv.Wait(t); err != nil {
+		t.Fatalf("exit: %v; stderr: %s", err, stderr)
 	}
 }
 
 // TestEchoNotYet: the parts that come later exit with status 2 and say so.
 func TestEchoNotYet(t *testing.T) {
-	bin := build(t)
+	bin := demotest.Build(t)
 	for _, args := range [][]string{{"-loops", "4"}} {
 		out, err := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...).CombinedOutput()
 		var ee *exec.ExitError

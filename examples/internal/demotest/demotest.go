@@ -24,14 +24,28 @@ type Server struct {
 }
 
 // Start builds the package in the current directory and runs it with
-// args; it fails the test unless the program prints "listening on ADDR"
-// first. The program is killed at the end of the test if still running.
+// args (Build, then Run).
 func Start(t *testing.T, args ...string) *Server {
+	t.Helper()
+	return Run(t, Build(t), args...)
+}
+
+// Build compiles the package in the current directory into the test's
+// temporary directory and returns the program's path.
+func Build(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "server")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// Run runs the program bin with args; it fails the test unless the program
+// prints "listening on ADDR" first. The program is killed at the end of the
+// test if still running.
+func Run(t *testing.T, bin string, args ...string) *Server {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -70,6 +84,23 @@ func Start(t *testing.T, args ...string) *Server {
 		t.Fatal("no listening line within a minute")
 	}
 	return s
+}
+
+// Next returns the next line the program prints, failing the test if
+// none comes within a minute or the output ends.
+func (s *Server) Next(t *testing.T) string {
+	t.Helper()
+	select {
+	case l, ok := <-s.Lines:
+		if !ok {
+			<-s.exited
+			t.Fatalf("the program's output ended; stderr: %s", s.stderr)
+		}
+		return l
+	case <-time.After(60 * time.Second):
+		t.Fatal("no line within a minute")
+		return ""
+	}
 }
 
 // Wait waits up to a minute for the program to exit and returns what it
