@@ -267,18 +267,21 @@ func (w *watcher[T]) fire(i int) {
 		w.loop.Post(func() { w.process(i) })
 		return
 	}
+	w.completed(i, true)
+}
+
+func (w *watcher[T]) process(i int) { w.completed(i, false) }
+
+// completed processes futs[i]'s completion; fired marks one that a
+// goroutine's completion reported, which waits while start is still
+// processing the futures already done (see start).
+func (w *watcher[T]) completed(i int, fired bool) {
 	w.mu.Lock()
-	if w.starting {
+	if fired && w.starting {
 		w.deferred = append(w.deferred, i)
 		w.mu.Unlock()
 		return
 	}
-	w.mu.Unlock()
-	w.process(i)
-}
-
-func (w *watcher[T]) process(i int) {
-	w.mu.Lock()
 	if w.closed {
 		late := w.late
 		w.mu.Unlock()
