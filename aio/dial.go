@@ -133,19 +133,15 @@ func NetListen(ctx context.Context, network, address string, opts ...StreamOptio
 		if err := q.Put(ctx, s); err != nil {
 			return nil // the listener is closed: the stream closes with this handler
 		}
-		return keepOpen(ctx, s) // the goroutine that accepted it owns it now
+		// The goroutine that accepts it owns it now: hold it open (Listen
+		// closes a stream when its handler returns) until it ends.
+		s.WaitClosed(ctx)
+		return nil
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &netListener{srv: srv, q: q, l: loopFrom(ctx), addr: srv.Addrs()[0]}, nil
-}
-
-// keepOpen holds a handed-over stream open (Listen closes a stream when its
-// handler returns) until the connection ends.
-func keepOpen(ctx context.Context, s *Stream) error {
-	s.WaitClosed(ctx)
-	return nil
 }
 
 type netListener struct {
