@@ -17,9 +17,13 @@ if [ -n "$bad" ]; then echo "gofmt would change:"; echo "$bad"; exit 1; fi
 
 echo "== go vet"
 go vet ./...
+(cd cmd/duet && go vet ./...)
 
 echo "== go test -race"
 go test -race -count=1 -timeout 15m ./...
 
 echo "== large-scale tests (no race detector: it caps live goroutines at 8128)"
 go test -count=1 -timeout 15m -run 'Large|Stress|Million' ./...
+
+echo "== cmd/duet (the duet command, a module of its own)"
+(cd cmd/duet && go test -race -count=1 -timeout 10m ./...)
