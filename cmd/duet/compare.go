@@ -176,7 +176,6 @@ type result struct {
 	Model    model    `json:"model"`
 	Skipped  string   `json:"skipped,omitempty"` // why the run did not happen or failed
 	sample
-	PeakRSS  int64 `json:"peak_rss_bytes"`
 	P50, P99 float64
 	Verdict  string `json:"verdict"`
 }
@@ -369,7 +368,9 @@ func runOne(ctx context.Context, c config, e env, w workload, m model, addr stri
 	if r.CPUS == 0 { // the worker could not measure its own
 		r.CPUS = (ps.UserTime() + ps.SystemTime()).Seconds()
 	}
-	r.PeakRSS = peakRSS(ps)
+	if r.PeakRSS == 0 {
+		r.PeakRSS = peakRSS(ps)
+	}
 	r.P50, r.P99 = percentile(r.Latencies, 50), percentile(r.Latencies, 99)
 	r.Verdict = verdict(r, p)
 	return r

@@ -24,9 +24,10 @@ type sample struct {
 	Ops       int       `json:"ops"`
 	Errors    int       `json:"errors"`
 	WallS     float64   `json:"wall_s"`
-	CPUS      float64   `json:"cpu_s"`        // of the workload only, not the process's start
-	HeldS     float64   `json:"held_s"`       // loop models: time computation held a loop, summed over loops
-	Latencies []float64 `json:"latencies_ms"` // per operation, start to end
+	CPUS      float64   `json:"cpu_s"`          // of the workload only, not the process's start
+	HeldS     float64   `json:"held_s"`         // loop models: time computation held a loop, summed over loops
+	PeakRSS   int64     `json:"peak_rss_bytes"` // VmHWM where the OS has it, else the parent's rusage figure
+	Latencies []float64 `json:"latencies_ms"`   // per operation, start to end
 	FirstErr  string    `json:"first_error,omitempty"`
 }
 
@@ -73,7 +74,8 @@ func runGo(ctx context.Context, m model, w workload, p params, addr string) (sam
 		return sample{}, fmt.Errorf("model %q is not a Go model", m)
 	}
 	s := sample{Ops: len(rec.lat), Errors: rec.errs, WallS: time.Since(start).Seconds(),
-		CPUS: (cpuTime() - cpu0).Seconds(), HeldS: time.Duration(rec.held.Load()).Seconds(), Latencies: rec.lat}
+		CPUS: (cpuTime() - cpu0).Seconds(), HeldS: time.Duration(rec.held.Load()).Seconds(),
+		PeakRSS: selfPeakRSS(), Latencies: rec.lat}
 	if rec.first != nil {
 		s.FirstErr = rec.first.Error()
 	}

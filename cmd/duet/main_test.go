@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -108,6 +109,9 @@ func TestWorkerCountsOperations(t *testing.T) {
 			var s sample
 			if err := json.Unmarshal(o.Bytes(), &s); err != nil {
 				t.Fatalf("%s %s: %v: %s", m, w, err, o.String())
+			}
+			if runtime.GOOS == "linux" && s.PeakRSS < 1<<20 {
+				t.Errorf("%s %s: peak RSS %d bytes, want the process's own (VmHWM, megabytes)", m, w, s.PeakRSS)
 			}
 			if s.Ops != 17 || s.Errors != 0 || len(s.Latencies) != 17 {
 				t.Errorf("%s %s: %d ops, %d errors, %d latencies; want 17, 0, 17 (%s)", m, w, s.Ops, s.Errors, len(s.Latencies), s.FirstErr)

@@ -5,6 +5,8 @@ package main
 import (
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -29,4 +31,26 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// selfPeakRSS is this process's own peak resident memory, VmHWM from
+// /proc/self/status, or 0 where there is none: then the parent falls back
+// on getrusage's ru_maxrss, which for a child of a Go program also counts
+// the parent's memory at the fork (Go forks with CLONE_VM, and Linux keeps
+// the larger high-water mark across exec).
+func selfPeakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(v)
+			if len(f) == 2 && f[1] == "kB" {
+				n, _ := strconv.ParseInt(f[0], 10, 64)
+				return n * 1024
+			}
+		}
+	}
+	return 0
 }

@@ -157,6 +157,19 @@ def threads_main(a, rec):
         list(ex.map(op, range(a.n)))
 
 
+def peak_rss():
+    # VmHWM, as the Go workers report it: getrusage's ru_maxrss of a child
+    # started by a Go parent includes the parent's memory at the fork.
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--model", required=True, choices=["asyncio", "asyncio+to_thread", "threads", "uvloop"])
@@ -180,6 +193,7 @@ def main():
         asyncio.run(amain(a, rec, a.model == "asyncio+to_thread"))
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
     json.dump({"ops": len(rec.lat), "errors": rec.errors, "wall_s": wall, "cpu_s": cpu, "held_s": rec.held,
+               "peak_rss_bytes": peak_rss(),
                "latencies_ms": rec.lat, "first_error": rec.first or ""}, sys.stdout)
     sys.stdout.write("\n")
 
