@@ -69,7 +69,7 @@ func awaitOnTask[T any](ctx context.Context, t park.Task, f *Future[T]) (T, erro
 		var zero T
 		return zero, errAwaitSelf
 	}
-	w := t.AwaitWaiter()
+	w := t.AwaitWaiter().Labeled(&labelAwait, f.owner)
 	w.Target = (*relayTarget[T])(f)
 	// A future that refuses cancellation while it runs elsewhere (a pool
 	// job, which has no owner, or a thread): the task stops waiting, the
@@ -155,3 +155,10 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		return ctxCancelled(ctx)
 	}
 }
+
+// Labels of the waits on futures (see park.Label): Await, and the
+// combinators' waits (Wait, Gather, AsCompleted, WaitFor) on their watcher.
+var (
+	labelAwait = park.Label{Op: "Await"}
+	labelWait  = park.Label{Op: "Wait"}
+)

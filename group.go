@@ -575,7 +575,7 @@ func (g *Group) waitChildren(ex waitExit) waitExit {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for g.children.Len() > 0 {
-		w := park.NewWaiter(waitCtx)
+		w := park.NewWaiter(waitCtx).Labeled(&labelGroup, g)
 		g.waiter = w
 		g.mu.Unlock()
 		err := park.Park(waitCtx, w)
@@ -670,3 +670,5 @@ func (g *Group) outsideCancelLocked() error {
 	}
 	return nil
 }
+
+var labelGroup = park.Label{Op: "Group.Wait"}

@@ -84,7 +84,7 @@ func (l *Lock) acquireSlow(ctx context.Context) error {
 			l.mu.Unlock()
 			return nil
 		}
-		w := park.NewWaiter(ctx)
+		w := park.NewWaiter(ctx).Labeled(&labelLock, l)
 		l.waiters.PushBack(w)
 		l.mu.Unlock()
 
@@ -253,3 +253,5 @@ func (l *Lock) syncQueuedLocked() {
 		l.state.Or(lockQueued)
 	}
 }
+
+var labelLock = park.Label{Op: "Lock.Acquire"}

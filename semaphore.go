@@ -68,7 +68,7 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 		s.mu.Unlock()
 		return nil
 	}
-	w := park.NewWaiter(ctx)
+	w := park.NewWaiter(ctx).Labeled(&labelSemaphore, s)
 	s.waiters.PushBack(w)
 	s.mu.Unlock()
 
@@ -220,3 +220,5 @@ func (b *BoundedSemaphore) Release() error {
 	s.wakeNextLocked()
 	return nil
 }
+
+var labelSemaphore = park.Label{Op: "Semaphore.Acquire"}

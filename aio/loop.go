@@ -92,6 +92,16 @@ type Loop struct {
 	slow    time.Duration
 	dbg     *debugState
 	baseCtx context.Context
+
+	// Inspection (inspect.go, instrument.go).
+	id         uint64
+	inspectMu  sync.Mutex // held by a Snapshot of a loop that is not running, and by enter
+	instrMu    sync.Mutex // serializes AddInstrument and RemoveInstrument
+	instr      atomic.Pointer[[]Instrument]
+	iterations uint64        // the loop's own
+	steps      uint64        // the loop's own
+	slowSteps  uint64        // timed steps over SlowStep; the loop's own
+	maxStep    time.Duration // the longest timed step; the loop's own
 }
 
 // Option configures a loop made by New or Run.
@@ -141,6 +151,7 @@ func New(opts ...Option) *Loop {
 	}
 	l.epoch = l.clock.Now()
 	l.baseCtx = &loopCtx{Context: context.Background(), l: l}
+	registerLoop(l)
 	return l
 }
 
@@ -264,7 +275,10 @@ func (l *Loop) enter() error {
 	if insideLoop() {
 		return ErrNestedRun
 	}
-	if !l.state.CompareAndSwap(loopIdle, loopRunning) {
+	l.inspectMu.Lock() // a Snapshot reading the idle loop finishes first
+	ok := l.state.CompareAndSwap(loopIdle, loopRunning)
+	l.inspectMu.Unlock()
+	if !ok {
 		if l.state.Load() == loopClosed {
 			return errLoopClosed
 		}
@@ -299,10 +313,16 @@ func insideLoop() bool { return coro.Inside(runOnceName) }
 
 // runOnce runs one iteration and reports whether the loop was stopped.
 func (l *Loop) runOnce() (stopped bool) {
+	l.iterations++
+	ins := l.instr.Load()
+	var idleFrom time.Time
 	l.mu.Lock()
 	l.flushEndedLocked()
 	l.liveN = l.live.Len()
 	if len(l.incoming) == 0 && !l.stopping.Load() {
+		if ins != nil {
+			idleFrom = time.Now()
+		}
 		l.waitLocked()
 	} else if l.src.ioWaits.Load() > 0 {
 		// Work is ready, but I/O may be too: poll without waiting, as
@@ -315,6 +335,9 @@ func (l *Loop) runOnce() (stopped bool) {
 	l.ready, l.incoming = l.incoming, l.ready[:0]
 	l.readyTimersLocked()
 	l.mu.Unlock()
+	if !idleFrom.IsZero() {
+		idled(ins, idleFrom)
+	}
 	for i := range l.ready {
 		l.pos = i
 		e := l.ready[i]
@@ -424,12 +447,16 @@ func (l *Loop) trimCoros() {
 // retrieved are reported, and every later call fails with ErrClosed. Closing
 // a closed loop does nothing.
 func (l *Loop) Close() error {
-	if !l.state.CompareAndSwap(loopIdle, loopClosed) {
+	l.inspectMu.Lock()
+	ok := l.state.CompareAndSwap(loopIdle, loopClosed)
+	l.inspectMu.Unlock()
+	if !ok {
 		if l.state.Load() == loopClosed {
 			return nil
 		}
 		return ErrLoopRunning
 	}
+	unregisterLoop(l)
 	l.mu.Lock()
 	l.incoming = nil
 	l.timers = nil

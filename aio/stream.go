@@ -157,7 +157,7 @@ func (s *Stream) read(ctx context.Context, try func() bool) error {
 	if !s.turn {
 		s.turn = true
 	} else {
-		w := park.NewWaiter(ctx)
+		w := park.NewWaiter(ctx).Labeled(&labelStreamTurn, s)
 		s.turnq.PushBack(w)
 		s.mu.Unlock()
 		granted, err := park.Wait(ctx, w, s.dropTurnWaiter)
@@ -183,7 +183,7 @@ func (s *Stream) read(ctx context.Context, try func() bool) error {
 		// asyncio's _wait_for_data does. DataReceived pauses again.
 		resume := s.readPaused
 		s.readPaused = false
-		w := park.NewWaiter(ctx)
+		w := park.NewWaiter(ctx).Labeled(&labelStreamRead, s)
 		s.dataw = w
 		s.mu.Unlock()
 		if resume {
@@ -627,7 +627,7 @@ func (s *Stream) Drain(ctx context.Context) error {
 			s.mu.Unlock()
 			return err
 		}
-		w := park.NewWaiter(ctx)
+		w := park.NewWaiter(ctx).Labeled(&labelStreamDrain, s)
 		s.drainers.PushBack(w)
 		s.mu.Unlock()
 		_, err = park.Wait(ctx, w, s.dropDrainer)
@@ -809,3 +809,9 @@ func (p *streamProto) ResumeWriting() {
 	s.mu.Unlock()
 	park.WakeChain(ws)
 }
+
+var (
+	labelStreamTurn  = park.Label{Op: "Stream.Read (another reader's turn)"}
+	labelStreamRead  = park.Label{Op: "Stream.Read"}
+	labelStreamDrain = park.Label{Op: "Stream.Drain"}
+)

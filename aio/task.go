@@ -43,6 +43,10 @@ type task struct {
 
 	aw    *park.Waiter      // reused by Await (made on first use); a waker drops it before the task resumes
 	links ilist.Links[task] // the loop's live list
+
+	parent uint64     // id of the task whose step spawned it, 0 for none (inspection)
+	steps  uint64     // steps taken; the loop's own
+	stats  *taskStats // timing, made by a loop with an Instrument (instrument.go)
 }
 
 // Task is a function running as a task of an event loop (Python:
@@ -115,6 +119,9 @@ func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), 
 	}
 	c.loop = l
 	c.name = o.name
+	if cur := l.running.Load(); cur != nil && park.Current(ctx) == park.Task(cur) {
+		c.parent = cur.id
+	}
 	c.ctx.init(ctx, c)
 	futhook.Bind(&t.fut, (*taskOwner)(c))
 	if o.eager {
@@ -288,12 +295,13 @@ func (l *Loop) step(c *task) {
 		l.dbg.begin(c)
 	}
 	var done bool
-	if c.coro == nil {
-		c.coro = l.getCoro()
-		done = c.coro.Start(c.body)
+	if ins := l.instr.Load(); ins != nil {
+		done = l.stepTimed(c, *ins)
 	} else {
-		done = c.coro.Resume()
+		done = l.resume(c)
 	}
+	c.steps++
+	l.steps++
 	if l.debug {
 		l.dbg.end()
 	}
@@ -303,6 +311,16 @@ func (l *Loop) step(c *task) {
 	}
 	l.running.Store(prev)
 	l.depth--
+}
+
+// resume runs c's next step (its first: on a coroutine of the loop's) and
+// reports whether its function returned.
+func (l *Loop) resume(c *task) bool {
+	if c.coro == nil {
+		c.coro = l.getCoro()
+		return c.coro.Start(c.body)
+	}
+	return c.coro.Resume()
 }
 
 // Running reports whether c is the task running on its loop now.
@@ -413,6 +431,7 @@ func (c *task) Sleep(ctx context.Context, d time.Duration) error {
 	w.ResetFor(c)
 	h := &s.h
 	h.w, h.when, h.loop = w, c.loop.clock.Now().Add(d), c.loop
+	w.What, w.On = &labelSleep, h
 	if !c.loop.addTimer(h) {
 		return errLoopClosed
 	}
@@ -740,3 +759,5 @@ func CurrentTask(ctx context.Context) (AnyTask, bool) {
 	}
 	return nil, false
 }
+
+var labelSleep = park.Label{Op: "Sleep"}

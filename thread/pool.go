@@ -437,7 +437,7 @@ func (p *Pool) submit(ctx context.Context, j runnable) error {
 			p.mu.Unlock()
 			return err
 		}
-		w := park.NewWaiter(ctx)
+		w := park.NewWaiter(ctx).Labeled(&labelSubmit, p)
 		p.full.PushBack(w)
 		p.mu.Unlock()
 		err := park.Park(ctx, w)
@@ -883,3 +883,5 @@ func (p *Pool) Stats() PoolStats {
 
 // Size returns the most workers p runs (Python: _max_workers).
 func (p *Pool) Size() int { return p.max }
+
+var labelSubmit = park.Label{Op: "Pool.Submit (queue full)"}

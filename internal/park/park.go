@@ -101,8 +101,27 @@ type Waiter struct {
 	// generation outcome, for example). Written before Wake, read after.
 	Val any
 
+	// What and On say what the wait is for whoever inspects it (see
+	// Label): set by the primitive that makes the waiter, before it parks;
+	// read only by inspection, on the waiting task's loop.
+	What *Label
+	On   any
+
 	next, prev *Waiter
 	list       *List
+}
+
+// Label names a kind of wait for inspection: the primitive and operation
+// a task or goroutine is blocked in ("Lock.Acquire", "Queue.Get").
+// Primitives keep one Label per operation in a package variable and set
+// it, with the object waited on, on each waiter they make (Labeled): two
+// stores on the hot path, read only when someone takes a snapshot.
+type Label struct{ Op string }
+
+// Labeled sets w's label and the object it waits on, and returns w.
+func (w *Waiter) Labeled(what *Label, on any) *Waiter {
+	w.What, w.On = what, on
+	return w
 }
 
 // NewWaiter returns a waiter for the caller described by ctx: a task waiter
