@@ -160,17 +160,20 @@ func TestLoopsAndIdleSnapshot(t *testing.T) {
 type countingInstrument struct {
 	aio.NopInstrument
 	spawned, started, ended, exited, idled int
-	held                                  time.Duration
-	names                                 []string
+	held                                   time.Duration
+	names                                  []string
 }
 
-func (c *countingInstrument) TaskSpawned(t aio.AnyTask) { c.spawned++; c.names = append(c.names, t.Name()) }
-func (c *countingInstrument) StepStarted(aio.AnyTask)   { c.started++ }
+func (c *countingInstrument) TaskSpawned(t aio.AnyTask) {
+	c.spawned++
+	c.names = append(c.names, t.Name())
+}
+func (c *countingInstrument) StepStarted(aio.AnyTask) { c.started++ }
 func (c *countingInstrument) StepEnded(_ aio.AnyTask, d time.Duration) {
 	c.ended++
 	c.held += d
 }
-func (c *countingInstrument) TaskExited(aio.AnyTask)   { c.exited++ }
+func (c *countingInstrument) TaskExited(aio.AnyTask)  { c.exited++ }
 func (c *countingInstrument) LoopIdled(time.Duration) { c.idled++ }
 
 // An instrument hears every spawn, step and exit, and the loop's waits;
