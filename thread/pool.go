@@ -235,6 +235,7 @@ func NewPool(workers int, opts ...PoolOption) (*Pool, error) {
 		p.prefix = "Pool-" + strconv.FormatUint(poolSeq.Add(1), 10)
 	}
 	p.ring = make([]runnable, cfg.queue)
+	registerPool(p)
 	return p, nil
 }
 
