@@ -3,62 +3,33 @@ package aio
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
-	"weak"
 
 	"github.com/duet-go/duet/internal/futhook"
 	"github.com/duet-go/duet/internal/park"
+	"github.com/duet-go/duet/internal/weakreg"
 )
 
-// The registry of loops, for Loops. Weak pointers: a loop nobody holds any
-// more (dropped without Close) is not kept alive by being listed.
+// loops lists the process's loops that are not closed, for Loops.
 var (
-	loopsMu sync.Mutex
-	loops   []weak.Pointer[Loop]
+	loops   weakreg.List[Loop]
 	loopSeq atomic.Uint64
 )
 
 func registerLoop(l *Loop) {
 	l.id = loopSeq.Add(1)
-	loopsMu.Lock()
-	loops = append(loops, weak.Make(l))
-	loopsMu.Unlock()
+	loops.Add(l)
 }
 
-func unregisterLoop(l *Loop) {
-	loopsMu.Lock()
-	defer loopsMu.Unlock()
-	kept := loops[:0]
-	for _, p := range loops {
-		if v := p.Value(); v != nil && v != l {
-			kept = append(kept, p)
-		}
-	}
-	clear(loops[len(kept):])
-	loops = kept
-}
+func unregisterLoop(l *Loop) { loops.Remove(l) }
 
 // Loops returns the loops of the process that are not closed, in the order
 // they were made (Python has one loop per thread, found with
 // asyncio.get_running_loop; Go has no thread identity, so inspection tools
-// start here). Safe from any goroutine.
-func Loops() []*Loop {
-	loopsMu.Lock()
-	defer loopsMu.Unlock()
-	out := make([]*Loop, 0, len(loops))
-	kept := loops[:0]
-	for _, p := range loops {
-		if v := p.Value(); v != nil {
-			kept = append(kept, p)
-			out = append(out, v)
-		}
-	}
-	clear(loops[len(kept):])
-	loops = kept
-	return out
-}
+// start here). A loop dropped without Close is not kept alive by being
+// listed. Safe from any goroutine.
+func Loops() []*Loop { return loops.All(nil) }
 
 // ID returns the loop's number, unique in the process and never reused.
 func (l *Loop) ID() uint64 { return l.id }
