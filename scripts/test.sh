@@ -11,6 +11,14 @@ if ! command -v python3 >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq python3 >/dev/null
 fi
 
+# The live inspection page is tested in a real headless browser.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo "chromium not found: installing Debian's for the inspection page's browser test"
+  { apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; }
+fi
+export DUET_REQUIRE_BROWSER=1                       # the browser test fails instead of skipping
+export DUET_ARTIFACTS="${DUET_ARTIFACTS:-$PWD/.artifacts}" # the page's screenshot lands here
+
 echo "== gofmt"
 bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$bad" ]; then echo "gofmt would change:"; echo "$bad"; exit 1; fi

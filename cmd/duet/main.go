@@ -3,6 +3,8 @@
 // reports what each costs.
 //
 //	duet compare [flags]     measure I/O-bound, CPU-bound and mixed work under each model
+//	duet ps URL              the tasks of a program serving inspect.Monitor at URL
+//	duet pstree URL          the same as a tree, with threads, pools and the advisor's flags
 //	duet help [command]      say how a command is used
 //
 // Run `duet compare -h` for its flags.
@@ -32,6 +34,8 @@ usage:
   duet compare [flags]   run I/O-bound, CPU-bound and mixed workloads under each model
                          (duet loop, loops per core, thread pool, goroutines, CPython
                          asyncio, threads, uvloop) and print and save the comparison
+  duet ps URL            print the tasks of a program serving inspect.Monitor at URL
+  duet pstree URL        the same as a tree, with threads, pools and the advisor's flags
   duet help [command]    say how a command is used
 `
 
@@ -47,11 +51,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "compare":
 		err = compareCmd(ctx, rest, stdout, stderr)
+	case "ps", "pstree":
+		err = psCmd(ctx, cmd, rest, stdout, stderr)
 	case workerCmd:
 		err = workerMain(ctx, rest, stdout)
 	case "help", "-h", "-help", "--help":
-		if len(rest) > 0 && rest[0] == "compare" {
-			return run(ctx, []string{"compare", "-h"}, stdout, stderr)
+		if len(rest) > 0 && (rest[0] == "compare" || rest[0] == "ps" || rest[0] == "pstree") {
+			return run(ctx, []string{rest[0], "-h"}, stdout, stderr)
 		}
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +15,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/aio"
+	"github.com/duet-go/duet/inspect"
 	"go.uber.org/goleak"
 )
 
@@ -183,5 +190,79 @@ func TestCompareBadInput(t *testing.T) {
 	}
 	if code := run(t.Context(), []string{"compare", "-h"}, &o, &e); code != 0 || !strings.Contains(e.String(), "usage: duet compare") {
 		t.Errorf("compare -h: exit %d, %q", code, e.String())
+	}
+}
+
+// duet ps and pstree print a running program's tasks from its Monitor.
+func TestPSAndPSTree(t *testing.T) {
+	m := inspect.NewMonitor()
+	defer m.Close()
+	srv := httptest.NewServer(http.StripPrefix("/debug/duet", m))
+	defer srv.Close()
+	stop := duet.NewFuture[struct{}]()
+	err := aio.Run(t.Context(), func(ctx context.Context) error {
+		aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+			_, err := duet.Await(ctx, stop)
+			return 0, err
+		}, aio.WithName("waiter"))
+		if err := duet.Sleep(ctx, 0); err != nil {
+			return err
+		}
+		outs := map[string]string{}
+		done := make(chan error, 1)
+		go func() {
+			defer stop.SetResult(struct{}{})
+			for _, cmd := range []string{"ps", "pstree"} {
+				var o, e bytes.Buffer
+				if code := run(context.Background(), []string{cmd, srv.URL + "/debug/duet"}, &o, &e); code != 0 {
+					done <- fmt.Errorf("duet %s: exit %d: %s", cmd, code, e.String())
+					return
+				}
+				outs[cmd] = o.String()
+			}
+			done <- nil
+		}()
+		if _, err := duet.Await(ctx, stop); err != nil {
+			return err
+		}
+		if err := <-done; err != nil {
+			return err
+		}
+		if !strings.Contains(outs["ps"], "waiter") || !strings.Contains(outs["ps"], "waiting") || !strings.Contains(outs["ps"], "Await") {
+			t.Errorf("duet ps:\n%s", outs["ps"])
+		}
+		if !strings.Contains(outs["pstree"], "└── waiter (task 2) waiting: Await") {
+			t.Errorf("duet pstree:\n%s", outs["pstree"])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPSBadInput(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String() + "/debug/duet/"
+	ln.Close()
+	notDuet := httptest.NewServer(http.NotFoundHandler())
+	defer notDuet.Close()
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"ps"}, 2, "need exactly one URL"},
+		{[]string{"pstree", "127.0.0.1:6060"}, 2, "is not an http(s) URL"},
+		{[]string{"ps", closed}, 1, "cannot reach " + closed + "snapshot.json"},
+		{[]string{"ps", notDuet.URL}, 1, "404 Not Found"},
+	} {
+		var o, e bytes.Buffer
+		if code := run(t.Context(), tc.args, &o, &e); code != tc.code || !strings.Contains(e.String(), tc.want) {
+			t.Errorf("duet %q: exit %d, %q; want exit %d and %q", tc.args, code, e.String(), tc.code, tc.want)
+		}
 	}
 }
