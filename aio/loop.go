@@ -88,10 +88,12 @@ type Loop struct {
 
 	exec executorState
 
-	debug   bool
-	slow    time.Duration
-	dbg     *debugState
-	baseCtx context.Context
+	debug     bool
+	profile   bool   // WithProfileLabels
+	unprofile func() // restores the running loop goroutine's labels
+	slow      time.Duration
+	dbg       *debugState
+	baseCtx   context.Context
 
 	// Inspection (inspect.go, instrument.go).
 	id         uint64
@@ -287,12 +289,19 @@ func (l *Loop) enter() error {
 	if l.debug {
 		l.startDebug()
 	}
+	if l.profile {
+		l.unprofile = l.profileLoop()
+	}
 	return nil
 }
 
 func (l *Loop) leave() {
 	if l.debug {
 		l.stopDebug()
+	}
+	if l.unprofile != nil {
+		l.unprofile()
+		l.unprofile = nil
 	}
 	l.mu.Lock()
 	l.stopping.Store(false)

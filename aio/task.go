@@ -44,6 +44,7 @@ type task struct {
 	aw    *park.Waiter      // reused by Await (made on first use); a waker drops it before the task resumes
 	links ilist.Links[task] // the loop's live list
 
+	prof   *taskProf  // pprof labels and trace task, with WithProfileLabels (profile.go)
 	parent uint64     // id of the task whose step spawned it, 0 for none (inspection)
 	steps  uint64     // steps taken; the loop's own
 	stats  *taskStats // timing, made by a loop with an Instrument (instrument.go)
@@ -235,6 +236,10 @@ func (t *Task[T]) call() (v T, err error, destroyed bool) {
 	if c.loop.debug {
 		c.loop.dbg.setGoid(c, curGoid())
 	}
+	if c.loop.profile {
+		c.profileStart()
+		defer c.profileEnd()
+	}
 	v, err = t.fn(&c.ctx)
 	returned = true
 	return v, err, false
@@ -334,8 +339,14 @@ func (c *task) Schedule() { c.loop.push(entry{t: c}) }
 
 // yield hands control back to the loop until the task is scheduled again.
 func (c *task) yield() {
+	if c.prof != nil {
+		c.profileSuspend()
+	}
 	if !c.coro.Suspend() {
 		panic(park.Unwind{})
+	}
+	if c.prof != nil {
+		c.profileResume()
 	}
 }
 

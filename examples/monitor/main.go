@@ -7,6 +7,8 @@
 //	go run ./cmd/duet pstree http://127.0.0.1:6060/debug/duet/
 //
 // -hog adds a task that computes on the loop, which the advisor flags.
+// The loop's tasks carry pprof labels (aio.WithProfileLabels), so that
+// -cpuprofile FILE attributes CPU to task names: go tool pprof -tags FILE.
 // It prints "listening on ADDR" and "inspect at URL" when ready and runs
 // until SIGINT or SIGTERM.
 package main
@@ -20,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -32,9 +35,24 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:6060", "address to serve the inspection page on")
 	hog := flag.Bool("hog", false, "add a task that computes on the loop (the advisor flags it)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file (tasks carry pprof labels: go tool pprof -tags FILE)")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "monitor:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "monitor:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*addr, *hog); err != nil {
 		fmt.Fprintln(os.Stderr, "monitor:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
@@ -77,7 +95,7 @@ func run(addr string, hog bool) error {
 			return nil // stopped by a signal
 		}
 		return err
-	})
+	}, aio.WithProfileLabels())
 }
 
 // produce puts a job on the queue every 50 ms.
