@@ -16,7 +16,12 @@ if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; 
   echo "chromium not found: installing Debian's for the inspection page's browser test"
   { apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; }
 fi
-export DUET_REQUIRE_BROWSER=1                       # the browser test fails instead of skipping
+# duet monitor is tested in a real terminal, tmux.
+if ! command -v tmux >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo "tmux not found: installing it for duet monitor's terminal test"
+  { apt-get install -y -qq tmux >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq tmux >/dev/null; }; }
+fi
+export DUET_REQUIRE_BROWSER=1 DUET_REQUIRE_TMUX=1   # those tests fail instead of skipping
 export DUET_ARTIFACTS="${DUET_ARTIFACTS:-$PWD/.artifacts}" # the page's screenshot lands here
 
 echo "== gofmt"

@@ -5,6 +5,7 @@
 //	duet compare [flags]     measure I/O-bound, CPU-bound and mixed work under each model
 //	duet ps URL              the tasks of a program serving inspect.Monitor at URL
 //	duet pstree URL          the same as a tree, with threads, pools and the advisor's flags
+//	duet monitor URL         a live terminal view of those tasks, refreshed in place
 //	duet help [command]      say how a command is used
 //
 // Run `duet compare -h` for its flags.
@@ -36,6 +37,7 @@ usage:
                          asyncio, threads, uvloop) and print and save the comparison
   duet ps URL            print the tasks of a program serving inspect.Monitor at URL
   duet pstree URL        the same as a tree, with threads, pools and the advisor's flags
+  duet monitor URL       a live terminal view of those tasks, refreshed in place (q quits)
   duet help [command]    say how a command is used
 `
 
@@ -51,12 +53,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "compare":
 		err = compareCmd(ctx, rest, stdout, stderr)
+	case "monitor":
+		err = monitorCmd(ctx, rest, stdout, stderr)
 	case "ps", "pstree":
 		err = psCmd(ctx, cmd, rest, stdout, stderr)
 	case workerCmd:
 		err = workerMain(ctx, rest, stdout)
 	case "help", "-h", "-help", "--help":
-		if len(rest) > 0 && (rest[0] == "compare" || rest[0] == "ps" || rest[0] == "pstree") {
+		if len(rest) > 0 && (rest[0] == "compare" || rest[0] == "ps" || rest[0] == "pstree" || rest[0] == "monitor") {
 			return run(ctx, []string{rest[0], "-h"}, stdout, stderr)
 		}
 		fmt.Fprint(stdout, usage)
