@@ -44,33 +44,8 @@ func (s Snapshot) WriteTree(w io.Writer) error {
 			state = "running"
 		}
 		fmt.Fprintf(&b, "loop %d (%s, %d iterations, %d tasks, %d ready, %d I/O waits)\n", l.ID, state, l.Iterations, len(l.Tasks), l.Ready, l.IOWaits)
-		children := map[uint64][]aio.TaskInfo{}
-		ids := map[uint64]bool{}
-		for _, t := range l.Tasks {
-			ids[t.ID] = true
-		}
-		var roots []aio.TaskInfo
-		for _, t := range l.Tasks {
-			if t.Parent != 0 && ids[t.Parent] {
-				children[t.Parent] = append(children[t.Parent], t)
-			} else {
-				roots = append(roots, t) // its parent has finished, or it has none
-			}
-		}
-		var walk func(t aio.TaskInfo, prefix string, last bool)
-		walk = func(t aio.TaskInfo, prefix string, last bool) {
-			branch, next := "├── ", "│   "
-			if last {
-				branch, next = "└── ", "    "
-			}
-			fmt.Fprintf(&b, "%s%s%s\n", prefix, branch, taskLine(t))
-			kids := children[t.ID]
-			for i, c := range kids {
-				walk(c, prefix+next, i == len(kids)-1)
-			}
-		}
-		for i, r := range roots {
-			walk(r, "", i == len(roots)-1)
+		for _, n := range Tree(l) {
+			fmt.Fprintf(&b, "%s%s\n", n.Branch, taskLine(n.Task))
 		}
 	}
 	if len(s.Threads) > 0 {
@@ -99,4 +74,47 @@ func taskLine(t aio.TaskInfo) string {
 		s += ": " + t.WaitingOn
 	}
 	return s
+}
+
+// TreeNode is one task of Tree's walk.
+type TreeNode struct {
+	Task   aio.TaskInfo
+	Depth  int    // 0 for a task with no unfinished parent
+	Branch string // the tree drawn in front of it: "│   ├── "
+}
+
+// Tree walks a loop's tasks depth first along who spawned whom, each
+// task's children in creation order; a task whose parent has finished is
+// a root.
+func Tree(l aio.LoopInfo) []TreeNode {
+	children := map[uint64][]aio.TaskInfo{}
+	ids := map[uint64]bool{}
+	for _, t := range l.Tasks {
+		ids[t.ID] = true
+	}
+	var roots []aio.TaskInfo
+	for _, t := range l.Tasks {
+		if t.Parent != 0 && ids[t.Parent] {
+			children[t.Parent] = append(children[t.Parent], t)
+		} else {
+			roots = append(roots, t)
+		}
+	}
+	out := make([]TreeNode, 0, len(l.Tasks))
+	var walk func(t aio.TaskInfo, prefix string, depth int, last bool)
+	walk = func(t aio.TaskInfo, prefix string, depth int, last bool) {
+		branch, next := "├── ", "│   "
+		if last {
+			branch, next = "└── ", "    "
+		}
+		out = append(out, TreeNode{Task: t, Depth: depth, Branch: prefix + branch})
+		kids := children[t.ID]
+		for i, c := range kids {
+			walk(c, prefix+next, depth+1, i == len(kids)-1)
+		}
+	}
+	for i, r := range roots {
+		walk(r, "", 0, i == len(roots)-1)
+	}
+	return out
 }

@@ -190,29 +190,9 @@ func (m monitorModel) rows(l aio.LoopInfo) []row {
 		}
 		return out
 	}
-	ids := map[uint64]bool{}
-	kids := map[uint64][]aio.TaskInfo{}
-	for _, t := range l.Tasks {
-		ids[t.ID] = true
-	}
-	var roots []aio.TaskInfo
-	for _, t := range l.Tasks {
-		if t.Parent != 0 && ids[t.Parent] {
-			kids[t.Parent] = append(kids[t.Parent], t)
-		} else {
-			roots = append(roots, t)
-		}
-	}
 	var out []row
-	var walk func(t aio.TaskInfo, d int)
-	walk = func(t aio.TaskInfo, d int) {
-		out = append(out, row{t, d})
-		for _, k := range kids[t.ID] {
-			walk(k, d+1)
-		}
-	}
-	for _, r := range roots {
-		walk(r, 0)
+	for _, n := range inspect.Tree(l) {
+		out = append(out, row{n.Task, n.Depth})
 	}
 	return out
 }
