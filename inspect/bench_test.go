@@ -1,0 +1,94 @@
+package inspect_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/aio"
+	"github.com/duet-go/duet/inspect"
+)
+
+// BenchmarkSnapshot100k takes a snapshot of a running loop with 100,000
+// tasks waiting on a Queue.Get (the target: under 50 ms, never
+// holding the loop for more than one step). It reports the snapshot's
+// time per op and the time the loop was held by it.
+func BenchmarkSnapshot100k(b *testing.B) {
+	const n = 100_000
+	q := duet.NewQueue[int](0)
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		for range n {
+			aio.Spawn(ctx, func(ctx context.Context) (int, error) { return q.Get(ctx) })
+		}
+		if err := duet.Sleep(ctx, 0); err != nil {
+			return err
+		}
+		l := aio.LoopOf(ctx)
+		b.ResetTimer()
+		for b.Loop() {
+			var info aio.LoopInfo
+			done := make(chan error, 1)
+			go func() {
+				var err error
+				info, err = l.Snapshot(context.Background())
+				done <- err
+			}()
+			// The loop idles meanwhile: the snapshot's callback is its only work.
+			for {
+				select {
+				case err := <-done:
+					if err != nil {
+						return err
+					}
+					if len(info.Tasks) != n+1 {
+						b.Fatalf("%d tasks in the snapshot, want %d", len(info.Tasks), n+1)
+					}
+				default:
+					if err := duet.Sleep(ctx, 100*time.Microsecond); err != nil {
+						return err
+					}
+					continue
+				}
+				break
+			}
+		}
+		b.StopTimer()
+		q.Shutdown(true)
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkTake100k is the same through inspect.Take (every loop, threads
+// and pools).
+func BenchmarkTake100k(b *testing.B) {
+	const n = 100_000
+	q := duet.NewQueue[int](0)
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		for range n {
+			aio.Spawn(ctx, func(ctx context.Context) (int, error) { return q.Get(ctx) })
+		}
+		if err := duet.Sleep(ctx, 0); err != nil {
+			return err
+		}
+		b.ResetTimer()
+		for b.Loop() {
+			s, err := inspect.Take(ctx) // from the loop's own task: taken in this step
+			if err != nil {
+				return err
+			}
+			if len(s.Loops) == 0 {
+				b.Fatal("no loop")
+			}
+		}
+		b.StopTimer()
+		q.Shutdown(true)
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
