@@ -334,7 +334,7 @@ func StartProcess(ctx context.Context, name string, args []string, opts ...Proce
 		}
 	}
 	start := func(context.Context) (*Process, error) { return l.startProcess(ctx, name, args, &cfg) }
-	if t, ok := park.Current(ctx).(*task); ok && t.loop == l && l.onLoop() {
+	if t, ok := park.Current(ctx).(*task); ok && t.loop == l {
 		return start(ctx)
 	}
 	return duet.Await(ctx, Spawn(ctx, start, WithName("aio.StartProcess "+name)))
