@@ -470,3 +470,53 @@ func TestRunSigint(t *testing.T) {
 		return nil
 	})
 }
+
+// DevNull, StdioFile, WithDir and WithEnv reach the child; a write to a
+// stdin the child has closed fails with EPIPE.
+func TestProcessStdioOptions(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Create(dir + "/out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	runReal(t, func(ctx context.Context) error {
+		p, err := aio.StartShell(ctx, `read x; echo "[$x] $(pwd) $DUET_V"; echo e >&2`,
+			aio.WithStdin(aio.DevNull), aio.WithStdout(aio.StdioFile(f)), aio.WithStderr(aio.DevNull),
+			aio.WithDir(dir), aio.WithEnv([]string{"DUET_V=v1", "PATH=" + os.Getenv("PATH")}))
+		if err != nil {
+			return err
+		}
+		if p.Stdin() != nil || p.Stdout() != nil || p.Stderr() != nil {
+			t.Error("a stream that is not piped has a Stream")
+		}
+		if code, err := p.Wait(ctx); err != nil || code != 0 {
+			t.Errorf("Wait = %d, %v; want 0", code, err)
+		}
+		got, _ := os.ReadFile(dir + "/out")
+		if want := "[] " + dir + " v1\n"; string(got) != want {
+			t.Errorf("the child wrote %q; want %q", got, want)
+		}
+
+		c, err := aio.StartShell(ctx, "exec 0<&-; echo closed", aio.WithStdin(aio.Pipe), aio.WithStdout(aio.Pipe))
+		if err != nil {
+			return err
+		}
+		if line, err := c.Stdout().ReadLine(ctx); err != nil || string(line) != "closed\n" {
+			t.Fatalf("ReadLine = %q, %v", line, err)
+		}
+		if _, err := c.Wait(ctx); err != nil {
+			return err
+		}
+		big := make([]byte, 1<<20)
+		err = c.Stdin().Write(ctx, big)
+		if err == nil {
+			err = c.Stdin().Drain(ctx)
+		}
+		if !errors.Is(err, syscall.EPIPE) {
+			t.Errorf("writing to a closed stdin: %v; want EPIPE", err)
+		}
+		c.Stdin().Close()
+		return nil
+	})
+}
