@@ -86,9 +86,11 @@ func WithEnv(env []string) ProcessOption {
 
 // WithKillOnCancel kills the child (SIGKILL) when the ctx given to
 // StartProcess ends, cancelled or past its deadline, while the child still
-// runs: exec.CommandContext's rule. asyncio has no such option, and without
-// it the end of ctx leaves the child running: cancelling a task that waits
-// for a child cancels the wait, not the child.
+// runs: exec.CommandContext's rule. A task's context ends when the task
+// returns, so a child started with the ctx of a task lives at most as long
+// as that task. asyncio has no such option, and without it the end of ctx
+// leaves the child running: cancelling a task that waits for a child
+// cancels the wait, not the child.
 func WithKillOnCancel() ProcessOption { return func(c *procConfig) { c.killOnDone = true } }
 
 // WithPipeOptions configures the streams of the piped standard streams
@@ -105,8 +107,8 @@ func WithPipeOptions(opts ...StreamOption) ProcessOption {
 // Reaping. The loop reaps the child as soon as it exits, whether or not
 // anyone waits or still holds the Process, so no exit leaves a zombie: on
 // Linux (5.3 and later) through a pidfd the loop's poller watches, costing
-// no thread; elsewhere a goroutine blocks in wait4 and hands the status to
-// the loop. When the loop closes while a child still runs, a goroutine
+// no thread; elsewhere, and on older kernels, a goroutine blocks in the
+// system's wait for it (holding an OS thread while the child runs). When the loop closes while a child still runs, a goroutine
 // takes over and reaps it when it exits, so a program that closes its loop
 // and goes on leaves none either; one that exits leaves its children to
 // init, as every Unix program does.
@@ -289,8 +291,8 @@ func (p *Process) Terminate() error { return p.Signal(syscall.SIGTERM) }
 // Kill sends SIGKILL (Python: Process.kill).
 func (p *Process) Kill() error { return p.Signal(syscall.SIGKILL) }
 
-// finish records the child's return code; the caller holds mu and has just
-// reaped it.
+// finishLocked records the child's return code; the caller holds mu and
+// has just reaped it.
 func (p *Process) finishLocked(code int) {
 	p.reaped, p.code = true, code
 	if p.stopKill != nil {
