@@ -416,6 +416,10 @@ func TestRunSigintHelper(t *testing.T) {
 		fmt.Println("ready")
 		for {
 			err := duet.Sleep(ctx, time.Hour)
+			if mode == "blocked" {
+				fmt.Println("cancelled, blocking the loop")
+				time.Sleep(time.Hour) // a step that never ends: only the signal's own goroutine can act
+			}
 			if mode == "stubborn" {
 				fmt.Println("cancelled, going on")
 				if me, ok := aio.CurrentTask(ctx); ok {
@@ -430,10 +434,11 @@ func TestRunSigintHelper(t *testing.T) {
 }
 
 // Run cancels main on SIGINT and returns ErrInterrupted; a second SIGINT
-// ends the program at once, even when main swallows the first.
+// ends the program at once, when main swallows the first and when a
+// blocking step holds the loop.
 func TestRunSigint(t *testing.T) {
 	runReal(t, func(ctx context.Context) error {
-		for _, mode := range []string{"plain", "stubborn"} {
+		for _, mode := range []string{"plain", "stubborn", "blocked"} {
 			p, err := aio.StartProcess(ctx, os.Args[0], []string{"-test.run=^TestRunSigintHelper$", "-test.count=1"},
 				aio.WithStdout(aio.Pipe), aio.WithEnv(append(os.Environ(), "DUET_SIGINT_HELPER="+mode)))
 			if err != nil {
@@ -444,10 +449,10 @@ func TestRunSigint(t *testing.T) {
 				t.Fatalf("%s: first line %q, %v", mode, line, err)
 			}
 			p.Signal(os.Interrupt)
-			if mode == "stubborn" {
+			if mode != "plain" {
 				line, err := p.Stdout().ReadLine(ctx)
 				if err != nil || !strings.HasPrefix(string(line), "cancelled") {
-					t.Fatalf("stubborn: line %q, %v", line, err)
+					t.Fatalf("%s: line %q, %v", mode, line, err)
 				}
 				p.Signal(os.Interrupt)
 			}
@@ -461,9 +466,9 @@ func TestRunSigint(t *testing.T) {
 				if !bytes.Contains(out, []byte("interrupted=true cancelled=true")) || code != 0 {
 					t.Errorf("plain: code %d, output %q", code, out)
 				}
-			case "stubborn":
+			default:
 				if code != -int(syscall.SIGINT) {
-					t.Errorf("stubborn: code %d (want -2: killed by the second SIGINT), output %q", code, out)
+					t.Errorf("%s: code %d (want -2: killed by the second SIGINT), output %q", mode, code, out)
 				}
 			}
 		}
