@@ -224,8 +224,8 @@ func TestProcessSignals(t *testing.T) {
 	})
 }
 
-// A cancelled Wait leaves the child running; WithKillOnCancel kills it
-// when the ctx given to StartProcess ends.
+// A cancelled Wait or Communicate leaves the child running;
+// WithKillOnCancel kills it when the ctx given to StartProcess ends.
 func TestProcessCancelWait(t *testing.T) {
 	runReal(t, func(ctx context.Context) error {
 		p, err := aio.StartProcess(ctx, "sleep", []string{"100"})
@@ -245,6 +245,25 @@ func TestProcessCancelWait(t *testing.T) {
 		p.Kill()
 		if _, err := p.Wait(ctx); err != nil {
 			return err
+		}
+
+		c, err := aio.StartShell(ctx, "echo partial; exec sleep 100", aio.WithStdin(aio.Pipe), aio.WithStdout(aio.Pipe))
+		if err != nil {
+			return err
+		}
+		err = duet.WithTimeout(ctx, 50*time.Millisecond, func(ctx context.Context) error {
+			_, _, err := c.Communicate(ctx, []byte("in"))
+			return err
+		})
+		if !errors.Is(err, duet.ErrTimeout) {
+			t.Errorf("Communicate under a timeout: %v; want ErrTimeout", err)
+		}
+		if _, done := c.ReturnCode(); done {
+			t.Error("the child ended with the Communicate")
+		}
+		c.Kill()
+		if code, err := c.Wait(ctx); err != nil || code != -9 {
+			t.Errorf("Wait after Kill = %d, %v", code, err)
 		}
 
 		kctx, cancel := context.WithCancel(ctx)

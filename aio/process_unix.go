@@ -171,7 +171,10 @@ func (p *Process) reapAfterClose() {
 // reapBlocking waits for the child to exit, on a goroutine of its own, and
 // reaps it.
 func (p *Process) reapBlocking() {
-	code, reaped := blockUntilExited(p.pid, p.pidfd)
+	p.mu.Lock()
+	pidfd := p.pidfd // the poller no longer has it: only Signal reads it now
+	p.mu.Unlock()
+	code, reaped := blockUntilExited(p.pid, pidfd)
 	p.mu.Lock()
 	if !p.reaped {
 		if !reaped {
