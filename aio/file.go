@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/duet-go/duet/internal/park"
 )
@@ -113,7 +114,7 @@ func (f *File) Read(ctx context.Context, n int) ([]byte, error) {
 	got := 0
 	err := chunked(ctx, &got, n, func(off, k int) (int, error) {
 		if cap(buf)-off < k {
-			buf = append(buf[:off], make([]byte, k)...)[:off]
+			buf = slices.Grow(buf[:off], k)
 		}
 		m, err := f.f.Read(buf[off : off+k])
 		buf = buf[:off+m]
