@@ -61,6 +61,7 @@ type Loop struct {
 	idler    idler                   // how the loop waits between iterations (idle.go); chosen by New
 	pl       *poll.Poller            // made at the first I/O registration (io.go); the loop's own
 	watches  map[watchKey]struct{}   // AddReader/AddWriter registrations; the loop's own
+	children loopChildren            // subprocesses and signal handlers (process.go, signal.go)
 	readBuf  []byte                  // the read buffer every Protocol's reads share (tcp.go); the loop's own
 	ready    []entry                 // this iteration's items, owned by the loop goroutine
 	pos      int                     // index in ready of the item running now; the loop's own
@@ -473,6 +474,7 @@ func (l *Loop) Close() error {
 	l.flushEndedLocked()
 	pending := l.live.All()
 	l.mu.Unlock()
+	l.closeChildren()
 	for _, t := range pending {
 		if t.done.Load() {
 			continue

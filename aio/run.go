@@ -2,6 +2,7 @@ package aio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/duet-go/duet"
@@ -13,6 +14,14 @@ import (
 // returns, the tasks still running are cancelled and awaited, errors that
 // nobody retrieved are reported, and the loop is closed. Cancelling ctx
 // cancels main. A panic in main comes back as a *duet.PanicError.
+//
+// SIGINT (Ctrl-C) cancels main, as asyncio.Runner does: if main then ends
+// with that cancellation, Run returns it wrapped in ErrInterrupted; a second
+// SIGINT ends the program at once, as an unhandled Ctrl-C does, even while a
+// blocking step holds the loop. Every Run running at the time hears a
+// SIGINT. Run leaves SIGINT alone under WithoutInterruptHandler, and when
+// SIGINT is ignored (a background job); a SIGINT handler main adds with
+// AddSignalHandler replaces this one. Run's handling ends with Run.
 //
 // Run fails with ErrNestedRun when called from a task or a callback of a
 // running loop, whatever ctx it is given.
@@ -32,8 +41,12 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Opti
 		return struct{}{}, main(ctx)
 	}, WithName("main"))
 	stop := context.AfterFunc(ctx, func() { mt.Cancel("aio.Run: context done") })
+	sigint := l.handleInterrupts(mt)
 	_, err := RunUntilComplete(l, mt)
 	stop()
+	if sigint.interrupted() && errors.Is(err, duet.ErrCancelled) {
+		err = fmt.Errorf("%w: %w", ErrInterrupted, err)
+	}
 	if err2 := l.shutdown(); err == nil {
 		err = err2
 	}

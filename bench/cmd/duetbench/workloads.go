@@ -50,6 +50,7 @@ func workloads() []workload {
 			run: suspendedMemory, n: 1_000_000, reps: 1, pyN: 100_000, pyReps: 1},
 	}
 	ws = append(ws, extraWorkloads()...)
+	ws = append(ws, procWorkloads()...)
 	return append(ws, threadWorkloads()...)
 }
 
