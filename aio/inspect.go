@@ -162,8 +162,8 @@ func (l *Loop) snapshot() LoopInfo {
 			continue
 		}
 		ti := TaskInfo{ID: t.id, Name: t.Name(), Parent: t.parent, Steps: t.steps}
-		if st := t.stats; st != nil {
-			ti.Created, ti.OnLoop = st.born, st.held
+		if x := t.ext; x != nil {
+			ti.Created, ti.OnLoop = x.born, x.held
 		}
 		switch w := t.waiter.Load(); {
 		case t == running:

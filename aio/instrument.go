@@ -1,7 +1,9 @@
 package aio
 
 import (
+	"bytes"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -87,18 +89,29 @@ func (l *Loop) RemoveInstrument(i Instrument) bool {
 	return true
 }
 
-// taskStats are what a timed loop (one with an instrument) measures of a
-// task; untimed tasks carry none.
-type taskStats struct {
-	born time.Time
-	held time.Duration
+// taskExt is what a task carries only when its loop inspects or profiles
+// it: the timings of a timed loop (one with an instrument), its
+// goroutine, its profiling state. Other tasks carry a nil pointer.
+type taskExt struct {
+	born time.Time     // timed: when it took its first step
+	held time.Duration // timed: the time its steps held the loop
+	goid int64         // timed: its coroutine's goroutine, for StepStack
+	prof *taskProf     // WithProfileLabels
+}
+
+// extension returns c's taskExt, made on first use.
+func (c *task) extension() *taskExt {
+	if c.ext == nil {
+		c.ext = &taskExt{}
+	}
+	return c.ext
 }
 
 // stepTimed is step's instrumented path.
 func (l *Loop) stepTimed(c *task, ins []Instrument) bool {
 	h := c.body.handle()
-	if c.stats == nil {
-		c.stats = &taskStats{born: time.Now()}
+	if x := c.extension(); x.born.IsZero() {
+		x.born = time.Now()
 	}
 	if c.steps == 0 {
 		for _, i := range ins {
@@ -109,9 +122,12 @@ func (l *Loop) stepTimed(c *task, ins []Instrument) bool {
 		i.StepStarted(h)
 	}
 	t0 := time.Now()
+	l.stepGoid.Store(c.ext.goid) // 0 for a first step: the coroutine stores its own (call)
+	l.stepSince.Store(t0.UnixNano())
 	done := l.resume(c)
+	l.stepSince.Store(0)
 	d := time.Since(t0)
-	c.stats.held += d
+	c.ext.held += d
 	if d > SlowStep {
 		l.slowSteps++
 	}
@@ -133,4 +149,49 @@ func idled(ins *[]Instrument, since time.Time) {
 	for _, i := range *ins {
 		i.LoopIdled(d)
 	}
+}
+
+// StepInfo is the step holding a loop now, as StepNow sees it.
+type StepInfo struct {
+	Task    uint64        // the task's ID
+	Name    string        // the task's name
+	Started time.Time     // when the step began
+	Held    time.Duration // how long it has held the loop so far
+	// State is the state of the step's goroutine in the runtime's words:
+	// "running" or "runnable" (computing), or what it blocks in
+	// ("syscall", "IO wait", "sleep", "semacquire", "sync.Mutex.Lock",
+	// "chan receive", "select", ...); "" when unknown.
+	State string
+	Stack string // the goroutine's stack, "" when unknown
+}
+
+// StepNow reports the task step that has held the loop for at least min,
+// with its goroutine's state and stack: evidence of a step that computes
+// or blocks the loop (a blocking Go call where a duet one was meant). Only
+// a timed loop (an Instrument installed before the task started) knows;
+// others report false, as does a loop with no step that long. Safe from
+// any goroutine: the step may end while StepNow looks, and the stack is
+// then of whatever the goroutine does next. Reading the stack costs a dump
+// of every goroutine's (runtime.Stack), so call it rarely.
+func (l *Loop) StepNow(min time.Duration) (StepInfo, bool) {
+	since := l.stepSince.Load()
+	t := l.running.Load()
+	if since == 0 || t == nil {
+		return StepInfo{}, false
+	}
+	started := time.Unix(0, since)
+	held := time.Since(started)
+	if held < min {
+		return StepInfo{}, false
+	}
+	info := StepInfo{Task: t.id, Name: t.Name(), Started: started, Held: held}
+	if g := l.stepGoid.Load(); g != 0 {
+		if st := stackOf(g); st != nil {
+			info.Stack = string(st)
+			if i, j := bytes.IndexByte(st, '['), bytes.IndexByte(st, ']'); i >= 0 && j > i {
+				info.State, _, _ = strings.Cut(string(st[i+1:j]), ",") // "sleep, 2 minutes"
+			}
+		}
+	}
+	return info, true
 }

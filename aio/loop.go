@@ -105,6 +105,8 @@ type Loop struct {
 	steps      uint64        // the loop's own
 	slowSteps  uint64        // timed steps over SlowStep; the loop's own
 	maxStep    time.Duration // the longest timed step; the loop's own
+	stepSince  atomic.Int64  // timed: when the running step began (UnixNano), 0 between steps
+	stepGoid   atomic.Int64  // timed: the running step's goroutine, 0 if not known yet
 }
 
 // Option configures a loop made by New or Run.

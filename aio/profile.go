@@ -48,12 +48,12 @@ func (c *task) profileStart() {
 		p.labels = ctx
 		p.region = trace.StartRegion(ctx, "duet.step")
 	}
-	c.prof = p
+	c.extension().prof = p
 }
 
 // profileSuspend closes the step's region before the task suspends.
 func (c *task) profileSuspend() {
-	if p := c.prof; p != nil && p.region != nil {
+	if p := c.ext.prof; p != nil && p.region != nil {
 		p.region.End()
 		p.region = nil
 	}
@@ -61,7 +61,7 @@ func (c *task) profileSuspend() {
 
 // profileResume opens the next step's region.
 func (c *task) profileResume() {
-	if p := c.prof; p != nil && p.trace != nil {
+	if p := c.ext.prof; p != nil && p.trace != nil {
 		p.region = trace.StartRegion(p.labels, "duet.step")
 	}
 }
@@ -69,14 +69,16 @@ func (c *task) profileResume() {
 // profileEnd closes what is open when the task's function has returned,
 // and takes its labels off the coroutine's goroutine.
 func (c *task) profileEnd() {
-	if p := c.prof; p != nil {
-		c.profileSuspend()
-		if p.trace != nil {
-			p.trace.End()
-		}
-		pprof.SetGoroutineLabels(context.Background())
-		c.prof = nil
+	if c.ext == nil || c.ext.prof == nil {
+		return
 	}
+	p := c.ext.prof
+	c.profileSuspend()
+	if p.trace != nil {
+		p.trace.End()
+	}
+	pprof.SetGoroutineLabels(context.Background())
+	c.ext.prof = nil
 }
 
 // profileLoop labels the loop's own goroutine for the time it runs.

@@ -44,10 +44,9 @@ type task struct {
 	aw    *park.Waiter      // reused by Await (made on first use); a waker drops it before the task resumes
 	links ilist.Links[task] // the loop's live list
 
-	prof   *taskProf  // pprof labels and trace task, with WithProfileLabels (profile.go)
-	parent uint64     // id of the task whose step spawned it, 0 for none (inspection)
-	steps  uint64     // steps taken; the loop's own
-	stats  *taskStats // timing, made by a loop with an Instrument (instrument.go)
+	parent uint64   // id of the task whose step spawned it, 0 for none (inspection)
+	steps  uint64   // steps taken; the loop's own
+	ext    *taskExt // timings, goroutine, profiling: only on inspected or profiled loops (instrument.go)
 }
 
 // Task is a function running as a task of an event loop (Python:
@@ -236,6 +235,11 @@ func (t *Task[T]) call() (v T, err error, destroyed bool) {
 	if c.loop.debug {
 		c.loop.dbg.setGoid(c, curGoid())
 	}
+	if c.loop.instr.Load() != nil {
+		g := curGoid()
+		c.extension().goid = g
+		c.loop.stepGoid.Store(g)
+	}
 	if c.loop.profile {
 		c.profileStart()
 		defer c.profileEnd()
@@ -339,13 +343,19 @@ func (c *task) Schedule() { c.loop.push(entry{t: c}) }
 
 // yield hands control back to the loop until the task is scheduled again.
 func (c *task) yield() {
-	if c.prof != nil {
+	if c.ext != nil {
 		c.profileSuspend()
 	}
 	if !c.coro.Suspend() {
 		panic(park.Unwind{})
 	}
-	if c.prof != nil {
+	if x := c.ext; x != nil {
+		if x.goid == 0 && c.loop.instr.Load() != nil {
+			// Timed since it started (an instrument came later): note its
+			// goroutine now, for StepNow.
+			x.goid = curGoid()
+			c.loop.stepGoid.Store(x.goid)
+		}
 		c.profileResume()
 	}
 }

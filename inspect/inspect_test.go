@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,3 +163,78 @@ func TestMonitor(t *testing.T) {
 		}
 	})
 }
+
+// A step that blocks the loop in a Go call (time.Sleep) is recorded as a
+// slow step with its stack, flagged "blocking" with the evidence, logged
+// once, and the flight recorder's trace of it is written.
+func TestMonitorBlockingStep(t *testing.T) {
+	var logs strings.Builder
+	var logMu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	dir := t.TempDir()
+	m := inspect.NewMonitor(inspect.WithInterval(10*time.Millisecond), inspect.WithSlowStep(50*time.Millisecond),
+		inspect.WithLogger(logger), inspect.WithFlightRecorder(dir))
+	defer m.Close()
+	program(t, func(l *aio.Loop) {
+		blocker := aio.Spawn(l.Context(), func(ctx context.Context) (int, error) {
+			for ctx.Err() == nil {
+				time.Sleep(150 * time.Millisecond) // the mistake: a blocking sleep in a step
+				if err := duet.Sleep(ctx, time.Millisecond); err != nil {
+					return 0, err
+				}
+			}
+			return 0, nil
+		}, aio.WithName("blocker"))
+		defer blocker.Cancel("done")
+		var s inspect.Snapshot
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			var err error
+			if s, err = m.Snapshot(context.Background()); err != nil {
+				t.Error(err)
+				return
+			}
+			if hasFlag(s, "blocker", "blocking") && len(s.SlowSteps) > 0 {
+				break
+			}
+		}
+		if !hasFlag(s, "blocker", "blocking") {
+			t.Fatalf("no blocking flag for the blocker: %+v", s.Flags)
+		}
+		for _, f := range s.Flags {
+			if f.Kind == "blocking" && (!strings.Contains(f.Evidence, `"sleep"`) || !strings.Contains(f.Evidence, "time.Sleep")) {
+				t.Errorf("evidence %q: want the goroutine's state and the call", f.Evidence)
+			}
+		}
+		st := s.SlowSteps[len(s.SlowSteps)-1]
+		if st.Name != "blocker" || st.Held < 50*time.Millisecond || !strings.Contains(st.Stack, "inspect_test.TestMonitorBlockingStep") {
+			t.Errorf("slow step %+v: want the blocker's, with its stack", st)
+		}
+		if st.Trace == "" {
+			t.Errorf("no flight recorder trace in %+v", s.SlowSteps)
+		} else if fi, err := os.Stat(st.Trace); err != nil || fi.Size() == 0 || filepath.Dir(st.Trace) != dir {
+			t.Errorf("trace %s: %v", st.Trace, err)
+		}
+	})
+	logMu.Lock()
+	defer logMu.Unlock()
+	if n := strings.Count(logs.String(), "duet advisor: blocking task"); n != 1 {
+		t.Errorf("%d log lines for the blocking task, want 1:\n%s", n, logs.String())
+	}
+}
+
+func hasFlag(s inspect.Snapshot, name, kind string) bool {
+	for _, f := range s.Flags {
+		if f.Name == name && f.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

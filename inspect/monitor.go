@@ -4,7 +4,12 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/trace"
 	"strings"
 	"sync"
 	"time"
@@ -32,8 +37,54 @@ func WithInterval(d time.Duration) MonitorOption {
 	}
 }
 
-// lagKeep is how many lag samples a Monitor keeps per loop.
-const lagKeep = 120
+// WithSlowStep sets how long a step may hold a loop before the Monitor
+// records it as slow, with its task's name and stack (default
+// aio.SlowStep, asyncio's slow_callback_duration).
+func WithSlowStep(d time.Duration) MonitorOption {
+	return func(m *Monitor) {
+		if d > 0 {
+			m.slow = d
+		}
+	}
+}
+
+// WithLogger sets where the Monitor logs the advisor's findings, one line
+// each, the first time it makes them (default slog.Default()).
+func WithLogger(l *slog.Logger) MonitorOption {
+	return func(m *Monitor) {
+		if l != nil {
+			m.log = l
+		}
+	}
+}
+
+// WithFlightRecorder keeps a runtime/trace flight recorder running while
+// the Monitor runs and, when it sees a slow step, writes the recorder's
+// last seconds of execution trace into dir (at most one file every ten
+// seconds), named in the slow step's record: `go tool trace FILE` shows
+// what the loop and every goroutine did before and during the step. The
+// runtime allows one flight recorder at a time: if another is running,
+// the Monitor logs why and records none.
+func WithFlightRecorder(dir string) MonitorOption {
+	return func(m *Monitor) { m.traceDir = dir }
+}
+
+// SlowStep is the evidence of a step that held its loop past the slow
+// threshold: which task, for how long so far, what its goroutine was
+// doing, and the flight recorder's trace when one runs.
+type SlowStep struct {
+	Loop uint64    `json:"loop"`
+	At   time.Time `json:"at"`
+	aio.StepInfo
+	Trace string `json:"trace,omitempty"` // a runtime/trace file of the seconds before
+}
+
+// lagKeep is how many lag samples a Monitor keeps per loop, slowKeep how
+// many slow steps.
+const (
+	lagKeep  = 120
+	slowKeep = 16
+)
 
 // Monitor watches every loop of the process while it runs: it installs
 // an instrument on each (so loops are timed: their snapshots carry step
@@ -51,11 +102,19 @@ const lagKeep = 120
 // stops the sampling and removes the instruments.
 type Monitor struct {
 	interval time.Duration
+	slow     time.Duration
+	log      *slog.Logger
+	traceDir string
+	fr       *trace.FlightRecorder
+	lastDump time.Time
 
 	mu       sync.Mutex
 	advisors map[*aio.Loop]*advisor
 	lag      map[uint64][]time.Duration
 	probing  map[uint64]time.Time // loops with a lag probe outstanding, since when
+	slowLog  []SlowStep
+	lastSlow map[uint64]stepKey // loop → the last slow step recorded, so that one step is recorded once
+	logged   map[string]bool    // flags logged already
 
 	stop chan struct{}
 	done chan struct{}
@@ -66,6 +125,10 @@ type Monitor struct {
 func NewMonitor(opts ...MonitorOption) *Monitor {
 	m := &Monitor{
 		interval: time.Second,
+		slow:     aio.SlowStep,
+		log:      slog.Default(),
+		lastSlow: map[uint64]stepKey{},
+		logged:   map[string]bool{},
 		advisors: map[*aio.Loop]*advisor{},
 		lag:      map[uint64][]time.Duration{},
 		probing:  map[uint64]time.Time{},
@@ -74,6 +137,13 @@ func NewMonitor(opts ...MonitorOption) *Monitor {
 	}
 	for _, o := range opts {
 		o(m)
+	}
+	if m.traceDir != "" {
+		m.fr = trace.NewFlightRecorder(trace.FlightRecorderConfig{MinAge: 5 * time.Second})
+		if err := m.fr.Start(); err != nil {
+			m.log.Warn("duet inspect: no flight recorder for slow steps", "err", err)
+			m.fr = nil
+		}
 	}
 	m.sample()
 	go m.run()
@@ -86,6 +156,9 @@ func (m *Monitor) Close() error {
 	m.once.Do(func() {
 		close(m.stop)
 		<-m.done
+		if m.fr != nil {
+			m.fr.Stop()
+		}
 		m.mu.Lock()
 		for l, a := range m.advisors {
 			l.RemoveInstrument(a)
@@ -100,12 +173,39 @@ func (m *Monitor) run() {
 	defer close(m.done)
 	t := time.NewTicker(m.interval)
 	defer t.Stop()
+	// Slow steps are looked for twice per threshold, so that every step
+	// longer than 1.5 thresholds is seen while it runs: two atomic loads
+	// per loop, and a stack dump only when one is found.
+	steps := time.NewTicker(max(m.slow/2, time.Millisecond))
+	defer steps.Stop()
 	for {
 		select {
 		case <-m.stop:
 			return
 		case <-t.C:
 			m.sample()
+		case <-steps.C:
+			m.checkSteps()
+		}
+	}
+}
+
+// checkSteps looks for a step holding a watched loop past the threshold.
+func (m *Monitor) checkSteps() {
+	now := time.Now()
+	m.mu.Lock()
+	type watched struct {
+		l *aio.Loop
+		a *advisor
+	}
+	ws := make([]watched, 0, len(m.advisors))
+	for l, a := range m.advisors {
+		ws = append(ws, watched{l, a})
+	}
+	m.mu.Unlock()
+	for _, w := range ws {
+		if st, ok := w.l.StepNow(m.slow); ok {
+			m.sawSlowStep(w.l.ID(), w.a, st, now)
 		}
 	}
 }
@@ -125,12 +225,13 @@ func (m *Monitor) sample() {
 			l.AddInstrument(a)
 		}
 		since, pending := m.probing[l.ID()]
+		m.mu.Unlock()
 		if pending {
+			m.mu.Lock()
 			m.recordLocked(l.ID(), now.Sub(since))
 			m.mu.Unlock()
 			continue
 		}
-		m.mu.Unlock()
 		if !l.IsRunning() {
 			continue
 		}
@@ -151,7 +252,9 @@ func (m *Monitor) sample() {
 		}
 	}
 	m.mu.Lock()
-	for l := range m.advisors {
+	var watching []*advisor
+	for l, a := range m.advisors {
+		watching = append(watching, a)
 		if !live[l] {
 			delete(m.advisors, l)
 			delete(m.lag, l.ID())
@@ -159,6 +262,70 @@ func (m *Monitor) sample() {
 		}
 	}
 	m.mu.Unlock()
+	for _, a := range watching {
+		for _, f := range a.flags(now) {
+			m.logFlag(f)
+		}
+	}
+}
+
+// sawSlowStep records the evidence of a slow step once per step, dumps
+// the flight recorder's window, and tells the advisor.
+func (m *Monitor) sawSlowStep(loop uint64, a *advisor, st aio.StepInfo, now time.Time) {
+	key := stepKey{st.Task, st.Started}
+	m.mu.Lock()
+	if last, ok := m.lastSlow[loop]; ok && last == key {
+		m.mu.Unlock()
+		return // the same step, still running
+	}
+	m.lastSlow[loop] = key
+	rec := SlowStep{Loop: loop, At: now, StepInfo: st}
+	if m.fr != nil && now.Sub(m.lastDump) >= 10*time.Second {
+		m.lastDump = now
+		rec.Trace = m.dumpTrace(loop, st)
+	}
+	m.slowLog = append(m.slowLog, rec)
+	if len(m.slowLog) > slowKeep {
+		m.slowLog = m.slowLog[len(m.slowLog)-slowKeep:]
+	}
+	m.mu.Unlock()
+	if f, isNew := a.sawStep(st); isNew {
+		m.logFlag(f)
+	}
+}
+
+// stepKey tells one step from another: its task and when it began.
+type stepKey struct {
+	task  uint64
+	start time.Time
+}
+
+// dumpTrace writes the flight recorder's window to a file in traceDir.
+func (m *Monitor) dumpTrace(loop uint64, st aio.StepInfo) string {
+	name := filepath.Join(m.traceDir, fmt.Sprintf("duet-slow-step-loop%d-task%d-%s.trace", loop, st.Task, time.Now().Format("150405.000")))
+	f, err := os.Create(name)
+	if err != nil {
+		m.log.Warn("duet inspect: cannot write the flight recorder's trace", "err", err)
+		return ""
+	}
+	defer f.Close()
+	if _, err := m.fr.WriteTo(f); err != nil {
+		m.log.Warn("duet inspect: cannot write the flight recorder's trace", "err", err)
+		return ""
+	}
+	return name
+}
+
+// logFlag logs an advisor's finding, once.
+func (m *Monitor) logFlag(f Flag) {
+	key := fmt.Sprint(f.Loop, "/", f.Task, "/", f.Kind)
+	m.mu.Lock()
+	seen := m.logged[key]
+	m.logged[key] = true
+	m.mu.Unlock()
+	if !seen {
+		m.log.Warn("duet advisor: "+f.Kind+" task", "loop", f.Loop, "task", f.Task, "name", f.Name, "advice", f.Advice, "evidence", f.Evidence)
+	}
 }
 
 func (m *Monitor) recordLocked(loop uint64, d time.Duration) {
@@ -187,6 +354,9 @@ func (m *Monitor) Snapshot(ctx context.Context) (Snapshot, error) {
 	for _, a := range advisors {
 		s.Flags = append(s.Flags, a.flags(now)...)
 	}
+	m.mu.Lock()
+	s.SlowSteps = append([]SlowStep(nil), m.slowLog...)
+	m.mu.Unlock()
 	return s, err
 }
 

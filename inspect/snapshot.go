@@ -22,6 +22,9 @@ type Snapshot struct {
 	Flags []Flag `json:"flags"`
 	// Lag is each loop's recent scheduling lag, from a Monitor.
 	Lag []LagSeries `json:"lag,omitempty"`
+	// SlowSteps are the last steps a Monitor saw hold a loop past its
+	// slow threshold, with their evidence, oldest first.
+	SlowSteps []SlowStep `json:"slow_steps,omitempty"`
 }
 
 // PoolInfo is one thread.Pool.
