@@ -40,17 +40,18 @@ func Dial(ctx context.Context, network, address string, opts ...StreamOption) (*
 	for _, o := range opts {
 		o(&cfg)
 	}
-	dial := func(ctx context.Context) (*Stream, error) {
+	if cfg.tls != nil {
+		cfg.conn = append(cfg.conn, func(o *connOpts) { o.tls = cfg.tls })
+	}
+	host, _, _ := net.SplitHostPort(address)
+	return runOnLoop(ctx, l, "aio.Dial "+address, func(ctx context.Context) (*Stream, error) {
 		s, p := newStream(l, opts...)
+		s.host = host
 		if _, _, err := l.CreateConnection(ctx, network, address, func() BaseProtocol { return p }, cfg.conn...); err != nil {
 			return nil, err
 		}
 		return s, nil
-	}
-	if t, ok := park.Current(ctx).(*task); ok && t.loop == l {
-		return dial(ctx)
-	}
-	return duet.Await(ctx, Spawn(ctx, dial, WithName("aio.Dial "+address)))
+	})
 }
 
 // Listen listens on address over TCP and serves every connection it
@@ -80,9 +81,18 @@ func Listen(ctx context.Context, network, address string, handler func(ctx conte
 	base := l.Context()
 	factory := func() BaseProtocol {
 		s, p := newStream(l, opts...)
+		s.server = true
 		return &serverStream{streamProto: p.(*streamProto), s: s, base: base, handler: handler}
 	}
-	return l.CreateServer(ctx, network, address, factory)
+	var cfg streamConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	var sopts []ServerOption
+	if cfg.tls != nil {
+		sopts = append(sopts, func(o *serverOpts) { o.tls = cfg.tls })
+	}
+	return l.CreateServer(ctx, network, address, factory, sopts...)
 }
 
 // serverStream is a served connection's protocol: the stream's, which on

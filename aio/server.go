@@ -24,7 +24,10 @@ const acceptRetryDelay = time.Second
 // ServerOption configures CreateServer.
 type ServerOption func(*serverOpts)
 
-type serverOpts struct{ backlog int }
+type serverOpts struct {
+	backlog int
+	tls     *tlsSetup // WithServerTLS
+}
 
 // WithBacklog sets the listening sockets' backlog (Python: create_server's
 // backlog). The default is DefaultBacklog.
@@ -49,6 +52,7 @@ type Server struct {
 	lns       []*poll.FD
 	addrs     []net.Addr
 	factory   func() BaseProtocol
+	tls       *tlsSetup // WithServerTLS's, its config checked and cloned
 	serving   bool
 	clients   map[serverConn]struct{}
 	waiters   duet.Event // set once closed with every connection gone
@@ -102,6 +106,13 @@ func (l *Loop) CreateServer(ctx context.Context, network, address string, factor
 		return fail(err)
 	}
 	s := &Server{l: l, factory: factory, clients: map[serverConn]struct{}{}}
+	if o.tls != nil {
+		cfg, err := serverConfig(o.tls.cfg)
+		if err != nil {
+			return fail(err)
+		}
+		s.tls = &tlsSetup{cfg: cfg, opts: o.tls.opts}
+	}
 	closeAll := func() {
 		for _, fd := range s.lns {
 			fd.Close()
@@ -203,6 +214,11 @@ func (s *Server) accepted(ln *poll.FD, c *poll.FD, err error) {
 	}()
 	if proto == nil {
 		c.Close()
+		return
+	}
+	if s.tls != nil {
+		tt := newTLSTransport(s.l, proto, s.tls.cfg, true, s.tls.opts, s)
+		newTCPTransport(s.l, c, (*tlsLower)(tt), nil).start()
 		return
 	}
 	newTCPTransport(s.l, c, proto, s).start()
