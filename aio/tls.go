@@ -264,9 +264,9 @@ func (t *tlsTransport) handshakeDone(err error) {
 		return
 	}
 	t.flushFlow()
-	if t.pipe.buffered() {
-		t.scheduleDrain() // bytes that came with the handshake's last
-	}
+	// Bytes that came with the handshake's last may be in the pipe or
+	// already read into crypto/tls (it reads ahead).
+	t.scheduleDrain()
 }
 
 // fail ends a handshake that has not succeeded: the caller hears err, the

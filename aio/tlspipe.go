@@ -111,13 +111,6 @@ func (p *tlsPipe) keep() {
 	p.mu.Unlock()
 }
 
-// buffered reports whether received bytes wait for crypto/tls.
-func (p *tlsPipe) buffered() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.in) > 0 || len(p.cur) > 0 || p.eof
-}
-
 func (p *tlsPipe) Read(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
