@@ -104,22 +104,13 @@ func TestTLSEchoProtocols(t *testing.T) {
 	for _, tv := range tlsVersions {
 		t.Run(tv.name, func(t *testing.T) {
 			runTCP(t, func(ctx context.Context, reports *[]aio.ExceptionContext) error {
-				l := aio.LoopOf(ctx)
-				var made []*rec
-				srv, err := l.CreateServer(ctx, "tcp", "127.0.0.1:0", func() aio.BaseProtocol {
-					r := echo()
-					made = append(made, r)
-					return r
-				}, aio.WithServerTLS(version(p.server, tv.v)))
+				c := newRec()
+				srv, tr, madep, err := tlsConnect(ctx, version(p.server, tv.v), p.client, echo, c)
 				if err != nil {
 					return err
 				}
 				defer srv.Close()
-				c := newRec()
-				tr, _, err := l.CreateConnection(ctx, "tcp", srv.Addrs()[0].String(), func() aio.BaseProtocol { return c }, aio.WithTLS(p.client))
-				if err != nil {
-					return err
-				}
+				made := *madep
 				if c.t != tr {
 					return errors.New("ConnectionMade did not get the TLS transport before CreateConnection returned")
 				}
@@ -161,6 +152,29 @@ func TestTLSEchoProtocols(t *testing.T) {
 			})
 		})
 	}
+}
+
+// tlsConnect starts a TLS server with cfg whose connections get the
+// protocols newProto makes, and connects c to it as a TLS client with
+// ccfg; it returns the server, the client's transport and the server's
+// protocols made so far (a pointer to the slice).
+func tlsConnect[P aio.BaseProtocol](ctx context.Context, cfg, ccfg *tls.Config, newProto func() P, c *rec) (*aio.Server, aio.Transport, *[]P, error) {
+	l := aio.LoopOf(ctx)
+	var made []P
+	srv, err := l.CreateServer(ctx, "tcp", "127.0.0.1:0", func() aio.BaseProtocol {
+		p := newProto()
+		made = append(made, p)
+		return p
+	}, aio.WithServerTLS(cfg))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tr, _, err := l.CreateConnection(ctx, "tcp", srv.Addrs()[0].String(), func() aio.BaseProtocol { return c }, aio.WithTLS(ccfg))
+	if err != nil {
+		srv.Close()
+		return nil, nil, nil, err
+	}
+	return srv, tr, &made, nil
 }
 
 // tlsEcho is a stream handler that writes back what it reads.
@@ -685,8 +699,8 @@ func TestTLSPanicInDataReceived(t *testing.T) {
 	p := newPKI(t)
 	runTCP(t, func(ctx context.Context, reports *[]aio.ExceptionContext) error {
 		l := aio.LoopOf(ctx)
-		var made []*rec
-		srv, err := l.CreateServer(ctx, "tcp", "127.0.0.1:0", func() aio.BaseProtocol {
+		a, b := newRec(), newRec()
+		srv, ta, madep, err := tlsConnect(ctx, p.server, p.client, func() *rec {
 			r := echo()
 			r.onData = func(r *rec, p []byte) {
 				if bytes.Contains(p, []byte("boom")) {
@@ -694,18 +708,13 @@ func TestTLSPanicInDataReceived(t *testing.T) {
 				}
 				r.t.Write(p)
 			}
-			made = append(made, r)
 			return r
-		}, aio.WithServerTLS(p.server))
+		}, a)
 		if err != nil {
 			return err
 		}
 		defer srv.Close()
-		a, b := newRec(), newRec()
-		ta, _, err := l.CreateConnection(ctx, "tcp", srv.Addrs()[0].String(), func() aio.BaseProtocol { return a }, aio.WithTLS(p.client))
-		if err != nil {
-			return err
-		}
+		made := *madep
 		tb, _, err := l.CreateConnection(ctx, "tcp", srv.Addrs()[0].String(), func() aio.BaseProtocol { return b }, aio.WithTLS(p.client))
 		if err != nil {
 			return err
@@ -918,30 +927,20 @@ func (c *feedConn) Read(p []byte) (int, error) {
 func TestTLSBufferedProtocol(t *testing.T) {
 	p := newPKI(t)
 	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
-		l := aio.LoopOf(ctx)
-		var made []*bufEcho
-		srv, err := l.CreateServer(ctx, "tcp", "127.0.0.1:0", func() aio.BaseProtocol {
-			b := &bufEcho{lost: duet.NewFuture[error]()}
-			made = append(made, b)
-			return b
-		}, aio.WithServerTLS(p.server))
+		c := newRec()
+		srv, tr, made, err := tlsConnect(ctx, p.server, p.client, func() *bufEcho { return &bufEcho{lost: duet.NewFuture[error]()} }, c)
 		if err != nil {
 			return err
 		}
 		defer srv.Close()
-		c := newRec()
-		tr, _, err := l.CreateConnection(ctx, "tcp", srv.Addrs()[0].String(), func() aio.BaseProtocol { return c }, aio.WithTLS(p.client))
-		if err != nil {
-			return err
-		}
 		msg := pattern(50 << 10)
 		tr.Write(msg)
 		if err := until(ctx, "the echo", func() bool { return len(c.data) >= len(msg) }); err != nil {
 			return err
 		}
 		tr.Close()
-		if !bytes.Equal(c.data, msg) || made[0].update < len(msg)/100 {
-			return fmt.Errorf("echo equal %v after %d BufferUpdated calls", bytes.Equal(c.data, msg), made[0].update)
+		if !bytes.Equal(c.data, msg) || (*made)[0].update < len(msg)/100 {
+			return fmt.Errorf("echo equal %v after %d BufferUpdated calls", bytes.Equal(c.data, msg), (*made)[0].update)
 		}
 		return nil
 	})
