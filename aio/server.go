@@ -77,6 +77,9 @@ type Server struct {
 // asyncio. A panic in a protocol's callback is reported through the
 // loop's exception handler and aborts that connection only.
 //
+// WithServerTLS puts TLS over every connection: the protocol's
+// ConnectionMade then comes once the handshake is done.
+//
 // The sockets are made with SO_REUSEADDR, as asyncio's on Unix. A port in
 // use is an error naming the address and matching syscall.EADDRINUSE.
 //
