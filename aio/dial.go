@@ -102,10 +102,15 @@ type serverStream struct {
 	s       *Stream
 	base    context.Context
 	handler func(ctx context.Context, s *Stream) error
+	started bool // the handler runs: a second ConnectionMade is StartTLS's
 }
 
 func (p *serverStream) ConnectionMade(t Transport) {
 	p.streamProto.ConnectionMade(t)
+	if p.started {
+		return
+	}
+	p.started = true
 	s, l := p.s, p.s.l
 	name := "conn " + t.RemoteAddr().String()
 	Spawn(p.base, func(ctx context.Context) (struct{}, error) {

@@ -78,8 +78,10 @@ func (l *Loop) startTLS(ctx context.Context, t Transport, cfg *tls.Config, o tls
 	case raw.closing:
 		return fail(errTransportClosed)
 	}
-	o.server = map[bool]int{true: 1, false: -1}[o.server == 1 || o.server == 0 && server]
-	if o.server == 1 {
+	if o.server != 0 {
+		server = o.server == 1 // WithServerSide overrides the caller's default
+	}
+	if server {
 		var err error
 		if cfg, err = serverConfig(cfg); err != nil {
 			return fail(err)
@@ -91,7 +93,7 @@ func (l *Loop) startTLS(ctx context.Context, t Transport, cfg *tls.Config, o tls
 	if take != nil {
 		pre = take()
 	}
-	tt, err := l.handshake(ctx, raw.proto, cfg, o.server == 1, o, func(tt *tlsTransport) {
+	tt, err := l.handshake(ctx, raw.proto, cfg, server, o, func(tt *tlsTransport) {
 		tt.appMade = true
 		tt.rawPaused, tt.wpaused = raw.wpaused, raw.wpaused
 		if srv := raw.srv; srv != nil {

@@ -233,11 +233,13 @@ func (t *tlsTransport) attach(raw *tcpTransport, pre []byte) {
 		})
 	}
 	conn, l := t.conn, t.l
+	l.holdClock() // see tlsPipe.wakeLocked
 	go func() {
 		err := conn.Handshake()
 		// A closed loop has closed the raw transport, which failed the
 		// pipe and so this handshake: nobody is left to tell.
 		l.CallSoon(func() { t.handshakeDone(err) })
+		l.releaseClock()
 	}()
 }
 

@@ -442,7 +442,9 @@ func settleFDs(t *testing.T, before int) {
 func TestTLSStartTLSKeepsBufferedBytes(t *testing.T) {
 	p := newPKI(t)
 	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		handlers := 0
 		srv, err := aio.Listen(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aio.Stream) error {
+			handlers++
 			// Let the client's one write arrive whole before reading.
 			if err := until(ctx, "the ClientHello", func() bool { return aio.BufferedForTest(s) > 50 }); err != nil {
 				return err
@@ -480,6 +482,9 @@ func TestTLSStartTLSKeepsBufferedBytes(t *testing.T) {
 		})
 		if err := await(ctx, got); err != nil {
 			return err
+		}
+		if handlers != 1 {
+			return fmt.Errorf("%d handler tasks for one connection (StartTLS's second ConnectionMade started one)", handlers)
 		}
 		return nil
 	})
@@ -1074,4 +1079,35 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=20) as s:
 		}
 		return nil
 	})
+}
+
+// Under a virtual clock the handshake's work on its goroutine holds the
+// clock: a short handshake timeout does not fire while the handshake
+// computes, and the connection works.
+func TestTLSVirtualClock(t *testing.T) {
+	p := newPKI(t)
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		l := aio.LoopOf(ctx)
+		start := l.Time()
+		srv, err := aio.Listen(ctx, "tcp", "127.0.0.1:0", upper, aio.WithStreamTLS(p.server, aio.WithHandshakeTimeout(time.Second)))
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		for range 3 {
+			s, err := aio.Dial(ctx, "tcp", srv.Addrs()[0].String(), aio.WithStreamTLS(p.client, aio.WithHandshakeTimeout(time.Second)))
+			if err != nil {
+				return err
+			}
+			s.Write(ctx, []byte("tick\n"))
+			if err := wantLine("TICK\n")(s.ReadLine(ctx)); err != nil {
+				return err
+			}
+			s.Close()
+		}
+		if d := l.Time().Sub(start); d >= time.Second {
+			return fmt.Errorf("the virtual clock moved %v during three handshakes", d)
+		}
+		return nil
+	}, aio.WithVirtualClock())
 }

@@ -43,6 +43,7 @@ type tlsPipe struct {
 	mu       sync.Mutex
 	cond     sync.Cond
 	blocking bool   // the handshake's mode
+	waiting  bool   // the handshake waits in Read: it does not hold the loop's clock
 	in       []byte // received bytes not yet taken, owned
 	cur      []byte // after the handshake: the lent bytes of the raw DataReceived running now
 	eof      bool   // the raw transport received the end of stream
@@ -55,21 +56,38 @@ func newTLSPipe(t *tlsTransport) *tlsPipe {
 	return p
 }
 
+// The handshake's goroutine holds the loop's clock (holdClock) while it
+// computes, from its start until it has posted its result, so that a
+// virtual clock does not jump past the handshake timeout meanwhile; while
+// it waits for bytes in Read it lets go, and the I/O wait of the raw
+// transport governs the clock as for any socket. The waker takes the hold
+// back for it before waking it, so that no jump falls in between.
+
+// wakeLocked wakes a Read waiting for the handshake, taking the clock's
+// hold back for it.
+func (p *tlsPipe) wakeLocked() {
+	if p.waiting {
+		p.waiting = false
+		p.t.l.holdClock()
+	}
+	p.cond.Broadcast()
+}
+
 // feed keeps a copy of b, received during the handshake, and wakes the
 // handshake's Read.
 func (p *tlsPipe) feed(b []byte) {
 	p.mu.Lock()
 	p.in = append(p.in, b...)
+	p.wakeLocked()
 	p.mu.Unlock()
-	p.cond.Broadcast()
 }
 
 // setEOF records the raw transport's end of stream.
 func (p *tlsPipe) setEOF() {
 	p.mu.Lock()
 	p.eof = true
+	p.wakeLocked()
 	p.mu.Unlock()
-	p.cond.Broadcast()
 }
 
 // fail closes the pipe: Reads fail with err from now on (the first error
@@ -79,8 +97,8 @@ func (p *tlsPipe) fail(err error) {
 	if p.err == nil {
 		p.err = err
 	}
+	p.wakeLocked()
 	p.mu.Unlock()
-	p.cond.Broadcast()
 }
 
 // loopMode switches the pipe to the loop's mode, once the handshake's
@@ -114,8 +132,12 @@ func (p *tlsPipe) keep() {
 func (p *tlsPipe) Read(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for p.blocking && len(p.in) == 0 && !p.eof && p.err == nil {
-		p.cond.Wait()
+	if p.blocking && len(p.in) == 0 && !p.eof && p.err == nil {
+		p.waiting = true
+		p.t.l.releaseClock()
+		for p.waiting {
+			p.cond.Wait()
+		}
 	}
 	switch {
 	case len(p.in) > 0:
