@@ -19,10 +19,7 @@ func (l *Loop) handshake(ctx context.Context, proto BaseProtocol, cfg *tls.Confi
 	done := duet.NewFuture[struct{}]()
 	tt.onHandshake = func(err error) { done.Complete(struct{}{}, err) }
 	start(tt)
-	l.ioWaitBegin() // the handshake's goroutine will post to the loop
-	_, err := duet.Await(ctx, done)
-	l.ioWaitEnd()
-	if err != nil {
+	if _, err := duet.Await(ctx, done); err != nil {
 		tt.fail(fmt.Errorf("aio: TLS handshake with %s stopped: %w", tt.peer, err), true)
 		return nil, err
 	}
@@ -187,10 +184,14 @@ func (s *Stream) ConnectionState() (tls.ConnectionState, bool) {
 
 // runOnLoop runs fn on l: at once, with ctx, on a task of l; else as a
 // task of l named name, which the caller awaits (a goroutine blocks, a
-// task of another loop suspends) and which is cancelled when ctx ends.
+// task of another loop suspends). The task runs under ctx when ctx is of
+// l, else under l's context and is cancelled when ctx ends.
 func runOnLoop[T any](ctx context.Context, l *Loop, name string, fn func(context.Context) (T, error)) (T, error) {
 	if t, ok := park.Current(ctx).(*task); ok && t.loop == l {
 		return fn(ctx)
+	}
+	if loopFrom(ctx) == l {
+		return duet.Await(ctx, Spawn(ctx, fn, WithName(name)))
 	}
 	t := Spawn(l.Context(), fn, WithName(name))
 	defer context.AfterFunc(ctx, func() { t.Cancel(context.Cause(ctx).Error()) })()

@@ -122,7 +122,7 @@ func WithStreamTLS(cfg *tls.Config, opts ...TLSOption) StreamOption {
 var errTLSNoEOF = errors.New("aio: a TLS transport cannot half-close (CanWriteEOF is false; TLS 1.2 has no half-close): call Close, which sends close_notify")
 
 // clientConfig returns cfg (cloned) for a client connecting to host: the
-// server name defaults to host, as tls.Dial's.
+// server name defaults to host, as tls.Dial's, and renegotiation is off.
 func clientConfig(cfg *tls.Config, host string) *tls.Config {
 	if cfg == nil {
 		cfg = &tls.Config{}
@@ -132,6 +132,10 @@ func clientConfig(cfg *tls.Config, host string) *tls.Config {
 	if cfg.ServerName == "" && !cfg.InsecureSkipVerify && host != "" {
 		cfg.ServerName = host
 	}
+	// A renegotiation would run crypto/tls's handshake inside a Read on
+	// the loop, where the pipe's would-block error is sticky for it: a
+	// server's request for one is refused (with an alert) instead.
+	cfg.Renegotiation = tls.RenegotiateNever
 	return cfg
 }
 

@@ -522,8 +522,10 @@ func TestTLSStartTLSClient(t *testing.T) {
 		c.Write([]byte("GO AHEAD\n"))
 		tc := tls.Server(&readerConn{Conn: c, r: br}, p.server)
 		defer tc.Close()
-		line, _ := bufio.NewReader(tc).ReadString('\n')
+		br = bufio.NewReader(tc)
+		line, _ := br.ReadString('\n')
 		io.WriteString(tc, strings.ToUpper(line))
+		io.Copy(io.Discard, br) // until the client closes
 	})
 	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
 		s, err := aio.Dial(ctx, "tcp", addr)
@@ -555,8 +557,11 @@ func TestTLSStartTLSClient(t *testing.T) {
 		if err := wantLine("UPGRADED\n")(s.ReadLine(ctx)); err != nil {
 			return err
 		}
-		if err := s.StartTLS(ctx, p.client); err == nil || !strings.Contains(err.Error(), "already") {
-			return fmt.Errorf("second StartTLS: %v", err)
+		// From a goroutine, with a context of no loop, StartTLS blocks
+		// and runs as a task of the stream's loop.
+		again := inGoroutine(func(gctx context.Context) error { return s.StartTLS(gctx, p.client) })
+		if err := await(ctx, again); err == nil || !strings.Contains(err.Error(), "already") {
+			return fmt.Errorf("second StartTLS, from a goroutine: %v", err)
 		}
 		st, ok := s.ConnectionState()
 		if !ok || !st.HandshakeComplete {

@@ -44,7 +44,8 @@ type tlsPipe struct {
 	cond     sync.Cond
 	blocking bool   // the handshake's mode
 	waiting  bool   // the handshake waits in Read: it does not hold the loop's clock
-	in       []byte // received bytes not yet taken, owned
+	in       []byte // received bytes, owned; in[r:] not yet taken
+	r        int
 	cur      []byte // after the handshake: the lent bytes of the raw DataReceived running now
 	eof      bool   // the raw transport received the end of stream
 	err      error  // the pipe is closed: Read fails with it
@@ -77,7 +78,7 @@ func (p *tlsPipe) wakeLocked() {
 // handshake's Read.
 func (p *tlsPipe) feed(b []byte) {
 	p.mu.Lock()
-	p.in = append(p.in, b...)
+	p.appendLocked(b)
 	p.wakeLocked()
 	p.mu.Unlock()
 }
@@ -123,16 +124,26 @@ func (p *tlsPipe) lend(b []byte) {
 func (p *tlsPipe) keep() {
 	p.mu.Lock()
 	if len(p.cur) > 0 {
-		p.in = append(p.in, p.cur...)
+		p.appendLocked(p.cur)
 	}
 	p.cur = nil
 	p.mu.Unlock()
 }
 
+// appendLocked keeps a copy of b after the bytes not yet taken, moving
+// those to the front first when the taken ones are the larger part.
+func (p *tlsPipe) appendLocked(b []byte) {
+	if p.r > 0 && p.r >= len(p.in)/2 {
+		p.in = p.in[:copy(p.in, p.in[p.r:])]
+		p.r = 0
+	}
+	p.in = append(p.in, b...)
+}
+
 func (p *tlsPipe) Read(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.blocking && len(p.in) == 0 && !p.eof && p.err == nil {
+	if p.blocking && p.r == len(p.in) && !p.eof && p.err == nil {
 		p.waiting = true
 		p.t.l.releaseClock()
 		for p.waiting {
@@ -140,9 +151,12 @@ func (p *tlsPipe) Read(b []byte) (int, error) {
 		}
 	}
 	switch {
-	case len(p.in) > 0:
-		n := copy(b, p.in)
-		p.in = p.in[:copy(p.in, p.in[n:])]
+	case p.r < len(p.in):
+		n := copy(b, p.in[p.r:])
+		p.r += n
+		if p.r == len(p.in) {
+			p.in, p.r = p.in[:0], 0
+		}
 		return n, nil
 	case len(p.cur) > 0:
 		n := copy(b, p.cur)
