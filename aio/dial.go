@@ -27,7 +27,8 @@ func WithConnOptions(opts ...ConnOption) StreamOption {
 // any other goroutine holding a context of the loop (its Context, or a
 // task's), it blocks, the connect running as a task of the loop. Either
 // way the end of ctx (a deadline, a cancellation) stops the connect and
-// closes its socket. A ctx of no loop gives ErrNoLoop.
+// closes its socket. A ctx of no loop gives ErrNoLoop. WithStreamTLS makes
+// it a TLS client: Dial returns once the handshake is done.
 func Dial(ctx context.Context, network, address string, opts ...StreamOption) (*Stream, error) {
 	if ctx == nil {
 		return nil, nilCtx("Dial")
@@ -66,7 +67,8 @@ func Dial(ctx context.Context, network, address string, opts ...StreamOption) (*
 // loop's exception handler with the task's name, and so is a panic; the
 // server and the other connections go on. The Server's Close stops
 // listening; CloseClients and AbortClients end the connections, whose
-// handlers then see the end of their streams.
+// handlers then see the end of their streams. WithStreamTLS makes it a
+// TLS server: a handler starts once its connection's handshake is done.
 func Listen(ctx context.Context, network, address string, handler func(ctx context.Context, s *Stream) error, opts ...StreamOption) (*Server, error) {
 	if ctx == nil {
 		return nil, nilCtx("Listen")
