@@ -38,7 +38,7 @@ type pki struct {
 	caPEM  []byte
 }
 
-func newPKI(t *testing.T) *pki {
+func newPKI(t testing.TB) *pki {
 	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -1115,4 +1115,135 @@ func TestTLSVirtualClock(t *testing.T) {
 		}
 		return nil
 	}, aio.WithVirtualClock())
+}
+
+// BenchmarkTLSThroughput: 64 KiB writes through TLS over loopback to a
+// server that reads them all and answers one byte at the end; "duet" has
+// both ends as streams of one loop (the TLS done on the loop),
+// "duet-protocol" both ends as protocols of one loop (the writer follows
+// PauseWriting and ResumeWriting), "crypto-tls" both ends as *tls.Conn on
+// goroutines of their own, for comparison in one run.
+func BenchmarkTLSThroughput(b *testing.B) {
+	p := newPKI(b)
+	chunk := pattern(64 << 10)
+	sink := func(r io.Reader, w io.Writer, total int64) error {
+		if _, err := io.CopyN(io.Discard, r, total); err != nil {
+			return err
+		}
+		_, err := w.Write([]byte{'k'})
+		return err
+	}
+	b.Run("duet", func(b *testing.B) {
+		b.SetBytes(int64(len(chunk)))
+		total := int64(b.N) * int64(len(chunk))
+		err := aio.Run(context.Background(), func(ctx context.Context) error {
+			srv, err := aio.Listen(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aio.Stream) error {
+				for n := int64(0); n < total; {
+					got, err := s.Read(ctx, 1<<20)
+					if err != nil {
+						return err
+					}
+					n += int64(len(got))
+				}
+				return s.Write(ctx, []byte{'k'})
+			}, aio.WithStreamTLS(p.server))
+			if err != nil {
+				return err
+			}
+			defer srv.Close()
+			s, err := aio.Dial(ctx, "tcp", srv.Addrs()[0].String(), aio.WithStreamTLS(p.client))
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			b.ResetTimer()
+			for range b.N {
+				s.Write(ctx, chunk)
+				if err := s.Drain(ctx); err != nil {
+					return err
+				}
+			}
+			_, err = s.ReadExactly(ctx, 1)
+			b.StopTimer()
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	})
+	b.Run("duet-protocol", func(b *testing.B) {
+		b.SetBytes(int64(len(chunk)))
+		total := b.N * len(chunk)
+		err := aio.Run(context.Background(), func(ctx context.Context) error {
+			done := duet.NewFuture[struct{}]()
+			got := 0
+			c := newRec()
+			sent := 0
+			fill := func(r *rec) {
+				for !r.paused && sent < b.N {
+					r.t.Write(chunk)
+					sent++
+				}
+			}
+			c.onRes = fill
+			c.onData = func(r *rec, p []byte) { done.SetResult(struct{}{}) }
+			srv, tr, _, err := tlsConnect(ctx, p.server, p.client, func() *rec {
+				r := newRec()
+				r.onData = func(r *rec, p []byte) {
+					r.data = r.data[:0]
+					if got += len(p); got == total {
+						r.t.Write([]byte{'k'})
+					}
+				}
+				return r
+			}, c)
+			if err != nil {
+				return err
+			}
+			defer srv.Close()
+			b.ResetTimer()
+			fill(c)
+			if _, err := duet.Await(ctx, done); err != nil {
+				return err
+			}
+			b.StopTimer()
+			tr.Close()
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	})
+	b.Run("crypto-tls", func(b *testing.B) {
+		b.SetBytes(int64(len(chunk)))
+		total := int64(b.N) * int64(len(chunk))
+		ln, err := tls.Listen("tcp", "127.0.0.1:0", p.server)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			sink(c, c, total)
+		}()
+		c, err := tls.Dial("tcp", ln.Addr().String(), p.client)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		b.ResetTimer()
+		for range b.N {
+			if _, err := c.Write(chunk); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+	})
 }
