@@ -177,6 +177,21 @@ func tlsConnect[P aio.BaseProtocol](ctx context.Context, cfg, ccfg *tls.Config, 
 	return srv, tr, &made, nil
 }
 
+// tlsStreams serves handler on a TLS Listen with cfg and dials it with
+// ccfg; the caller closes both.
+func tlsStreams(ctx context.Context, cfg, ccfg *tls.Config, handler func(context.Context, *aio.Stream) error) (*aio.Server, *aio.Stream, error) {
+	srv, err := aio.Listen(ctx, "tcp", "127.0.0.1:0", handler, aio.WithStreamTLS(cfg))
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := aio.Dial(ctx, "tcp", srv.Addrs()[0].String(), aio.WithStreamTLS(ccfg))
+	if err != nil {
+		srv.Close()
+		return nil, nil, err
+	}
+	return srv, s, nil
+}
+
 // tlsEcho is a stream handler that writes back what it reads.
 func tlsEcho(ctx context.Context, s *aio.Stream) error {
 	for {
@@ -207,15 +222,11 @@ func TestTLSStreamsLargeBothWays(t *testing.T) {
 	p := newPKI(t)
 	const size = 6 << 20
 	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
-		srv, err := aio.Listen(ctx, "tcp", "127.0.0.1:0", tlsEcho, aio.WithStreamTLS(p.server))
+		srv, s, err := tlsStreams(ctx, p.server, p.client, tlsEcho)
 		if err != nil {
 			return err
 		}
 		defer srv.Close()
-		s, err := aio.Dial(ctx, "tcp", srv.Addrs()[0].String(), aio.WithStreamTLS(p.client))
-		if err != nil {
-			return err
-		}
 		defer s.Close()
 		data := pattern(size)
 		w := aio.Spawn(ctx, func(ctx context.Context) (struct{}, error) {
@@ -792,19 +803,13 @@ func TestTLSPeerEOFWithoutCloseNotify(t *testing.T) {
 func TestTLSExtraInfo(t *testing.T) {
 	p := newPKI(t)
 	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
-		cfg := p.server.Clone()
-		cfg.NextProtos = []string{"duet/1"}
-		srv, err := aio.Listen(ctx, "tcp", "127.0.0.1:0", tlsEcho, aio.WithStreamTLS(cfg))
+		cfg, ccfg := p.server.Clone(), p.client.Clone()
+		cfg.NextProtos, ccfg.NextProtos = []string{"duet/1"}, []string{"duet/1"}
+		srv, s, err := tlsStreams(ctx, cfg, ccfg, tlsEcho)
 		if err != nil {
 			return err
 		}
 		defer srv.Close()
-		ccfg := p.client.Clone()
-		ccfg.NextProtos = []string{"duet/1"}
-		s, err := aio.Dial(ctx, "tcp", srv.Addrs()[0].String(), aio.WithStreamTLS(ccfg))
-		if err != nil {
-			return err
-		}
 		defer s.Close()
 		st, ok := s.ConnectionState()
 		if !ok || st.NegotiatedProtocol != "duet/1" || len(st.PeerCertificates) == 0 {
@@ -1137,7 +1142,7 @@ func BenchmarkTLSThroughput(b *testing.B) {
 		b.SetBytes(int64(len(chunk)))
 		total := int64(b.N) * int64(len(chunk))
 		err := aio.Run(context.Background(), func(ctx context.Context) error {
-			srv, err := aio.Listen(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aio.Stream) error {
+			srv, s, err := tlsStreams(ctx, p.server, p.client, func(ctx context.Context, s *aio.Stream) error {
 				for n := int64(0); n < total; {
 					got, err := s.Read(ctx, 1<<20)
 					if err != nil {
@@ -1146,15 +1151,11 @@ func BenchmarkTLSThroughput(b *testing.B) {
 					n += int64(len(got))
 				}
 				return s.Write(ctx, []byte{'k'})
-			}, aio.WithStreamTLS(p.server))
+			})
 			if err != nil {
 				return err
 			}
 			defer srv.Close()
-			s, err := aio.Dial(ctx, "tcp", srv.Addrs()[0].String(), aio.WithStreamTLS(p.client))
-			if err != nil {
-				return err
-			}
 			defer s.Close()
 			b.ResetTimer()
 			for range b.N {
