@@ -1248,3 +1248,53 @@ func BenchmarkTLSThroughput(b *testing.B) {
 		b.StopTimer()
 	})
 }
+
+// Flow control through TLS: a server that pauses reading makes the
+// client's writes pile up above the high watermark (PauseWriting); once
+// it resumes, what crypto/tls and the pipe held is delivered, the client
+// hears ResumeWriting, and every byte arrives in order.
+func TestTLSFlowControl(t *testing.T) {
+	p := newPKI(t)
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		c := newRec()
+		srv, tr, made, err := tlsConnect(ctx, p.server, p.client, func() *rec {
+			r := newRec()
+			r.onMade = func(r *rec) { r.t.PauseReading() }
+			return r
+		}, c)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		if err := until(ctx, "the server's protocol", func() bool { return len(*made) == 1 && (*made)[0].t != nil }); err != nil {
+			return err
+		}
+		sr := (*made)[0]
+		data := pattern(8 << 20)
+		off := 0
+		for ; off < len(data) && !c.paused; off += 32 << 10 {
+			tr.Write(data[off : off+32<<10])
+		}
+		if !c.paused {
+			return errors.New("8 MB written to a peer that does not read, and no PauseWriting")
+		}
+		if sr.t.IsReading() || len(sr.data) != 0 {
+			return fmt.Errorf("the paused server read %d bytes", len(sr.data))
+		}
+		c.onRes = func(r *rec) {
+			for ; off < len(data) && !r.paused; off += 32 << 10 {
+				r.t.Write(data[off : off+32<<10])
+			}
+		}
+		sr.t.ResumeReading()
+		if err := until(ctx, "every byte", func() bool { return len(sr.data) >= len(data) }); err != nil {
+			return fmt.Errorf("%w: %d of %d bytes, %d resumes", err, len(sr.data), len(data), c.resumes)
+		}
+		if c.resumes == 0 || !bytes.Equal(sr.data, data) {
+			return fmt.Errorf("%d ResumeWriting calls; bytes equal %v", c.resumes, bytes.Equal(sr.data, data))
+		}
+		tr.Close()
+		_, err = duet.Await(ctx, c.lost)
+		return err
+	})
+}
