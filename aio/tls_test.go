@@ -862,9 +862,43 @@ func TestTLSBadInput(t *testing.T) {
 		if _, err := l.StartTLS(ctx, nil, nil); err == nil || !strings.Contains(err.Error(), "nil transport") {
 			return fmt.Errorf("StartTLS(nil): %v", err)
 		}
-		return nil
+		// A protocol that cannot receive, over TLS: refused when the
+		// connection is made, as over TCP.
+		p := newPKI(t)
+		srv, err := l.CreateServer(ctx, "tcp", "127.0.0.1:0", func() aio.BaseProtocol { return echo() }, aio.WithServerTLS(p.server))
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		_, _, err = l.CreateConnection(ctx, "tcp", srv.Addrs()[0].String(), func() aio.BaseProtocol { return baseOnly{} }, aio.WithTLS(p.client))
+		if err == nil || !strings.Contains(err.Error(), "neither Protocol nor BufferedProtocol") {
+			return fmt.Errorf("a BaseProtocol over TLS: %v", err)
+		}
+		// A StartTLS refused before it starts leaves the stream as it was.
+		plain, err := aio.Listen(ctx, "tcp", "127.0.0.1:0", tlsEcho)
+		if err != nil {
+			return err
+		}
+		defer plain.Close()
+		s, err := aio.Dial(ctx, "tcp", plain.Addrs()[0].String())
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		if err := s.StartTLS(ctx, &tls.Config{}, aio.WithServerSide(true)); err == nil || !strings.Contains(err.Error(), "certificate") {
+			return fmt.Errorf("a server StartTLS without a certificate: %v", err)
+		}
+		s.Write(ctx, []byte("still clear\n"))
+		return wantLine("still clear\n")(s.ReadLine(ctx))
 	})
 }
+
+// baseOnly is a protocol that implements neither Protocol nor
+// BufferedProtocol.
+type baseOnly struct{}
+
+func (baseOnly) ConnectionMade(aio.Transport) {}
+func (baseOnly) ConnectionLost(error)         {}
 
 // crypto/tls does not make a Temporary read error sticky: a Read that
 // returned one returns the record once its bytes come. The TLS transport
