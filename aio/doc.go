@@ -47,8 +47,11 @@
 // Go code (net/http, crypto/tls) as a net.Conn and a net.Listener.
 // CreateConnection and CreateServer are the callback layer under streams:
 // a Protocol per connection, driven by its Transport (protocol.go), as
-// asyncio's create_connection and create_server. AddReader and AddWriter
-// watch raw fds.
+// asyncio's create_connection and create_server. TLS (crypto/tls) goes
+// over either layer, on both sides (WithTLS, WithServerTLS,
+// WithStreamTLS), and Stream.StartTLS and Loop.StartTLS upgrade an open
+// connection; after the handshake a TLS connection has no goroutine
+// either (tls.go). AddReader and AddWriter watch raw fds.
 //
 // The threading world is one call away: ToThread and RunInExecutor run a
 // function on a thread.Pool (the loop's default executor unless given one)
