@@ -1332,3 +1332,51 @@ func TestTLSFlowControl(t *testing.T) {
 		return err
 	})
 }
+
+// Records that arrive in pieces: a crypto/tls peer whose socket writes
+// are cut into 1 to 97 bytes, so that the loop sees records split across
+// reads, the handshake's included; every byte arrives, in order.
+func TestTLSRecordsInPieces(t *testing.T) {
+	p := newPKI(t)
+	data := pattern(256 << 10)
+	addr := peer(t, func(c *net.TCPConn) {
+		tc := tls.Server(&splitConn{Conn: c}, p.server)
+		defer tc.Close()
+		tc.Write(data)
+		io.Copy(io.Discard, tc)
+	})
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		s, err := aio.Dial(ctx, "tcp", addr, aio.WithStreamTLS(p.client))
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		got, err := s.ReadExactly(ctx, len(data))
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(got, data) {
+			return errors.New("the bytes differ")
+		}
+		return nil
+	})
+}
+
+// splitConn writes in pieces of 1 to 97 bytes.
+type splitConn struct {
+	net.Conn
+	n int
+}
+
+func (c *splitConn) Write(p []byte) (int, error) {
+	done := 0
+	for done < len(p) {
+		c.n++
+		k := min(len(p)-done, 1+c.n*31%97)
+		if _, err := c.Conn.Write(p[done : done+k]); err != nil {
+			return done, err
+		}
+		done += k
+	}
+	return done, nil
+}
