@@ -92,6 +92,14 @@ type tlsSetup struct {
 // nil (the system's roots); without ServerName or InsecureSkipVerify, the
 // host of CreateConnection's address is the server name, as tls.Dial
 // does. cfg is cloned, not kept.
+//
+// Over TLS a protocol's EOFReceived hears the end of the peer's stream:
+// its close_notify, or a TCP end of stream at a record boundary, which
+// crypto/tls does not tell apart (in the middle of a record it is an
+// error matching io.ErrUnexpectedEOF, in ConnectionLost). Its keepOpen is
+// honoured, since TLS 1.3 and crypto/tls allow writing after the peer's
+// close_notify (asyncio warns and closes). Close and the server's
+// CloseClients send close_notify; WriteEOF is refused.
 func WithTLS(cfg *tls.Config, opts ...TLSOption) ConnOption {
 	return func(o *connOpts) { o.tls = &tlsSetup{cfg: cfg, opts: makeTLSOpts(opts)} }
 }
