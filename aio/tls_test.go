@@ -1380,3 +1380,48 @@ func (c *splitConn) Write(p []byte) (int, error) {
 	}
 	return done, nil
 }
+
+// A protocol that keeps the connection open after the peer's close_notify
+// (EOFReceived returns true) still writes, and the peer reads it (TLS 1.3:
+// crypto/tls's CloseWrite sends close_notify and keeps reading).
+func TestTLSKeepOpenAfterCloseNotify(t *testing.T) {
+	p := newPKI(t)
+	heard := make(chan string, 1)
+	addr := peer(t, func(c *net.TCPConn) {
+		tc := tls.Server(c, version(p.server, tls.VersionTLS13))
+		defer tc.Close()
+		io.WriteString(tc, "over")
+		tc.CloseWrite()
+		b, _ := io.ReadAll(tc)
+		heard <- string(b)
+	})
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		c := newRec()
+		c.onEOF = func(r *rec) bool { return true }
+		tr, _, err := aio.LoopOf(ctx).CreateConnection(ctx, "tcp", addr, func() aio.BaseProtocol { return c }, aio.WithTLS(p.client))
+		if err != nil {
+			return err
+		}
+		if err := until(ctx, "close_notify", func() bool { return c.eofs == 1 }); err != nil {
+			return err
+		}
+		// Later, from the task: the connection is still open for writing.
+		if tr.IsClosing() {
+			return errors.New("closing after EOFReceived returned true")
+		}
+		if err := tr.Write([]byte("and out")); err != nil {
+			return err
+		}
+		tr.Close()
+		if err, _ := duet.Await(ctx, c.lost); err != nil || string(c.data) != "over" || c.eofs != 1 {
+			return fmt.Errorf("ConnectionLost(%v) after %q and %d EOFs", err, c.data, c.eofs)
+		}
+		got := inGoroutine(func(context.Context) error {
+			if s := <-heard; s != "and out" {
+				return fmt.Errorf("the peer read %q after its close_notify", s)
+			}
+			return nil
+		})
+		return await(ctx, got)
+	})
+}
