@@ -722,7 +722,8 @@ func (s *Stream) RemoteAddr() net.Addr {
 }
 
 // Transport returns the stream's transport, or nil before it is connected
-// (Python: writer.transport). Its methods are for the loop's goroutine
+// and during StartTLS's handshake (Python: writer.transport); after
+// StartTLS it is the TLS transport. Its methods are for the loop's goroutine
 // only (see Transport); pausing its reading behind the stream's back
 // confuses the stream's own flow control.
 func (s *Stream) Transport() Transport {
