@@ -24,6 +24,7 @@ type ConnOption func(*connOpts)
 type connOpts struct {
 	delay      time.Duration
 	interleave int
+	tls        *tlsSetup // WithTLS
 }
 
 // WithHappyEyeballsDelay sets how long an attempt to one of a host's
@@ -59,7 +60,8 @@ func WithInterleave(n int) ConnOption {
 //
 // The transport is CreateServer's (see there for reading, buffers and
 // panics): TCP_NODELAY on, writes buffered past what the socket takes at
-// once.
+// once. WithTLS puts TLS over it: CreateConnection then returns once the
+// handshake is done, with the TLS transport.
 //
 // A cancellation of the task, or the end of ctx (duet.WithTimeout around
 // the call), stops the connect and closes its sockets before
@@ -117,6 +119,16 @@ func (l *Loop) CreateConnection(ctx context.Context, network, address string, fa
 	if err != nil {
 		fd.Close()
 		return fail(err)
+	}
+	if o.tls != nil {
+		host, _, _ := net.SplitHostPort(address)
+		tt, err := l.handshake(ctx, proto, clientConfig(o.tls.cfg, host), false, o.tls.opts, func(tt *tlsTransport) {
+			newTCPTransport(l, fd, (*tlsLower)(tt), nil).start()
+		})
+		if err != nil {
+			return fail(err)
+		}
+		return tt, proto, nil
 	}
 	t := newTCPTransport(l, fd, proto, nil)
 	t.start()

@@ -27,7 +27,8 @@ func WithConnOptions(opts ...ConnOption) StreamOption {
 // any other goroutine holding a context of the loop (its Context, or a
 // task's), it blocks, the connect running as a task of the loop. Either
 // way the end of ctx (a deadline, a cancellation) stops the connect and
-// closes its socket. A ctx of no loop gives ErrNoLoop.
+// closes its socket. A ctx of no loop gives ErrNoLoop. WithStreamTLS makes
+// it a TLS client: Dial returns once the handshake is done.
 func Dial(ctx context.Context, network, address string, opts ...StreamOption) (*Stream, error) {
 	if ctx == nil {
 		return nil, nilCtx("Dial")
@@ -40,17 +41,18 @@ func Dial(ctx context.Context, network, address string, opts ...StreamOption) (*
 	for _, o := range opts {
 		o(&cfg)
 	}
-	dial := func(ctx context.Context) (*Stream, error) {
+	if cfg.tls != nil {
+		cfg.conn = append(cfg.conn, func(o *connOpts) { o.tls = cfg.tls })
+	}
+	host, _, _ := net.SplitHostPort(address)
+	return runOnLoop(ctx, l, "aio.Dial "+address, func(ctx context.Context) (*Stream, error) {
 		s, p := newStream(l, opts...)
+		s.host = host
 		if _, _, err := l.CreateConnection(ctx, network, address, func() BaseProtocol { return p }, cfg.conn...); err != nil {
 			return nil, err
 		}
 		return s, nil
-	}
-	if t, ok := park.Current(ctx).(*task); ok && t.loop == l {
-		return dial(ctx)
-	}
-	return duet.Await(ctx, Spawn(ctx, dial, WithName("aio.Dial "+address)))
+	})
 }
 
 // Listen listens on address over TCP and serves every connection it
@@ -65,7 +67,8 @@ func Dial(ctx context.Context, network, address string, opts ...StreamOption) (*
 // loop's exception handler with the task's name, and so is a panic; the
 // server and the other connections go on. The Server's Close stops
 // listening; CloseClients and AbortClients end the connections, whose
-// handlers then see the end of their streams.
+// handlers then see the end of their streams. WithStreamTLS makes it a
+// TLS server: a handler starts once its connection's handshake is done.
 func Listen(ctx context.Context, network, address string, handler func(ctx context.Context, s *Stream) error, opts ...StreamOption) (*Server, error) {
 	if ctx == nil {
 		return nil, nilCtx("Listen")
@@ -80,9 +83,18 @@ func Listen(ctx context.Context, network, address string, handler func(ctx conte
 	base := l.Context()
 	factory := func() BaseProtocol {
 		s, p := newStream(l, opts...)
+		s.server = true
 		return &serverStream{streamProto: p.(*streamProto), s: s, base: base, handler: handler}
 	}
-	return l.CreateServer(ctx, network, address, factory)
+	var cfg streamConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	var sopts []ServerOption
+	if cfg.tls != nil {
+		sopts = append(sopts, func(o *serverOpts) { o.tls = cfg.tls })
+	}
+	return l.CreateServer(ctx, network, address, factory, sopts...)
 }
 
 // serverStream is a served connection's protocol: the stream's, which on
@@ -92,10 +104,15 @@ type serverStream struct {
 	s       *Stream
 	base    context.Context
 	handler func(ctx context.Context, s *Stream) error
+	started bool // the handler runs: a second ConnectionMade is StartTLS's
 }
 
 func (p *serverStream) ConnectionMade(t Transport) {
 	p.streamProto.ConnectionMade(t)
+	if p.started {
+		return
+	}
+	p.started = true
 	s, l := p.s, p.s.l
 	name := "conn " + t.RemoteAddr().String()
 	Spawn(p.base, func(ctx context.Context) (struct{}, error) {

@@ -47,12 +47,16 @@
 // Go code (net/http, crypto/tls) as a net.Conn and a net.Listener.
 // CreateConnection and CreateServer are the callback layer under streams:
 // a Protocol per connection, driven by its Transport (protocol.go), as
-// asyncio's create_connection and create_server. AddReader and AddWriter
-// watch raw fds. StartProcess runs a child whose piped standard streams
-// are Streams on the same poller, and reaps it there (a pidfd on Linux);
-// AddSignalHandler runs a handler on the loop for a signal, and Run
-// cancels main on Ctrl-C as asyncio.run does; a File's reads and writes
-// run on the default executor, since a disk is never "ready" to a poller.
+// asyncio's create_connection and create_server. TLS (crypto/tls) goes
+// over either layer, on both sides (WithTLS, WithServerTLS,
+// WithStreamTLS), and Stream.StartTLS and Loop.StartTLS upgrade an open
+// connection; after the handshake a TLS connection has no goroutine
+// either (tls.go). AddReader and AddWriter watch raw fds. StartProcess
+// runs a child whose piped standard streams are Streams on the same
+// poller, and reaps it there (a pidfd on Linux); AddSignalHandler runs a
+// handler on the loop for a signal, and Run cancels main on Ctrl-C as
+// asyncio.run does; a File's reads and writes run on the default
+// executor, since a disk is never "ready" to a poller.
 //
 // The threading world is one call away: ToThread and RunInExecutor run a
 // function on a thread.Pool (the loop's default executor unless given one)

@@ -14,7 +14,10 @@ import "net"
 // connection only (ConnectionLost then gets the *duet.PanicError).
 type BaseProtocol interface {
 	// ConnectionMade is called once, first, with the connection's
-	// transport, which the protocol keeps to write and to close.
+	// transport, which the protocol keeps to write and to close. Over TLS
+	// it comes once the handshake is done, with the TLS transport; after
+	// Loop.StartTLS it is called a second time, with the TLS transport
+	// that replaces the first.
 	ConnectionMade(t Transport)
 	// ConnectionLost is called once, last, when the connection is closed:
 	// err is nil for a close by either end in order (Close, an end of
@@ -70,6 +73,12 @@ type FlowController interface {
 // controls reading and write buffering (Python: asyncio.Transport). Its
 // methods are for the loop's goroutine (the protocol's callbacks, the
 // loop's tasks), like the protocol's own; none of them blocks.
+//
+// Extra information beyond the addresses (Python: get_extra_info) is in
+// optional methods, asked for with a type assertion as on a net.Conn: the
+// TCP and TLS transports have SyscallConn() (syscall.RawConn, error), the
+// socket, and the TLS transport has ConnectionState() tls.ConnectionState,
+// as *tls.Conn does (see extra.go).
 type Transport interface {
 	// Write sends p, buffering what the socket does not take at once; it
 	// never blocks, and p may be reused as soon as Write returns. After

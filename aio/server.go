@@ -24,7 +24,10 @@ const acceptRetryDelay = time.Second
 // ServerOption configures CreateServer.
 type ServerOption func(*serverOpts)
 
-type serverOpts struct{ backlog int }
+type serverOpts struct {
+	backlog int
+	tls     *tlsSetup // WithServerTLS
+}
 
 // WithBacklog sets the listening sockets' backlog (Python: create_server's
 // backlog). The default is DefaultBacklog.
@@ -49,6 +52,7 @@ type Server struct {
 	lns       []*poll.FD
 	addrs     []net.Addr
 	factory   func() BaseProtocol
+	tls       *tlsSetup // WithServerTLS's, its config checked and cloned
 	serving   bool
 	clients   map[serverConn]struct{}
 	waiters   duet.Event // set once closed with every connection gone
@@ -72,6 +76,9 @@ type Server struct {
 // hint 64 KiB), then told with BufferUpdated. TCP_NODELAY is on, as in
 // asyncio. A panic in a protocol's callback is reported through the
 // loop's exception handler and aborts that connection only.
+//
+// WithServerTLS puts TLS over every connection: the protocol's
+// ConnectionMade then comes once the handshake is done.
 //
 // The sockets are made with SO_REUSEADDR, as asyncio's on Unix. A port in
 // use is an error naming the address and matching syscall.EADDRINUSE.
@@ -102,6 +109,13 @@ func (l *Loop) CreateServer(ctx context.Context, network, address string, factor
 		return fail(err)
 	}
 	s := &Server{l: l, factory: factory, clients: map[serverConn]struct{}{}}
+	if o.tls != nil {
+		cfg, err := serverConfig(o.tls.cfg)
+		if err != nil {
+			return fail(err)
+		}
+		s.tls = &tlsSetup{cfg: cfg, opts: o.tls.opts}
+	}
 	closeAll := func() {
 		for _, fd := range s.lns {
 			fd.Close()
@@ -203,6 +217,11 @@ func (s *Server) accepted(ln *poll.FD, c *poll.FD, err error) {
 	}()
 	if proto == nil {
 		c.Close()
+		return
+	}
+	if s.tls != nil {
+		tt := newTLSTransport(s.l, proto, s.tls.cfg, true, s.tls.opts, s)
+		newTCPTransport(s.l, c, (*tlsLower)(tt), nil).start()
 		return
 	}
 	newTCPTransport(s.l, c, proto, s).start()

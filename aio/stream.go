@@ -22,6 +22,7 @@ type StreamOption func(*streamConfig)
 type streamConfig struct {
 	limit int
 	conn  []ConnOption // Dial's, for CreateConnection
+	tls   *tlsSetup    // WithStreamTLS
 }
 
 // WithLimit sets a stream's limit, in bytes (n <= 0 means
@@ -83,14 +84,17 @@ var (
 // error matching duet.ErrClosed.
 //
 // NetConn gives the stream as a net.Conn, for goroutine-side Go code
-// (bufio, net/http, crypto/tls). StartTLS (asyncio's start_tls) is not
-// provided yet.
+// (bufio, net/http, crypto/tls). StartTLS (asyncio's start_tls) upgrades
+// the connection to TLS in place; WithStreamTLS makes Dial and Listen
+// speak TLS from the start.
 //
 // A Stream is made by Dial (a connection out) or handed to a Listen or
 // NetListen handler (a connection in); the zero Stream is not usable.
 type Stream struct {
-	l     *Loop
-	limit int
+	l      *Loop
+	limit  int
+	server bool   // a Listen handler's: StartTLS's default side
+	host   string // Dial's host: StartTLS's default server name
 
 	mu sync.Mutex
 	// Reading, guarded by mu.
@@ -718,7 +722,8 @@ func (s *Stream) RemoteAddr() net.Addr {
 }
 
 // Transport returns the stream's transport, or nil before it is connected
-// (Python: writer.transport). Its methods are for the loop's goroutine
+// and during StartTLS's handshake (Python: writer.transport); after
+// StartTLS it is the TLS transport. Its methods are for the loop's goroutine
 // only (see Transport); pausing its reading behind the stream's back
 // confuses the stream's own flow control.
 func (s *Stream) Transport() Transport {

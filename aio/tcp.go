@@ -127,15 +127,41 @@ func (t *tcpTransport) start() {
 // *duet.PanicError (Python: _fatal_error from the transport's read and
 // write paths). It reports whether fn returned.
 func (t *tcpTransport) guard(what string, fn func()) (ok bool) {
+	if pe := callProtocol(t.l, "TCP", what, fn); pe != nil {
+		t.lose(pe)
+		return false
+	}
+	return true
+}
+
+// callProtocol runs fn, a protocol callback of a kind transport; a panic
+// is reported through l's exception handler and returned, for the caller
+// to lose the connection with.
+func callProtocol(l *Loop, kind, what string, fn func()) (pe *duet.PanicError) {
 	defer func() {
 		if r := recover(); r != nil {
-			pe := duet.NewPanicError(r)
-			t.l.CallExceptionHandler(ExceptionContext{Message: "aio: panic in protocol " + what + " of a TCP transport", Err: pe})
-			t.lose(pe)
+			pe = duet.NewPanicError(r)
+			l.CallExceptionHandler(ExceptionContext{Message: "aio: panic in protocol " + what + " of a " + kind + " transport", Err: pe})
 		}
 	}()
 	fn()
-	return true
+	return nil
+}
+
+// setProtocol makes proto the transport's protocol from now on (Python:
+// transport.set_protocol), for StartTLS, which puts TLS between the
+// transport and its protocol.
+func (t *tcpTransport) setProtocol(proto BaseProtocol) {
+	t.proto, t.p, t.bp = proto, nil, nil
+	switch pr := proto.(type) {
+	case BufferedProtocol:
+		t.bp = pr
+		t.alloc = t.allocBuffered
+	case Protocol:
+		t.p = pr
+		t.alloc = t.allocPlain
+	}
+	t.fc, _ = proto.(FlowController)
 }
 
 // allocPlain lends a Protocol's reads the loop's one read buffer, as libuv
@@ -355,15 +381,10 @@ func (t *tcpTransport) lose(err error) {
 	t.wq, t.inflight, t.wsize, t.spare = nil, 0, 0, nil
 	t.l.ioWaitEnd()
 	call := func() {
-		defer func() {
-			if r := recover(); r != nil {
-				t.l.CallExceptionHandler(ExceptionContext{Message: "aio: panic in protocol ConnectionLost of a TCP transport", Err: duet.NewPanicError(r)})
-			}
-			if t.srv != nil {
-				t.srv.detach(t)
-			}
-		}()
-		t.proto.ConnectionLost(err)
+		callProtocol(t.l, "TCP", "ConnectionLost", func() { t.proto.ConnectionLost(err) })
+		if t.srv != nil {
+			t.srv.detach(t)
+		}
 	}
 	if _, cerr := t.l.CallSoon(call); cerr != nil {
 		call() // the loop is closing: its poller's Close is completing us
