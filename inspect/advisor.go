@@ -13,15 +13,19 @@ import (
 // Flag is one finding of the advisor: a task whose measured steps say it
 // belongs on another model, with the evidence.
 type Flag struct {
-	Loop     uint64 `json:"loop"`
-	Task     uint64 `json:"task"`
-	Name     string `json:"name"`
-	Kind     string `json:"kind"`     // "cpu-bound" or "blocking"
-	Advice   string `json:"advice"`   // what to do
-	Evidence string `json:"evidence"` // what was measured
+	Loop     uint64 `json:"loop,omitempty"`
+	Task     uint64 `json:"task,omitempty"`
+	Pool     string `json:"pool,omitempty"` // a pool's flag: its name (Loop and Task are 0)
+	Name     string `json:"name"`           // the task's or the pool's
+	Kind     string `json:"kind"`           // "cpu-bound" or "blocking" (a task), "waiting pool"
+	Advice   string `json:"advice"`         // what to do
+	Evidence string `json:"evidence"`       // what was measured
 }
 
 func (f Flag) String() string {
+	if f.Pool != "" {
+		return fmt.Sprintf("pool %q is a %s: %s (%s)", f.Pool, f.Kind, f.Advice, f.Evidence)
+	}
 	return fmt.Sprintf("loop %d task %q (%d) is %s: %s (%s)", f.Loop, f.Name, f.Task, f.Kind, f.Advice, f.Evidence)
 }
 

@@ -238,3 +238,68 @@ func hasFlag(s inspect.Snapshot, name, kind string) bool {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// The advisor flags a pool whose busy workers are found waiting (here in
+// time.Sleep, standing for I/O), and not one whose workers compute; the
+// Monitor times the pools it watches.
+func TestMonitorWaitingPool(t *testing.T) {
+	m := inspect.NewMonitor(inspect.WithInterval(5*time.Millisecond), inspect.WithLogger(slog.New(slog.DiscardHandler)))
+	defer m.Close()
+	sleepy, err := thread.NewPool(4, thread.WithNamePrefix("sleepy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sleepy.Shutdown(true, false)
+	busy, err := thread.NewPool(1, thread.WithNamePrefix("busy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Shutdown(true, false)
+	stop := make(chan struct{})
+	defer close(stop)
+	keep := func(p *thread.Pool, job func()) {
+		for range p.Size() {
+			p.Go(context.Background(), func(ctx context.Context) error {
+				for {
+					select {
+					case <-stop:
+						return nil
+					default:
+						job()
+					}
+				}
+			})
+		}
+	}
+	keep(sleepy, func() { time.Sleep(20 * time.Millisecond) })
+	keep(busy, func() {
+		for t0 := time.Now(); time.Since(t0) < 5*time.Millisecond; {
+		}
+	})
+	var s inspect.Snapshot
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if s, err = m.Snapshot(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Flags) > 0 {
+			break
+		}
+	}
+	var flagged []string
+	for _, f := range s.Flags {
+		if f.Pool != "" {
+			flagged = append(flagged, f.Pool)
+			if f.Kind != "waiting pool" || !strings.Contains(f.Evidence, "sleep") {
+				t.Errorf("flag %+v: want a waiting pool, the sleep in evidence", f)
+			}
+		}
+	}
+	if len(flagged) != 1 || flagged[0] != "sleepy" {
+		t.Errorf("flagged pools %v, want [sleepy]", flagged)
+	}
+	for _, p := range s.Pools {
+		if !p.Timed {
+			t.Errorf("pool %s not timed by the Monitor", p.Name)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/duet-go/duet/aio"
+	"github.com/duet-go/duet/thread"
 )
 
 // LagSeries is a loop's recent scheduling lag: how long a callback posted
@@ -110,6 +111,8 @@ type Monitor struct {
 
 	mu       sync.Mutex
 	advisors map[*aio.Loop]*advisor
+	pools    poolAdvisor
+	timed    map[*thread.Pool]bool // pools this Monitor turned timing on for
 	lag      map[uint64][]time.Duration
 	probing  map[uint64]time.Time // loops with a lag probe outstanding, since when
 	slowLog  []SlowStep
@@ -130,6 +133,8 @@ func NewMonitor(opts ...MonitorOption) *Monitor {
 		lastSlow: map[uint64]stepKey{},
 		logged:   map[string]bool{},
 		advisors: map[*aio.Loop]*advisor{},
+		pools:    poolAdvisor{pools: map[*thread.Pool]*poolWatch{}},
+		timed:    map[*thread.Pool]bool{},
 		lag:      map[uint64][]time.Duration{},
 		probing:  map[uint64]time.Time{},
 		stop:     make(chan struct{}),
@@ -164,6 +169,10 @@ func (m *Monitor) Close() error {
 			l.RemoveInstrument(a)
 		}
 		clear(m.advisors)
+		for p := range m.timed {
+			p.SetTimed(false)
+		}
+		clear(m.timed)
 		m.mu.Unlock()
 	})
 	return nil
@@ -262,10 +271,23 @@ func (m *Monitor) sample() {
 		}
 	}
 	m.mu.Unlock()
+	pools := thread.Pools()
+	m.mu.Lock()
+	for _, p := range pools {
+		if !m.timed[p] && !p.Stats().Timed {
+			p.SetTimed(true)
+			m.timed[p] = true
+		}
+	}
+	m.mu.Unlock()
+	m.pools.sample(pools)
 	for _, a := range watching {
 		for _, f := range a.flags(now) {
 			m.logFlag(f)
 		}
+	}
+	for _, f := range m.pools.flags() {
+		m.logFlag(f)
 	}
 }
 
@@ -318,13 +340,17 @@ func (m *Monitor) dumpTrace(loop uint64, st aio.StepInfo) string {
 
 // logFlag logs an advisor's finding, once.
 func (m *Monitor) logFlag(f Flag) {
-	key := fmt.Sprint(f.Loop, "/", f.Task, "/", f.Kind)
+	key := fmt.Sprint(f.Loop, "/", f.Task, "/", f.Pool, "/", f.Kind)
 	m.mu.Lock()
 	seen := m.logged[key]
 	m.logged[key] = true
 	m.mu.Unlock()
 	if !seen {
-		m.log.Warn("duet advisor: "+f.Kind+" task", "loop", f.Loop, "task", f.Task, "name", f.Name, "advice", f.Advice, "evidence", f.Evidence)
+		if f.Pool != "" {
+			m.log.Warn("duet advisor: "+f.Kind, "pool", f.Pool, "advice", f.Advice, "evidence", f.Evidence)
+		} else {
+			m.log.Warn("duet advisor: "+f.Kind+" task", "loop", f.Loop, "task", f.Task, "name", f.Name, "advice", f.Advice, "evidence", f.Evidence)
+		}
 	}
 }
 
@@ -354,6 +380,7 @@ func (m *Monitor) Snapshot(ctx context.Context) (Snapshot, error) {
 	for _, a := range advisors {
 		s.Flags = append(s.Flags, a.flags(now)...)
 	}
+	s.Flags = append(s.Flags, m.pools.flags()...)
 	m.mu.Lock()
 	s.SlowSteps = append([]SlowStep(nil), m.slowLog...)
 	m.mu.Unlock()

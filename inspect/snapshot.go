@@ -31,6 +31,9 @@ type Snapshot struct {
 type PoolInfo struct {
 	Name string `json:"name"`
 	thread.PoolStats
+	// MeanRun is the mean run time of a task, on a timed pool (a Monitor
+	// times the pools it watches), 0 otherwise.
+	MeanRun time.Duration `json:"mean_run_ns,omitempty"`
 }
 
 // Take snapshots every loop (aio.Loops), duet thread (thread.Enumerate)
@@ -55,7 +58,11 @@ func Take(ctx context.Context) (Snapshot, error) {
 	}
 	s.Threads = thread.Enumerate()
 	for _, p := range thread.Pools() {
-		s.Pools = append(s.Pools, PoolInfo{Name: p.Name(), PoolStats: p.Stats()})
+		pi := PoolInfo{Name: p.Name(), PoolStats: p.Stats()}
+		if pi.Completed > 0 {
+			pi.MeanRun = pi.RunTime / time.Duration(pi.Completed)
+		}
+		s.Pools = append(s.Pools, pi)
 	}
 	return s, errors.Join(errs...)
 }

@@ -59,7 +59,11 @@ func (s Snapshot) WriteTree(w io.Writer) error {
 		}
 	}
 	for _, p := range s.Pools {
-		fmt.Fprintf(&b, "pool %s: %d of %d workers live, %d idle, %d queued, %d submits waiting\n", p.Name, p.Live, p.Size, p.Idle, p.Queued, p.Waiting)
+		fmt.Fprintf(&b, "pool %s: %d of %d workers live, %d idle, %d queued, %d submits waiting", p.Name, p.Live, p.Size, p.Idle, p.Queued, p.Waiting)
+		if p.Timed {
+			fmt.Fprintf(&b, ", %d tasks run, mean %v", p.Completed, p.MeanRun.Round(time.Microsecond))
+		}
+		b.WriteByte('\n')
 	}
 	for _, f := range s.Flags {
 		fmt.Fprintf(&b, "advisor: %s\n", f)

@@ -64,6 +64,10 @@ type Pool struct {
 	broken  error
 	full    park.List // Submits waiting for room in the queue
 
+	timed     atomic.Bool   // SetTimed: workers time the tasks they run
+	completed uint64        // tasks run while timed; guarded by mu
+	runTime   time.Duration // their total run time; guarded by mu
+
 	stopped duet.Future[struct{}] // completes when closed and no worker is left
 }
 
@@ -639,10 +643,22 @@ func (p *Pool) work(w *worker, j runnable) {
 		}
 	}
 	for {
+		var ran time.Duration
+		timed := false
 		if j != nil {
-			j.run(&w.ident)
+			if timed = p.timed.Load(); timed {
+				t0 := time.Now()
+				j.run(&w.ident)
+				ran = time.Since(t0)
+			} else {
+				j.run(&w.ident)
+			}
 		}
 		p.mu.Lock()
+		if timed { // under the lock the worker takes anyway
+			p.completed++
+			p.runTime += ran
+		}
 		if p.n > 0 {
 			j = p.popLocked()
 			p.mu.Unlock()
@@ -873,14 +889,25 @@ type PoolStats struct {
 	Queued  int  // tasks waiting for a worker
 	Waiting int  // Submits waiting for room in the full queue
 	Closed  bool // Shutdown or Close was called, or the pool broke
+	// Timed reports SetTimed(true); Completed and RunTime count the tasks
+	// run, and their total run time, while it was on.
+	Timed     bool
+	Completed uint64
+	RunTime   time.Duration
 }
 
 // Stats returns a snapshot of p's state, for monitoring and tests.
 func (p *Pool) Stats() PoolStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return PoolStats{Size: p.max, Live: p.live, Idle: p.idle.n, Queued: p.n, Waiting: p.full.Len(), Closed: p.closed}
+	return PoolStats{Size: p.max, Live: p.live, Idle: p.idle.n, Queued: p.n, Waiting: p.full.Len(), Closed: p.closed,
+		Timed: p.timed.Load(), Completed: p.completed, RunTime: p.runTime}
 }
+
+// SetTimed turns the timing of tasks on or off (off by default: it reads
+// the clock twice per task). Inspection tools (inspect.Monitor) turn it on
+// for the pools they watch; Stats then counts tasks and their run time.
+func (p *Pool) SetTimed(on bool) { p.timed.Store(on) }
 
 // Size returns the most workers p runs (Python: _max_workers).
 func (p *Pool) Size() int { return p.max }
