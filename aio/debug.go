@@ -41,6 +41,31 @@ func (l *Loop) stopDebug() {
 	<-l.dbg.stopped
 }
 
+// debugHooks puts the debug checks of task steps on the loop's instrument
+// seam (WithDebug installs it): the slow-step watch of each step, and the
+// goroutine of each task for the check of foreign waits. Callbacks, which
+// instruments do not hear, are watched by runCallback itself.
+type debugHooks struct {
+	NopInstrument
+	l *Loop
+}
+
+// coreOf returns the task behind a handle the loop gave an instrument.
+func coreOf(t AnyTask) *task { return t.(interface{ taskCore() *task }).taskCore() }
+
+func (h debugHooks) StepStarted(t AnyTask) { h.l.dbg.begin(coreOf(t)) }
+
+func (h debugHooks) StepEnded(t AnyTask, _ time.Duration) {
+	d := h.l.dbg
+	d.end()
+	if c := coreOf(t); d.goidOf(c) == 0 && !c.done.Load() {
+		// The coroutine noted its goroutine during its first step.
+		d.setGoid(c, h.l.stepGoid.Load())
+	}
+}
+
+func (h debugHooks) TaskExited(t AnyTask) { h.l.dbg.setGoid(coreOf(t), 0) }
+
 func (d *debugState) begin(t *task) {
 	d.mu.Lock()
 	d.seq++
@@ -81,7 +106,11 @@ func (d *debugState) goidOf(t *task) int64 {
 // when the caller is not t's goroutine.
 func (l *Loop) debugCheckGoroutine(t *task) bool {
 	g := curGoid()
-	if tg := l.dbg.goidOf(t); tg != 0 && g != tg {
+	tg := l.dbg.goidOf(t)
+	if tg == 0 && l.running.Load() == t {
+		tg = l.stepGoid.Load() // its first step: the coroutine noted its goroutine there
+	}
+	if tg != 0 && g != tg {
 		l.CallExceptionHandler(ExceptionContext{
 			Message: "Non-thread-safe operation: task " + t.Name() + "'s context used to wait from goroutine " + strconv.FormatInt(g, 10) + ", which is not the task; give the goroutine a context of its own (thread.WithIdentity(ctx, name) keeps the values and hides the task)",
 			Task:    t.Name(),
@@ -108,7 +137,9 @@ func (d *debugState) watch() {
 		if slow {
 			d.warned = seq
 			if t != nil {
-				goid = d.goids[t]
+				if goid = d.goids[t]; goid == 0 {
+					goid = d.l.stepGoid.Load() // its first step
+				}
 			}
 		}
 		d.mu.Unlock()

@@ -136,6 +136,7 @@ func WithDebug(slowStep time.Duration) Option {
 			slowStep = 100 * time.Millisecond
 		}
 		l.slow = slowStep
+		l.AddInstrument(debugHooks{l: l})
 	}
 }
 

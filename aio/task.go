@@ -232,9 +232,6 @@ func (t *Task[T]) call() (v T, err error, destroyed bool) {
 			c.coro.Exit()
 		}
 	}()
-	if c.loop.debug {
-		c.loop.dbg.setGoid(c, curGoid())
-	}
 	if c.loop.instr.Load() != nil {
 		g := curGoid()
 		c.extension().goid = g
@@ -255,9 +252,6 @@ func (t *Task[T]) call() (v T, err error, destroyed bool) {
 func (t *Task[T]) end(v T, err error) {
 	c := &t.core
 	c.done.Store(true)
-	if c.loop.debug {
-		c.loop.dbg.setGoid(c, 0)
-	}
 	c.loop.ended = append(c.loop.ended, c)
 	c.ctx.finish()
 	t.fut.Complete(v, err)
@@ -300,9 +294,6 @@ func (l *Loop) step(c *task) {
 	}
 	l.depth++
 	prev := l.running.Swap(c)
-	if l.debug {
-		l.dbg.begin(c)
-	}
 	var done bool
 	if ins := l.instr.Load(); ins != nil {
 		done = l.stepTimed(c, *ins)
@@ -311,9 +302,6 @@ func (l *Loop) step(c *task) {
 	}
 	c.steps++
 	l.steps++
-	if l.debug {
-		l.dbg.end()
-	}
 	if done {
 		l.putCoro(c.coro)
 		c.coro = nil
@@ -730,6 +718,8 @@ func (c *task) Name() string {
 
 // ID returns the task's number, unique within its loop.
 func (t *Task[T]) ID() uint64 { return t.core.id }
+
+func (t *Task[T]) taskCore() *task { return &t.core }
 
 // Context returns the task's context.
 func (t *Task[T]) Context() context.Context { return &t.core.ctx }
