@@ -177,6 +177,9 @@ func listenOn(p *poll.Poller, ip netip.Addr, port uint16, v6only bool, backlog i
 	}
 	if err := listenTCP(fd.Fd(), toSockaddr(ip, port), v6only, backlog); err != nil {
 		fd.Close()
+		if isAddrInUse(err) {
+			return nil, fmt.Errorf("listen %s: %w (another socket listens on that port: stop it, choose another port, or port 0 for a free one)", netip.AddrPortFrom(ip, port), err)
+		}
 		return nil, fmt.Errorf("listen %s: %w", netip.AddrPortFrom(ip, port), err)
 	}
 	return fd, nil
@@ -196,6 +199,11 @@ func (s *Server) accepted(ln *poll.FD, c *poll.FD, err error) {
 		if c != nil {
 			c.Close()
 		}
+		return
+	}
+	if errors.Is(err, net.ErrClosed) {
+		// The listening socket was closed under the server: its loop is
+		// closing (Close ends serving first, and returned above).
 		return
 	}
 	if err != nil {
