@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -276,5 +277,52 @@ func TestBadAddressesSayHowToFix(t *testing.T) {
 			}
 		}
 		return nil
+	})
+}
+
+// A stream written after Close, over a real connection, from its task and
+// from a goroutine, directly and through its net.Conn view, is refused
+// with an error that says the stream is closed (matching net.ErrClosed);
+// the bytes written before Close reach the peer.
+func TestStreamWrittenAfterClose(t *testing.T) {
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		got := duet.NewFuture[string]()
+		srv, err := aio.Listen(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aio.Stream) error {
+			b, err := s.Read(ctx, 100)
+			got.Complete(string(b), err)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		s, err := aio.Dial(ctx, "tcp", srv.Addrs()[0].String())
+		if err != nil {
+			return err
+		}
+		s.Write(ctx, []byte("before"))
+		s.Close()
+		closed := func(where string, err error) error {
+			if !errors.Is(err, net.ErrClosed) || !strings.Contains(err.Error(), "stream is closed") {
+				return fmt.Errorf("a write after Close %s: %v", where, err)
+			}
+			return nil
+		}
+		if err := closed("from its task", s.Write(ctx, []byte("after"))); err != nil {
+			return err
+		}
+		if err := await(ctx, inGoroutine(func(gctx context.Context) error {
+			if err := closed("from a goroutine", s.Write(gctx, []byte("after"))); err != nil {
+				return err
+			}
+			_, err := s.NetConn().Write([]byte("after"))
+			return closed("through NetConn", err)
+		})); err != nil {
+			return err
+		}
+		if b, err := duet.Await(ctx, got); b != "before" || err != nil {
+			return fmt.Errorf("the peer read %q, %v; want %q", b, err, "before")
+		}
+		return s.WaitClosed(ctx)
 	})
 }
