@@ -9,8 +9,8 @@ import (
 // server closed it for idling (WithIdleTimeout), and what a Listen
 // handler's reads return then, after the bytes received before. Like a
 // net.Conn's expired deadline, it matches os.ErrDeadlineExceeded and is a
-// net.Error whose Timeout is true (so is the net.Conn view's error
-// wrapping it).
+// net.Error whose Timeout is true, as is the *net.OpError that a
+// Stream.NetConn view's Read wraps it in.
 var ErrIdleTimeout error = idleTimeoutError{}
 
 type idleTimeoutError struct{}
@@ -43,8 +43,11 @@ const minSweepEvery = time.Millisecond
 // activity, a full socket buffer is not), or a protocol that paused
 // reading or a handler that computes for longer than d, so choose d above
 // the slowest reply. A connection is closed between d and 1.25·d after the
-// last byte moved (later if the loop is busy, never sooner), as measured
-// by the loop's clock: with a VirtualClock the timeout jumps with it.
+// last byte moved (never sooner; later if the loop is busy, and at most
+// 5 ms after for a d under 4 ms, which sweeps every millisecond), as
+// measured by the loop's clock: with a VirtualClock the timeout jumps
+// with it. The server's Close leaves the timeout running for the
+// connections that remain.
 //
 // The cost is one timer per server, not per connection: the server sweeps
 // its connections every d/4 while it has any, and a read or write only
