@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -325,4 +328,92 @@ func TestStreamWrittenAfterClose(t *testing.T) {
 		}
 		return s.WaitClosed(ctx)
 	})
+}
+
+// A peer process that vanishes: one killed (its kernel closes the
+// connection) ends the server's connection at once, with or without an
+// idle timeout; one frozen (SIGSTOP: no FIN, no reset, nothing read or
+// sent, as a peer behind a dead link) is closed by the idle timeout. The
+// other connections go on.
+func TestPeerProcessVanishes(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3")
+	}
+	const script = `import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"hi")
+time.sleep(3600)`
+	for _, how := range []string{"killed", "frozen"} {
+		t.Run(how, func(t *testing.T) {
+			runTCP(t, func(ctx context.Context, reports *[]aio.ExceptionContext) error {
+				s, addr, srv, err := serve(ctx, echo, aio.WithIdleTimeout(300*time.Millisecond))
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				other := newRec()
+				if err := dial(ctx, addr, other); err != nil {
+					return err
+				}
+				stop := pinger(ctx, other, 10*time.Millisecond)
+				_, port, _ := net.SplitHostPort(addr)
+				cmd := exec.Command(py, "-c", script, port)
+				if err := cmd.Start(); err != nil {
+					return err
+				}
+				waited := false
+				defer func() {
+					if !waited {
+						cmd.Process.Kill()
+						cmd.Wait()
+					}
+				}()
+				var peer *rec
+				if err := until(ctx, "the peer's bytes", func() bool {
+					for _, r := range *srv {
+						if string(r.data) == "hi" {
+							peer = r
+						}
+					}
+					return peer != nil
+				}); err != nil {
+					return err
+				}
+				if how == "killed" {
+					cmd.Process.Kill()
+				} else {
+					cmd.Process.Signal(syscall.SIGSTOP)
+				}
+				lost, err := duet.Await(ctx, peer.lost)
+				if err != nil {
+					return err
+				}
+				switch {
+				case how == "killed" && lost != nil && !isReset(lost):
+					return fmt.Errorf("a killed peer: ConnectionLost(%v), want nil (its FIN) or a reset", lost)
+				case how == "frozen":
+					if err := isIdleTimeout(lost); err != nil {
+						return fmt.Errorf("a frozen peer: %w", err)
+					}
+				}
+				cmd.Process.Kill()
+				if _, err := aio.ToThread(ctx, func(context.Context) (struct{}, error) { cmd.Wait(); return struct{}{}, nil }); err != nil {
+					return err
+				}
+				waited = true
+				if other.lost.IsDone() {
+					return errors.New("the other connection was closed")
+				}
+				if err := stop(); err != nil {
+					return err
+				}
+				other.t.Close()
+				if _, err := duet.Await(ctx, other.lost); err != nil {
+					return err
+				}
+				return noReports(reports)
+			})
+		})
+	}
 }
