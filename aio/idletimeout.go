@@ -42,7 +42,9 @@ const minSweepEvery = time.Millisecond
 // peer that stopped reading the server's writes (write progress is
 // activity, a full socket buffer is not), or a protocol that paused
 // reading or a handler that computes for longer than d, so choose d above
-// the slowest reply. A connection is closed between d and 1.25·d after the
+// the slowest reply. Bytes count when the transport reads them from the
+// socket or hands them to it: a peer still draining what the kernel's
+// socket buffers took (a few MiB at most) counts as idle meanwhile. A connection is closed between d and 1.25·d after the
 // last byte moved (never sooner; later if the loop is busy, and at most
 // 5 ms after for a d under 4 ms, which sweeps every millisecond), as
 // measured by the loop's clock: with a VirtualClock the timeout jumps
