@@ -43,8 +43,9 @@ const minSweepEvery = time.Millisecond
 // activity, a full socket buffer is not), or a protocol that paused
 // reading or a handler that computes for longer than d, so choose d above
 // the slowest reply. Bytes count when the transport reads them from the
-// socket or hands them to it: a peer still draining what the kernel's
-// socket buffers took (a few MiB at most) counts as idle meanwhile. A connection is closed between d and 1.25·d after the
+// socket or hands them to it, a large write's as they leave: a peer still
+// draining what the kernel's socket buffers took (a few MiB at most)
+// counts as idle meanwhile. A connection is closed between d and 1.25·d after the
 // last byte moved (never sooner; later if the loop is busy, and at most
 // 5 ms after for a d under 4 ms, which sweeps every millisecond), as
 // measured by the loop's clock: with a VirtualClock the timeout jumps
@@ -84,6 +85,12 @@ func (s *Server) sweepIdle() {
 	for c := range s.clients {
 		t, ok := c.(*tcpTransport)
 		if !ok || t.lost {
+			continue
+		}
+		// A poller write reports only when all of it is out: bytes of a
+		// large one leaving meanwhile are activity too.
+		if w := t.fd.WriteProgress(); w != t.wprogress {
+			t.wprogress, t.idleSweeps = w, 0
 			continue
 		}
 		if t.idleSweeps++; t.idleSweeps > idleSweeps {

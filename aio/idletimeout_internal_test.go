@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/duet-go/duet/internal/poll"
 )
 
 // BenchmarkIdleSweep is one sweep of a server's idle timeout over n
@@ -20,7 +22,7 @@ func BenchmarkIdleSweep(b *testing.B) {
 			s := &Server{l: l, clients: map[serverConn]struct{}{}}
 			ts := make([]*tcpTransport, n)
 			for i := range ts {
-				ts[i] = &tcpTransport{l: l}
+				ts[i] = &tcpTransport{l: l, fd: &poll.FD{}}
 				s.clients[ts[i]] = struct{}{}
 			}
 			// No timeout: the sweep does not re-arm, and nothing is closed

@@ -309,3 +309,53 @@ func TestStreamOptionsRefusedOnTheWrongSide(t *testing.T) {
 		return nil
 	})
 }
+
+// A slow download is not idle: the server writes more than the kernel's
+// socket buffers hold at once, and the transport's buffered bytes going
+// out as the client reads count as activity, for several timeouts, until
+// every byte has arrived.
+func TestIdleTimeoutSlowDownload(t *testing.T) {
+	const d = 500 * time.Millisecond
+	const size = 16 << 20
+	runTCP(t, func(ctx context.Context, reports *[]aio.ExceptionContext) error {
+		big := make([]byte, size)
+		s, addr, srv, err := serve(ctx, func() *rec {
+			r := newRec()
+			r.onMade = func(r *rec) { r.t.Write(big) }
+			return r
+		}, aio.WithIdleTimeout(d))
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		got, err := aio.ToThread(ctx, func(context.Context) (int, error) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				return 0, err
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(60 * time.Second))
+			buf := make([]byte, 64<<10)
+			n := 0
+			for n < size { // at most 64 KiB per 5 ms: at least 1.25 s
+				k, err := c.Read(buf)
+				n += k
+				if err != nil {
+					return n, err
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			return n, nil
+		})
+		if got != size || err != nil {
+			return fmt.Errorf("the client read %d of %d bytes: %v", got, size, err)
+		}
+		if err := until(ctx, "the server's side", func() bool { return len(*srv) == 1 }); err != nil {
+			return err
+		}
+		if lost, err := duet.Await(ctx, (*srv)[0].lost); lost != nil || err != nil {
+			return fmt.Errorf("the download, closed by its client: lost with %v, %v", lost, err)
+		}
+		return noReports(reports)
+	})
+}

@@ -77,8 +77,10 @@ type tcpTransport struct {
 	writeCb  func(int, error)
 
 	// idleSweeps counts its server's idle sweeps since a byte last moved
-	// (WithIdleTimeout): a read or write clears it, nothing more.
+	// (WithIdleTimeout): a read or write clears it, nothing more; wprogress
+	// is the poller write's progress the last sweep saw.
 	idleSweeps uint8
+	wprogress  int
 }
 
 // newTCPTransport wraps a connected fd; start makes the connection live.
