@@ -79,12 +79,20 @@ func (s *Server) armIdleSweep() {
 }
 
 // sweepIdle counts one more silent sweep for every connection and closes
-// those silent for the whole timeout.
+// those silent for the whole timeout. A TLS connection's bytes count at
+// its socket (its raw TCP transport), handshake and records alike; it is
+// closed through its TLS transport, whose protocol hears ErrIdleTimeout.
 func (s *Server) sweepIdle() {
 	s.sweepArmed = false
 	for c := range s.clients {
-		t, ok := c.(*tcpTransport)
-		if !ok || t.lost {
+		var t *tcpTransport
+		switch c := c.(type) {
+		case *tcpTransport:
+			t = c
+		case *tlsTransport:
+			t = c.raw // nil until attached
+		}
+		if t == nil || t.lost {
 			continue
 		}
 		// A poller write reports only when all of it is out: bytes of a
@@ -94,7 +102,11 @@ func (s *Server) sweepIdle() {
 			continue
 		}
 		if t.idleSweeps++; t.idleSweeps > idleSweeps {
-			t.lose(ErrIdleTimeout)
+			if tt, ok := c.(*tlsTransport); ok {
+				tt.lose(ErrIdleTimeout)
+			} else {
+				t.lose(ErrIdleTimeout)
+			}
 		}
 	}
 	if len(s.clients) > 0 {

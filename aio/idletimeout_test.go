@@ -359,3 +359,62 @@ func TestIdleTimeoutSlowDownload(t *testing.T) {
 		return noReports(reports)
 	})
 }
+
+// Over TLS (WithServerTLS, and a TLS Listen with WithStreamTLS), an idle
+// client is closed after its handshake like a plain one: the server's
+// protocol, and the handler's read, get ErrIdleTimeout.
+func TestIdleTimeoutTLS(t *testing.T) {
+	const d = 300 * time.Millisecond
+	pk := newPKI(t)
+	runTCP(t, func(ctx context.Context, reports *[]aio.ExceptionContext) error {
+		l := aio.LoopOf(ctx)
+		var made []*rec
+		srv, err := l.CreateServer(ctx, "tcp", "127.0.0.1:0", func() aio.BaseProtocol {
+			r := echo()
+			made = append(made, r)
+			return r
+		}, aio.WithServerTLS(pk.server), aio.WithIdleTimeout(d))
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		c := newRec()
+		if _, _, err := l.CreateConnection(ctx, "tcp", srv.Addrs()[0].String(), func() aio.BaseProtocol { return c }, aio.WithTLS(pk.client)); err != nil {
+			return err
+		}
+		c.t.Write([]byte("x"))
+		if err := until(ctx, "the echo", func() bool { return string(c.data) == "x" }); err != nil {
+			return err
+		}
+		if err := lostToIdleTimeout(ctx, made[0], "a TLS protocol connection"); err != nil {
+			return err
+		}
+		if _, err := duet.Await(ctx, c.lost); err != nil {
+			return err
+		}
+
+		readErr := duet.NewFuture[error]()
+		lsrv, err := aio.Listen(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aio.Stream) error {
+			_, err := s.Read(ctx, 100)
+			readErr.SetResult(err)
+			return err
+		}, aio.WithStreamTLS(pk.server), aio.WithServerOptions(aio.WithIdleTimeout(d)))
+		if err != nil {
+			return err
+		}
+		defer lsrv.Close()
+		s, err := aio.Dial(ctx, "tcp", lsrv.Addrs()[0].String(), aio.WithStreamTLS(pk.client))
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		rerr, err := duet.Await(ctx, readErr)
+		if err != nil {
+			return err
+		}
+		if err := isIdleTimeout(rerr); err != nil {
+			return fmt.Errorf("a TLS stream handler's read: %w", err)
+		}
+		return noReports(reports)
+	})
+}
