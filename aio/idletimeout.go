@@ -50,7 +50,9 @@ const minSweepEvery = time.Millisecond
 // 5 ms after for a d under 4 ms, which sweeps every millisecond), as
 // measured by the loop's clock: with a VirtualClock the timeout jumps
 // with it. The server's Close leaves the timeout running for the
-// connections that remain.
+// connections that remain. A TLS server's connections (WithServerTLS,
+// WithStreamTLS) count their bytes at the socket, handshake included, and
+// their protocols and handlers hear ErrIdleTimeout as plain ones do.
 //
 // The cost is one timer per server, not per connection: the server sweeps
 // its connections every d/4 while it has any, and a read or write only
