@@ -173,11 +173,14 @@ func printChurn(w io.Writer, rows []churnRow) {
 			perConn = fmt.Sprintf("%.1f", cpu/float64(x.Conns)*1e6)
 		}
 		leak := "none"
-		switch {
+		switch g := r.g1 - r.g0; {
 		case r.fd1 > r.fd0:
 			leak = fmt.Sprintf("%d sockets", r.fd1-r.fd0)
-		case r.g0 >= 0 && r.g1 > r.g0:
-			leak = fmt.Sprintf("%d goroutines", r.g1-r.g0)
+		case r.g0 < 0 || g <= 0:
+		case g >= max(1, x.Conns/1000):
+			leak = fmt.Sprintf("%d goroutines", g)
+		default:
+			leak = fmt.Sprintf("none (+%d goroutines: < 1 per 1,000 conns)", g)
 		}
 		fmt.Fprintf(w, "%-24s %9d %9s %6d %11s %6s %6s %13s %13s %s\n", r.s.name, x.Conns, num(float64(x.Conns)/x.Seconds), x.Errors, perConn,
 			pct(cpu, x.Seconds), pct(x.GenCPU, x.Seconds), beforeAfter(r.fd0, r.fd1), beforeAfter(r.g0, r.g1), leak)
@@ -187,7 +190,8 @@ func printChurn(w io.Writer, rows []churnRow) {
 	fmt.Fprintln(w, "sockets: the server's open sockets (/proc/PID/fd) before the run and after it settles (its last closes, up to")
 	fmt.Fprintln(w, "10 s); goroutines: its runtime.NumGoroutine from the SIGUSR1 stats line (Go servers). Both are counted after")
 	fmt.Fprintln(w, "an unmeasured warm-up run (a tenth of the run, at most 2 s), which fills a duet loop's cache of idle task")
-	fmt.Fprintln(w, "coroutines to the most handlers it ran at once. leak: either grew.")
+	fmt.Fprintln(w, "coroutines to the most handlers it ran at once. leak: a socket more, or a goroutine more per 1,000 connections;")
+	fmt.Fprintln(w, "fewer goroutines more are the cache's, grown past the warm-up's peak (it is bounded by the most handlers at once).")
 	for _, r := range rows {
 		if r.exit != "" && r.exit != "clean" {
 			fmt.Fprintf(w, "note: %s on SIGTERM: %s\n", r.s.name, r.exit)

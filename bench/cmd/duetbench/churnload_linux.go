@@ -24,7 +24,7 @@ func cmdChurnLoad(args []string) error {
 	fs := flag.NewFlagSet("churnload", flag.ExitOnError)
 	addr := fs.String("addr", "127.0.0.1:9000", "server HOST:PORT (IPv4)")
 	dur := fs.Duration("d", time.Minute, "how long to churn")
-	workers := fs.Int("workers", 8, "threads connecting at once")
+	workers := fs.Int("workers", 32, "threads connecting at once")
 	pid := fs.Int("pid", 0, "server PID whose CPU time to read from /proc/PID/stat (0: none)")
 	fs.Parse(args)
 	if *workers <= 0 {

@@ -41,7 +41,7 @@ func (o *echoOpts) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.maxConns, "maxconns", 0, "idle: connections of the max-connections probe (0: as many as the file limits allow; -1: no probe)")
 	fs.IntVar(&o.duetLoops, "duet-loops", 1, "echo/idle: -loops passed to duet's examples/echo")
 	fs.DurationVar(&o.churnDur, "churn-d", time.Minute, "churn: how long each server is churned")
-	fs.IntVar(&o.churnWorkers, "churn-workers", 8, "churn: generator threads connecting at once")
+	fs.IntVar(&o.churnWorkers, "churn-workers", 32, "churn: generator threads connecting at once")
 	fs.BoolVar(&o.churnPeers, "churn-peers", false, "churn: churn the peers too, not only duet's servers")
 }
 

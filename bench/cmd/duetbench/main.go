@@ -70,10 +70,10 @@ func usage() {
 	fmt.Fprintln(os.Stderr, `usage:
   duetbench compare [-only w1,w2,echo,idle,churn] [-quick] [-workers N] [-python python3] [-pydir DIR] [-out FILE]
                     [-server-cpu 0] [-load-cpu 1] [-no-pin] [-echo-c 50,1000] [-echo-d 5s] [-echo-warmup 1s]
-                    [-idle-n 10000] [-maxconns 0] [-duet-loops 1] [-churn-d 1m] [-churn-workers 8] [-churn-peers]
+                    [-idle-n 10000] [-maxconns 0] [-duet-loops 1] [-churn-d 1m] [-churn-workers 32] [-churn-peers]
   duetbench run -w WORKLOAD [-n N] [-reps R] [-warmup W] [-workers N] [-cpuprofile FILE] [-memprofile FILE]
   duetbench echoload -addr HOST:PORT [-c 50] [-size 64] [-d 5s] [-warmup 1s] [-pid PID]
-  duetbench churnload -addr HOST:PORT [-d 1m] [-workers 8] [-pid PID]
+  duetbench churnload -addr HOST:PORT [-d 1m] [-workers 32] [-pid PID]
   duetbench list`)
 	os.Exit(2)
 }
