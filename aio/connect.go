@@ -198,7 +198,7 @@ func resolveTCP(ctx context.Context, network, address string, listen bool) (ips 
 	}
 	host, ps, err := net.SplitHostPort(address)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("%w (want HOST:PORT, such as 127.0.0.1:8080, [::1]:8080 or :8080)", err)
 	}
 	pn, err := strconv.ParseUint(ps, 10, 16)
 	if err != nil {
@@ -206,7 +206,7 @@ func resolveTCP(ctx context.Context, network, address string, listen bool) (ips 
 			return net.DefaultResolver.LookupPort(ctx, network, ps)
 		})
 		if lerr != nil {
-			return nil, 0, lerr
+			return nil, 0, fmt.Errorf("%w (a port is a number from 0 to 65535, or a service name such as http)", lerr)
 		}
 		pn = uint64(n)
 	}

@@ -17,6 +17,12 @@ func WithConnOptions(opts ...ConnOption) StreamOption {
 	return func(c *streamConfig) { c.conn = append(c.conn, opts...) }
 }
 
+// WithServerOptions passes options of CreateServer (WithIdleTimeout,
+// WithBacklog) to Listen and NetListen.
+func WithServerOptions(opts ...ServerOption) StreamOption {
+	return func(c *streamConfig) { c.srv = append(c.srv, opts...) }
+}
+
 // Dial connects to address over TCP and returns the connection as a Stream
 // (Python: asyncio.open_connection, whose reader and writer are one Stream
 // here). network and address are CreateConnection's: a host name is
@@ -28,7 +34,8 @@ func WithConnOptions(opts ...ConnOption) StreamOption {
 // task's), it blocks, the connect running as a task of the loop. Either
 // way the end of ctx (a deadline, a cancellation) stops the connect and
 // closes its socket. A ctx of no loop gives ErrNoLoop. WithStreamTLS makes
-// it a TLS client: Dial returns once the handshake is done.
+// it a TLS client: Dial returns once the handshake is done. WithServerOptions,
+// which are Listen's, are refused with an error.
 func Dial(ctx context.Context, network, address string, opts ...StreamOption) (*Stream, error) {
 	if ctx == nil {
 		return nil, nilCtx("Dial")
@@ -40,6 +47,9 @@ func Dial(ctx context.Context, network, address string, opts ...StreamOption) (*
 	var cfg streamConfig
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if len(cfg.srv) > 0 {
+		return nil, errors.New("aio: Dial given WithServerOptions, which configure Listen's server: pass connect options through WithConnOptions")
 	}
 	if cfg.tls != nil {
 		cfg.conn = append(cfg.conn, func(o *connOpts) { o.tls = cfg.tls })
@@ -69,6 +79,18 @@ func Dial(ctx context.Context, network, address string, opts ...StreamOption) (*
 // listening; CloseClients and AbortClients end the connections, whose
 // handlers then see the end of their streams. WithStreamTLS makes it a
 // TLS server: a handler starts once its connection's handshake is done.
+//
+// Deadlines come two ways. WithServerOptions(WithIdleTimeout(d)) closes
+// a connection that has received and sent nothing for d, the server's
+// policy for every connection: the handler's reads then return the bytes
+// received before, then ErrIdleTimeout (matching os.ErrDeadlineExceeded),
+// which the handler may return without it being reported. A deadline on
+// ctx bounds one call or a whole exchange, as the handler chooses
+// (duet.WithTimeout(ctx, d, ...) or context.WithTimeout around a read):
+// that, not an idle timeout, stops a peer that trickles a byte at a time
+// (slowloris), and the connection stays open for the handler to decide.
+// Options other than the stream's own (WithLimit) go through
+// WithServerOptions; WithConnOptions, Dial's, is refused.
 func Listen(ctx context.Context, network, address string, handler func(ctx context.Context, s *Stream) error, opts ...StreamOption) (*Server, error) {
 	if ctx == nil {
 		return nil, nilCtx("Listen")
@@ -80,17 +102,20 @@ func Listen(ctx context.Context, network, address string, handler func(ctx conte
 	if handler == nil {
 		return nil, errors.New("aio: Listen with a nil handler")
 	}
+	var cfg streamConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if len(cfg.conn) > 0 {
+		return nil, errors.New("aio: Listen given WithConnOptions, which configure Dial's connect: pass server options through WithServerOptions")
+	}
 	base := l.Context()
 	factory := func() BaseProtocol {
 		s, p := newStream(l, opts...)
 		s.server = true
 		return &serverStream{streamProto: p.(*streamProto), s: s, base: base, handler: handler}
 	}
-	var cfg streamConfig
-	for _, o := range opts {
-		o(&cfg)
-	}
-	var sopts []ServerOption
+	sopts := cfg.srv
 	if cfg.tls != nil {
 		sopts = append(sopts, func(o *serverOpts) { o.tls = cfg.tls })
 	}
@@ -128,7 +153,7 @@ func (p *serverStream) ConnectionMade(t Transport) {
 			}()
 			return p.handler(ctx, s)
 		}()
-		if err != nil && !errors.Is(err, duet.ErrCancelled) && !errors.Is(err, io.EOF) {
+		if err != nil && !errors.Is(err, duet.ErrCancelled) && !errors.Is(err, io.EOF) && !errors.Is(err, ErrIdleTimeout) {
 			l.CallExceptionHandler(ExceptionContext{Message: "Exception in a stream handler", Err: err, Task: name})
 		}
 		return struct{}{}, nil

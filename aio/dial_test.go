@@ -96,10 +96,10 @@ func TestListenHandlerFailuresReported(t *testing.T) {
 		n := 0
 		srv, err := aio.Listen(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aio.Stream) error {
 			n++
-			if n == 1 {
+			if n == 2 {
 				return errors.New("handler failed")
 			}
-			if n == 2 {
+			if n == 3 {
 				panic("handler panicked")
 			}
 			return upper(ctx, s)
@@ -109,6 +109,23 @@ func TestListenHandlerFailuresReported(t *testing.T) {
 		}
 		defer srv.Close()
 		addr := srv.Addrs()[0].String()
+		roundTrip := func(s *aio.Stream, line string) error {
+			s.Write(ctx, []byte(line+"\n"))
+			if got, err := s.ReadLine(ctx); string(got) != strings.ToUpper(line)+"\n" {
+				return fmt.Errorf("%q: %q, %v", line, got, err)
+			}
+			return nil
+		}
+		// A connection open throughout, its handler running while the
+		// others fail.
+		open, err := aio.Dial(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		defer open.Close()
+		if err := roundTrip(open, "before"); err != nil {
+			return err
+		}
 		for range 2 { // each closed by the server once its handler is done
 			s, err := aio.Dial(ctx, "tcp", addr)
 			if err != nil {
@@ -119,16 +136,15 @@ func TestListenHandlerFailuresReported(t *testing.T) {
 			}
 			s.Close()
 		}
+		if err := roundTrip(open, "still open"); err != nil {
+			return err
+		}
 		s, err := aio.Dial(ctx, "tcp", addr)
 		if err != nil {
 			return err
 		}
 		defer s.Close()
-		s.Write(ctx, []byte("ok\n"))
-		if line, _ := s.ReadLine(ctx); string(line) != "OK\n" {
-			return fmt.Errorf("third connection: %q", line)
-		}
-		return nil
+		return roundTrip(s, "next")
 	}, aio.WithExceptionHandler(func(_ *aio.Loop, ec aio.ExceptionContext) {
 		mu.Lock()
 		reports = append(reports, ec)
@@ -137,8 +153,9 @@ func TestListenHandlerFailuresReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var pe *duet.PanicError
 	if len(reports) != 2 || !strings.Contains(fmt.Sprint(reports[0].Err), "handler failed") ||
-		!strings.Contains(fmt.Sprint(reports[1].Err), "handler panicked") || !strings.HasPrefix(reports[0].Task, "conn 127.0.0.1:") {
+		!errors.As(reports[1].Err, &pe) || !strings.Contains(fmt.Sprint(reports[1].Err), "handler panicked") || !strings.HasPrefix(reports[0].Task, "conn 127.0.0.1:") {
 		t.Fatalf("reports: %+v", reports)
 	}
 }

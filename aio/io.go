@@ -146,6 +146,9 @@ func (l *Loop) addWatch(call string, fd int, fn func(), writer bool) error {
 	} else {
 		err = p.AddReader(fd, cb)
 	}
+	if errors.Is(err, poll.ErrRegistered) {
+		return fmt.Errorf("aio: %s(%d): the fd is the socket of a transport or server of this loop, which does its I/O (%w): use the transport, or watch an fd of your own", call, fd, err)
+	}
 	if err != nil {
 		return fmt.Errorf("aio: %s(%d): %w", call, fd, err)
 	}

@@ -25,8 +25,9 @@ const acceptRetryDelay = time.Second
 type ServerOption func(*serverOpts)
 
 type serverOpts struct {
-	backlog int
-	tls     *tlsSetup // WithServerTLS
+	backlog     int
+	tls         *tlsSetup // WithServerTLS
+	idleTimeout time.Duration
 }
 
 // WithBacklog sets the listening sockets' backlog (Python: create_server's
@@ -57,6 +58,9 @@ type Server struct {
 	clients   map[serverConn]struct{}
 	waiters   duet.Event // set once closed with every connection gone
 	closeOnce bool
+
+	idleTimeout time.Duration // WithIdleTimeout's; 0 for none
+	sweepArmed  bool          // a sweep of idle connections is scheduled
 }
 
 // CreateServer listens on address over TCP and serves it: each connection
@@ -83,6 +87,9 @@ type Server struct {
 // The sockets are made with SO_REUSEADDR, as asyncio's on Unix. A port in
 // use is an error naming the address and matching syscall.EADDRINUSE.
 //
+// Options: WithBacklog, and WithIdleTimeout to close connections that
+// move no byte for a while (asyncio has no counterpart).
+//
 // Call it from a task of l, with the task's ctx (for the name lookup). The
 // server holds a virtual clock as a pending I/O wait does, for as long as
 // it listens.
@@ -108,7 +115,7 @@ func (l *Loop) CreateServer(ctx context.Context, network, address string, factor
 	if err != nil {
 		return fail(err)
 	}
-	s := &Server{l: l, factory: factory, clients: map[serverConn]struct{}{}}
+	s := &Server{l: l, factory: factory, clients: map[serverConn]struct{}{}, idleTimeout: o.idleTimeout}
 	if o.tls != nil {
 		cfg, err := serverConfig(o.tls.cfg)
 		if err != nil {
@@ -170,6 +177,9 @@ func listenOn(p *poll.Poller, ip netip.Addr, port uint16, v6only bool, backlog i
 	}
 	if err := listenTCP(fd.Fd(), toSockaddr(ip, port), v6only, backlog); err != nil {
 		fd.Close()
+		if isAddrInUse(err) {
+			return nil, fmt.Errorf("listen %s: %w (another socket listens on that port: stop it, choose another port, or port 0 for a free one)", netip.AddrPortFrom(ip, port), err)
+		}
 		return nil, fmt.Errorf("listen %s: %w", netip.AddrPortFrom(ip, port), err)
 	}
 	return fd, nil
@@ -189,6 +199,11 @@ func (s *Server) accepted(ln *poll.FD, c *poll.FD, err error) {
 		if c != nil {
 			c.Close()
 		}
+		return
+	}
+	if errors.Is(err, net.ErrClosed) {
+		// The listening socket was closed under the server: its loop is
+		// closing (Close ends serving first, and returned above).
 		return
 	}
 	if err != nil {
@@ -228,7 +243,10 @@ func (s *Server) accepted(ln *poll.FD, c *poll.FD, err error) {
 }
 
 // attach and detach keep the set of the server's live connections.
-func (s *Server) attach(c serverConn) { s.clients[c] = struct{}{} }
+func (s *Server) attach(c serverConn) {
+	s.clients[c] = struct{}{}
+	s.armIdleSweep()
+}
 
 func (s *Server) detach(c serverConn) {
 	delete(s.clients, c)

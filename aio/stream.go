@@ -21,8 +21,9 @@ type StreamOption func(*streamConfig)
 
 type streamConfig struct {
 	limit int
-	conn  []ConnOption // Dial's, for CreateConnection
-	tls   *tlsSetup    // WithStreamTLS
+	conn  []ConnOption   // Dial's, for CreateConnection
+	srv   []ServerOption // Listen's, for CreateServer
+	tls   *tlsSetup      // WithStreamTLS
 }
 
 // WithLimit sets a stream's limit, in bytes (n <= 0 means

@@ -75,6 +75,12 @@ type tcpTransport struct {
 	readDone func([]byte, int, error)
 	alloc    func() []byte
 	writeCb  func(int, error)
+
+	// idleSweeps counts its server's idle sweeps since a byte last moved
+	// (WithIdleTimeout): a read or write clears it, nothing more; wprogress
+	// is the poller write's progress the last sweep saw.
+	idleSweeps uint8
+	wprogress  int
 }
 
 // newTCPTransport wraps a connected fd; start makes the connection live.
@@ -196,6 +202,7 @@ func (t *tcpTransport) onRead(buf []byte, n int, err error) {
 	}
 	switch {
 	case err == nil:
+		t.idleSweeps = 0
 		if t.bp != nil {
 			t.guard("BufferUpdated", func() { t.bp.BufferUpdated(n) })
 		} else {
@@ -236,6 +243,7 @@ func (t *tcpTransport) Write(p []byte) error {
 			t.lose(err)
 			return err
 		}
+		t.idleSweeps = 0
 		if n == len(p) {
 			return nil
 		}
@@ -325,6 +333,9 @@ func (t *tcpTransport) onWritten(n int, err error) {
 		return
 	}
 	t.wsize -= n
+	if n > 0 {
+		t.idleSweeps = 0
+	}
 	k := t.inflight
 	if c := t.wq[0]; cap(c) <= 4*chunkSize {
 		t.spare = c[:0]

@@ -127,13 +127,13 @@ func until(ctx context.Context, what string, cond func() bool) error {
 // serve starts a server on a free loopback port whose connections get the
 // protocols newProto makes; it returns the server, its address and the
 // protocols made so far (a pointer to the slice).
-func serve[P aio.BaseProtocol](ctx context.Context, newProto func() P) (*aio.Server, string, *[]P, error) {
+func serve[P aio.BaseProtocol](ctx context.Context, newProto func() P, opts ...aio.ServerOption) (*aio.Server, string, *[]P, error) {
 	var made []P
 	s, err := aio.LoopOf(ctx).CreateServer(ctx, "tcp", "127.0.0.1:0", func() aio.BaseProtocol {
 		p := newProto()
 		made = append(made, p)
 		return p
-	})
+	}, opts...)
 	if err != nil {
 		return nil, "", nil, err
 	}

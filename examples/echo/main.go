@@ -9,8 +9,9 @@
 // It prints one line, "listening on ADDR", with the address it listens on
 // (so -addr 127.0.0.1:0 works), once it accepts connections; it exits with
 // status 0 on SIGINT or SIGTERM, and answers SIGUSR1 with a line
-// `stats {"heap_inuse":N,"stack_inuse":N}` (runtime.MemStats' HeapInuse
-// and StackInuse, in bytes) for the benchmark's memory table.
+// `stats {"heap_inuse":N,"stack_inuse":N,"goroutines":N}` (runtime.MemStats'
+// HeapInuse and StackInuse, in bytes, and runtime.NumGoroutine) for the
+// benchmark's memory table and its churn section's leak check.
 package main
 
 import (
@@ -108,6 +109,7 @@ func printStats() {
 	b, _ := json.Marshal(struct {
 		HeapInuse  uint64 `json:"heap_inuse"`
 		StackInuse uint64 `json:"stack_inuse"`
-	}{ms.HeapInuse, ms.StackInuse})
+		Goroutines int    `json:"goroutines"`
+	}{ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine()})
 	fmt.Printf("stats %s\n", b)
 }

@@ -47,7 +47,7 @@ func echoBinary(t *testing.T, bin, api string) {
 		t.Fatal("no stats line after SIGUSR1")
 	}
 	var m map[string]float64
-	if err := json.Unmarshal([]byte(st), &m); err != nil || m["heap_inuse"] <= 0 || m["stack_inuse"] <= 0 {
+	if err := json.Unmarshal([]byte(st), &m); err != nil || m["heap_inuse"] <= 0 || m["stack_inuse"] <= 0 || m["goroutines"] <= 0 {
 		t.Fatalf("stats %s: %v", st, err)
 	}
 

@@ -138,6 +138,9 @@ func (f *FD) StopRead() {}
 // Write fails with an error matching errors.ErrUnsupported.
 func (f *FD) Write(bufs [][]byte, done func(n int, err error)) error { return errUnsupported }
 
+// WriteProgress is 0: no Write starts.
+func (f *FD) WriteProgress() int { return 0 }
+
 // Accept fails with an error matching errors.ErrUnsupported.
 func (f *FD) Accept(done func(c *FD, sa Sockaddr, err error)) error { return errUnsupported }
 

@@ -705,6 +705,18 @@ func (f *FD) Write(bufs [][]byte, done func(n int, err error)) error {
 	return nil
 }
 
+// WriteProgress returns how many bytes of the first unfinished Write have
+// been written so far, 0 when none is unfinished. A caller that sees it
+// change between two looks knows that bytes are leaving although no done
+// has run, as those of a large Write do while a slow peer drains it (an
+// idle timeout must not take that for silence). Polling goroutine only.
+func (f *FD) WriteProgress() int {
+	if f.wcur < len(f.wq) {
+		return f.wq[f.wcur].n
+	}
+	return 0
+}
+
 // flush writes queued writes while the fd takes them, marking those it
 // finishes.
 func (f *FD) flush() {

@@ -200,15 +200,15 @@ func cmdCompare(args []string) error {
 	if err != nil {
 		return err
 	}
-	doEcho, doIdle, names := sections(*only)
+	doEcho, doIdle, doChurn, names := sections(*only)
 	var ws []workload
 	for _, w := range workloads() {
 		if *only == "" || contains(names, w.name) {
 			ws = append(ws, w)
 		}
 	}
-	if len(ws) == 0 && (len(names) > 0 || !doEcho && !doIdle) {
-		return fmt.Errorf("no workload matches -only %q: run 'duetbench list' (and the sections echo, idle)", *only)
+	if len(ws) == 0 && (len(names) > 0 || !doEcho && !doIdle && !doChurn) {
+		return fmt.Errorf("no workload matches -only %q: run 'duetbench list' (and the sections echo, idle, churn)", *only)
 	}
 
 	impls := []impl{
@@ -238,7 +238,7 @@ func cmdCompare(args []string) error {
 			return err
 		}
 	}
-	if doEcho || doIdle {
+	if doEcho || doIdle || doChurn {
 		servers := echoServers(serverEnv{binDir: filepath.Dir(self), repo: findRepo(dir), pyDir: dir,
 			python: *python, uvPython: uvloopPython(), duetLoops: eo.duetLoops})
 		if doEcho {
@@ -246,6 +246,9 @@ func cmdCompare(args []string) error {
 		}
 		if doIdle {
 			runIdle(w, servers, eo, *quick)
+		}
+		if doChurn {
+			runChurn(w, self, servers, eo, *quick)
 		}
 		if *quick {
 			fmt.Fprintln(w, "\n-quick: short windows and few connections; these figures check the harness, not the servers")

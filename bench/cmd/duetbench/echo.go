@@ -23,6 +23,10 @@ type echoOpts struct {
 	idleN              int
 	maxConns           int // 0: as the file limit allows; <0: no probe
 	duetLoops          int
+
+	churnDur     time.Duration
+	churnWorkers int
+	churnPeers   bool
 }
 
 func (o *echoOpts) register(fs *flag.FlagSet) {
@@ -36,13 +40,16 @@ func (o *echoOpts) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.idleN, "idle-n", 10000, "idle: idle connections held open against each server")
 	fs.IntVar(&o.maxConns, "maxconns", 0, "idle: connections of the max-connections probe (0: as many as the file limits allow; -1: no probe)")
 	fs.IntVar(&o.duetLoops, "duet-loops", 1, "echo/idle: -loops passed to duet's examples/echo")
+	fs.DurationVar(&o.churnDur, "churn-d", time.Minute, "churn: how long each server is churned")
+	fs.IntVar(&o.churnWorkers, "churn-workers", 32, "churn: generator threads connecting at once")
+	fs.BoolVar(&o.churnPeers, "churn-peers", false, "churn: churn the peers too, not only duet's servers")
 }
 
 // sections reports which of the non-workload sections -only selects (all
 // of them when -only is empty) and the names left for the workloads.
-func sections(only string) (echo, idle bool, rest []string) {
+func sections(only string) (echo, idle, churn bool, rest []string) {
 	if only == "" {
-		return true, true, nil
+		return true, true, true, nil
 	}
 	for _, n := range strings.Split(only, ",") {
 		switch n = strings.TrimSpace(n); n {
@@ -50,11 +57,13 @@ func sections(only string) (echo, idle bool, rest []string) {
 			echo = true
 		case "idle":
 			idle = true
+		case "churn":
+			churn = true
 		default:
 			rest = append(rest, n)
 		}
 	}
-	return echo, idle, rest
+	return echo, idle, churn, rest
 }
 
 // pinning checks the CPU ids and taskset; it returns the CPUs to use (-1:
