@@ -102,18 +102,7 @@ func (l *Loop) CreateConnection(ctx context.Context, network, address string, fa
 	if err != nil {
 		return fail(err)
 	}
-	var proto BaseProtocol
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				err = duet.NewPanicError(r)
-			}
-		}()
-		proto = factory()
-	}()
-	if err == nil && proto == nil {
-		err = errors.New("the protocol factory returned nil")
-	}
+	proto, err := callFactory(factory)
 	if err != nil {
 		fd.Close()
 		return fail(err)

@@ -587,6 +587,8 @@ type FD struct {
 	cstate uint8
 	cdone  func(err error)
 	cerr   error
+
+	dg *dgram // datagram receives and sends (dgram_unix.go); nil until the first
 }
 
 // Fd returns the fd number, for socket options, bind, listen and
@@ -602,7 +604,7 @@ func (f *FD) Fd() int {
 
 // busy reports whether the FD has an operation to run or deliver.
 func (f *FD) busy() bool {
-	return f.reading || f.whead < len(f.wq) || f.ahead < len(f.acceptq) || f.cstate != connNone
+	return f.reading || f.whead < len(f.wq) || f.ahead < len(f.acceptq) || f.cstate != connNone || f.dg.busy()
 }
 
 // ready records a readiness event and queues the FD if it has work.
@@ -915,6 +917,7 @@ func (f *FD) service() (ran int) {
 		f.flush()
 	}
 	ran += f.deliverWrites()
+	ran += f.serviceDgram()
 	if f.closed {
 		return ran + f.failAll()
 	}
@@ -1050,6 +1053,7 @@ func (f *FD) failAll() (ran int) {
 			ran++
 			done(err)
 		}
+		ran += f.failDgram()
 	}
 	return ran
 }

@@ -1,0 +1,308 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package aio_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/aio"
+)
+
+// drec is a DatagramProtocol that records what happens to its endpoint;
+// onDgram, when set, is called after each datagram is recorded.
+type drec struct {
+	t       aio.DatagramTransport
+	got     [][]byte
+	from    []net.Addr
+	errs    []error
+	lost    *duet.Future[error]
+	onDgram func(r *drec, p []byte, addr net.Addr)
+}
+
+func newDrec() *drec { return &drec{lost: duet.NewFuture[error]()} }
+
+func (r *drec) ConnectionMade(t aio.DatagramTransport) { r.t = t }
+func (r *drec) DatagramReceived(p []byte, addr net.Addr) {
+	r.got = append(r.got, append([]byte(nil), p...))
+	r.from = append(r.from, addr)
+	if r.onDgram != nil {
+		r.onDgram(r, p, addr)
+	}
+}
+func (r *drec) ErrorReceived(err error)  { r.errs = append(r.errs, err) }
+func (r *drec) ConnectionLost(err error) { r.lost.SetResult(err) }
+
+// dechoServer returns a drec that sends every datagram back to its sender.
+func dechoServer() *drec {
+	r := newDrec()
+	r.onDgram = func(r *drec, p []byte, addr net.Addr) {
+		if err := r.t.SendTo(p, addr); err != nil {
+			r.errs = append(r.errs, err)
+		}
+	}
+	return r
+}
+
+func endpoint(ctx context.Context, network, local, remote string, r *drec, opts ...aio.DatagramOption) error {
+	_, _, err := aio.LoopOf(ctx).CreateDatagramEndpoint(ctx, network, local, remote, func() aio.DatagramProtocol { return r }, opts...)
+	return err
+}
+
+func closeAndWait(ctx context.Context, rs ...*drec) error {
+	for _, r := range rs {
+		r.t.Close()
+		if err, _ := duet.Await(ctx, r.lost); err != nil {
+			return fmt.Errorf("ConnectionLost(%v) after Close, want nil", err)
+		}
+	}
+	return nil
+}
+
+func TestUDPEchoUnconnected(t *testing.T) {
+	before := openFDs(t)
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		srv, cli := dechoServer(), newDrec()
+		if err := endpoint(ctx, "udp", "127.0.0.1:0", "", srv); err != nil {
+			return err
+		}
+		if err := endpoint(ctx, "udp4", "127.0.0.1:0", "", cli); err != nil {
+			return err
+		}
+		if cli.t.RemoteAddr() != nil {
+			return fmt.Errorf("an unconnected endpoint's RemoteAddr is %v, want nil", cli.t.RemoteAddr())
+		}
+		to := srv.t.LocalAddr()
+		for _, m := range []string{"one", "", "three"} {
+			if err := cli.t.SendTo([]byte(m), to); err != nil {
+				return err
+			}
+		}
+		if err := until(ctx, "three echoes", func() bool { return len(cli.got) == 3 }); err != nil {
+			return err
+		}
+		for i, want := range []string{"one", "", "three"} {
+			if string(cli.got[i]) != want {
+				return fmt.Errorf("echo %d is %q, want %q", i, cli.got[i], want)
+			}
+			if cli.from[i].String() != to.String() {
+				return fmt.Errorf("echo %d came from %v, want %v", i, cli.from[i], to)
+			}
+			if srv.from[i].String() != cli.t.LocalAddr().String() {
+				return fmt.Errorf("the server saw datagram %d from %v, want %v", i, srv.from[i], cli.t.LocalAddr())
+			}
+		}
+		if err := cli.t.Send([]byte("x")); err == nil {
+			return errors.New("Send on an unconnected endpoint succeeded")
+		}
+		if err := cli.t.SendTo([]byte("x"), nil); err == nil || !strings.Contains(err.Error(), "no address") {
+			return fmt.Errorf("SendTo(nil) unconnected: %v, want an error saying the address is missing", err)
+		}
+		if len(srv.errs)+len(cli.errs) != 0 {
+			return fmt.Errorf("errors received: %v %v", srv.errs, cli.errs)
+		}
+		return closeAndWait(ctx, srv, cli)
+	})
+	if after := openFDs(t); after != before {
+		t.Errorf("open fds: %d before, %d after", before, after)
+	}
+}
+
+func TestUDPConnectedEchoAndPortUnreachable(t *testing.T) {
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		srv := dechoServer()
+		if err := endpoint(ctx, "udp", "127.0.0.1:0", "", srv); err != nil {
+			return err
+		}
+		cli := newDrec()
+		if err := endpoint(ctx, "udp", "", srv.t.LocalAddr().String(), cli); err != nil {
+			return err
+		}
+		if got := cli.t.RemoteAddr(); got == nil || got.String() != srv.t.LocalAddr().String() {
+			return fmt.Errorf("RemoteAddr %v, want %v", got, srv.t.LocalAddr())
+		}
+		if err := cli.t.Send([]byte("ping")); err != nil {
+			return err
+		}
+		if err := cli.t.SendTo([]byte("pong"), srv.t.LocalAddr()); err != nil {
+			return fmt.Errorf("SendTo the remote address on a connected endpoint: %v", err)
+		}
+		if err := until(ctx, "two echoes", func() bool { return len(cli.got) == 2 }); err != nil {
+			return err
+		}
+		if string(cli.got[0]) != "ping" || string(cli.got[1]) != "pong" {
+			return fmt.Errorf("echoes %q", cli.got)
+		}
+		other := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}
+		if err := cli.t.SendTo([]byte("x"), other); err == nil || !strings.Contains(err.Error(), "connected to") {
+			return fmt.Errorf("SendTo another address on a connected endpoint: %v, want an error naming the remote", err)
+		}
+		// The server goes away: the next datagram draws an ICMP port
+		// unreachable, which the connected socket reports.
+		if err := closeAndWait(ctx, srv); err != nil {
+			return err
+		}
+		if err := until(ctx, "ErrorReceived(ECONNREFUSED)", func() bool {
+			for _, e := range cli.errs {
+				if errors.Is(e, syscall.ECONNREFUSED) {
+					return true
+				}
+			}
+			// Datagrams are not retried by anyone: send until the
+			// refusal comes back (a send may report it too).
+			if err := cli.t.Send([]byte("anyone?")); errors.Is(err, syscall.ECONNREFUSED) {
+				cli.errs = append(cli.errs, err)
+			}
+			return false
+		}); err != nil {
+			return err
+		}
+		if cli.t.IsClosing() {
+			return errors.New("the endpoint closed after an ICMP error; it should go on")
+		}
+		return closeAndWait(ctx, cli)
+	})
+}
+
+func TestUDPOversizeDatagram(t *testing.T) {
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		cli := newDrec()
+		if err := endpoint(ctx, "udp4", "127.0.0.1:0", "127.0.0.1:9", cli); err != nil {
+			return err
+		}
+		err := cli.t.Send(make([]byte, 70000))
+		if !errors.Is(err, syscall.EMSGSIZE) || !strings.Contains(err.Error(), "70000 bytes") || !strings.Contains(err.Error(), "65507") {
+			return fmt.Errorf("an oversize send: %v, want EMSGSIZE naming 70000 bytes and the 65507 limit", err)
+		}
+		return closeAndWait(ctx, cli)
+	})
+}
+
+func TestUDPOptions(t *testing.T) {
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		// Reuse port: two endpoints on one port, both receiving.
+		a, b := newDrec(), newDrec()
+		if err := endpoint(ctx, "udp4", "127.0.0.1:0", "", a, aio.WithReusePort()); err != nil {
+			return err
+		}
+		addr := a.t.LocalAddr().String()
+		if err := endpoint(ctx, "udp4", addr, "", b, aio.WithReusePort()); err != nil {
+			return fmt.Errorf("a second endpoint with WithReusePort on %s: %v", addr, err)
+		}
+		without := newDrec()
+		if err := endpoint(ctx, "udp4", addr, "", without); !errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("an endpoint without WithReusePort on a taken port: %v, want EADDRINUSE", err)
+		}
+		// Datagrams from many source ports are spread over both sockets by
+		// the kernel's hash; each gets some.
+		var senders []*drec
+		for i := 0; i < 32; i++ {
+			s := newDrec()
+			if err := endpoint(ctx, "udp4", "127.0.0.1:0", addr, s); err != nil {
+				return err
+			}
+			senders = append(senders, s)
+			s.t.Send([]byte("hi"))
+		}
+		if err := until(ctx, "32 datagrams across both", func() bool { return len(a.got)+len(b.got) == 32 }); err != nil {
+			return err
+		}
+		if len(a.got) == 0 || len(b.got) == 0 {
+			return fmt.Errorf("reuse-port sockets got %d and %d of 32 datagrams from 32 ports; both should get some", len(a.got), len(b.got))
+		}
+		// Broadcast: without the option a send to the broadcast address is
+		// refused with EACCES; with it the socket lets it through (the
+		// network may still have no route for it).
+		bcast := &net.UDPAddr{IP: net.IPv4bcast, Port: 9}
+		plain, bc := newDrec(), newDrec()
+		if err := endpoint(ctx, "udp4", "0.0.0.0:0", "", plain); err != nil {
+			return err
+		}
+		if err := plain.t.SendTo([]byte("all?"), bcast); !errors.Is(err, syscall.EACCES) {
+			return fmt.Errorf("a broadcast without WithAllowBroadcast: %v, want EACCES", err)
+		}
+		if err := endpoint(ctx, "udp4", "0.0.0.0:0", "", bc, aio.WithAllowBroadcast()); err != nil {
+			return err
+		}
+		if err := bc.t.SendTo([]byte("all!"), bcast); errors.Is(err, syscall.EACCES) {
+			return fmt.Errorf("a broadcast with WithAllowBroadcast: %v", err)
+		}
+		senders = append(senders, plain)
+		if err := closeAndWait(ctx, append(senders, a, b, bc)...); err != nil {
+			return err
+		}
+		return nil
+	})
+}
+
+func TestUDPBadInput(t *testing.T) {
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		r := newDrec()
+		for _, c := range []struct{ network, local, remote, want string }{
+			{"udp", "127.0.0.1", "", "missing port"},
+			{"udp", "", "localhost:notaport", "remote address"},
+			{"udp7", ":0", "", "unknown network"},
+			{"udp4", "[::1]:0", "", "no ip4 address"},
+			{"udp", "127.0.0.1:0", "[::1]:53", "no address family in common"},
+		} {
+			err := endpoint(ctx, c.network, c.local, c.remote, r)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				return fmt.Errorf("CreateDatagramEndpoint(%q, %q, %q): %v, want an error saying %q", c.network, c.local, c.remote, err, c.want)
+			}
+		}
+		return nil
+	})
+}
+
+// TestUnixgramEcho also checks the stale-socket rule: a socket file left at
+// the path is replaced, a regular file is not, and Close removes the file.
+func TestUnixgramEcho(t *testing.T) {
+	dir := t.TempDir()
+	spath, cpath := dir+"/srv.sock", dir+"/cli.sock"
+	// A stale socket file: bound by a socket that is gone.
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: spath}); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(fd)
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		srv, cli := dechoServer(), newDrec()
+		if err := endpoint(ctx, "unixgram", spath, "", srv); err != nil {
+			return fmt.Errorf("over a stale socket file: %v", err)
+		}
+		if err := endpoint(ctx, "unixgram", cpath, spath, cli); err != nil {
+			return err
+		}
+		big := bytes.Repeat([]byte("u"), 60000)
+		cli.t.Send([]byte("hello"))
+		cli.t.Send(big)
+		if err := until(ctx, "two echoes", func() bool { return len(cli.got) == 2 }); err != nil {
+			return err
+		}
+		if string(cli.got[0]) != "hello" || !bytes.Equal(cli.got[1], big) {
+			return fmt.Errorf("echoes of %d and %d bytes", len(cli.got[0]), len(cli.got[1]))
+		}
+		if got := srv.from[0]; got == nil || got.String() != cpath {
+			return fmt.Errorf("the server saw the datagram from %v, want %s", got, cpath)
+		}
+		if err := closeAndWait(ctx, srv, cli); err != nil {
+			return err
+		}
+		if err := unix.Lstat(spath, new(unix.Stat_t)); !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("the socket file is still there after Close (%v)", err)
+		}
+		return nil
+	})
+}
