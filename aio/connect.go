@@ -47,6 +47,9 @@ func WithInterleave(n int) ConnOption {
 // transport and the protocol factory made for it, once the protocol's
 // ConnectionMade has been called (Python: loop.create_connection). network
 // is "tcp", "tcp4" or "tcp6"; address is "host:port", as for net.Dial.
+// Network "unix" connects to a Unix-domain stream socket at the path
+// address instead, with the same transport (Python:
+// loop.create_unix_connection; CreateServer says how paths are handled).
 //
 // It must be called from a task of l, with that task's ctx (or one derived
 // from it): it waits without blocking the loop, and the loop runs other
@@ -80,6 +83,17 @@ func (l *Loop) CreateConnection(ctx context.Context, network, address string, fa
 	if err := l.checkIOCall(factory); err != nil {
 		return fail(err)
 	}
+	if network == "unix" {
+		p, err := l.poller()
+		if err != nil {
+			return fail(err)
+		}
+		fd, err := l.dialUnix(ctx, p, address)
+		if err != nil {
+			return fail(err)
+		}
+		return l.connected(fd, factory, fail)
+	}
 	ips, port, err := resolveTCP(ctx, network, address, false)
 	if err != nil {
 		return fail(err)
@@ -102,6 +116,11 @@ func (l *Loop) CreateConnection(ctx context.Context, network, address string, fa
 	if err != nil {
 		return fail(err)
 	}
+	return l.connected(fd, factory, fail)
+}
+
+// connected makes a connected fd's protocol and transport.
+func (l *Loop) connected(fd *poll.FD, factory func() BaseProtocol, fail func(error) (Transport, BaseProtocol, error)) (Transport, BaseProtocol, error) {
 	proto, err := callFactory(factory)
 	if err != nil {
 		fd.Close()
@@ -141,9 +160,18 @@ func (l *Loop) dialOne(ctx context.Context, p *poll.Poller, ip netip.Addr, port 
 		fd.Close()
 		return nil, fmt.Errorf("dial %s: %w", ap, err)
 	}
+	if err := l.connectFD(ctx, fd, toSockaddr(ip, port)); err != nil {
+		return nil, fmt.Errorf("dial %s: %w", ap, err)
+	}
+	return fd, nil
+}
+
+// connectFD connects fd to sa and waits for the result; on any failure, a
+// cancellation included, it closes fd before it returns.
+func (l *Loop) connectFD(ctx context.Context, fd *poll.FD, sa poll.Sockaddr) error {
 	done := duet.NewFuture[struct{}]()
 	l.ioWaitBegin()
-	err = fd.Connect(toSockaddr(ip, port), func(err error) { done.Complete(struct{}{}, err) })
+	err := fd.Connect(sa, func(err error) { done.Complete(struct{}{}, err) })
 	if err == nil {
 		_, err = duet.Await(ctx, done)
 	}
@@ -152,9 +180,8 @@ func (l *Loop) dialOne(ctx context.Context, p *poll.Poller, ip netip.Addr, port 
 		// Closing completes the connect, if still in progress, with
 		// net.ErrClosed into a future nobody awaits any more.
 		fd.Close()
-		return nil, fmt.Errorf("dial %s: %w", ap, err)
 	}
-	return fd, nil
+	return err
 }
 
 // resolveTCP splits address and resolves its host (off the loop, through

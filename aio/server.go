@@ -53,6 +53,7 @@ type Server struct {
 	clients   map[serverConn]struct{}
 	waiters   duet.Event // set once closed with every connection gone
 	closeOnce bool
+	cleanup   func() // removes a Unix socket file on Close (unix.go)
 }
 
 // CreateServer listens on address over TCP and serves it: each connection
@@ -76,6 +77,12 @@ type Server struct {
 // The sockets are made with SO_REUSEADDR, as asyncio's on Unix. A port in
 // use is an error naming the address and matching syscall.EADDRINUSE.
 //
+// Network "unix" listens on a Unix-domain stream socket at the path
+// address instead (Python: loop.create_unix_server), with the same
+// transports: a socket file already at the path is removed first and any
+// other file refused, as asyncio does, and Close removes the socket file
+// (see unix.go). A path longer than the system takes is an error saying so.
+//
 // Call it from a task of l, with the task's ctx (for the name lookup). The
 // server holds a virtual clock as a pending I/O wait does, for as long as
 // it listens.
@@ -92,6 +99,17 @@ func (l *Loop) CreateServer(ctx context.Context, network, address string, factor
 	}
 	if err := l.checkIOCall(factory); err != nil {
 		return fail(err)
+	}
+	if network == "unix" {
+		p, err := l.poller()
+		if err != nil {
+			return fail(err)
+		}
+		s, err := l.createUnixServer(p, address, factory, o.backlog)
+		if err != nil {
+			return fail(err)
+		}
+		return s, nil
 	}
 	ips, port, err := resolveTCP(ctx, network, address, true)
 	if err != nil {
@@ -245,6 +263,9 @@ func (s *Server) Close() error {
 	for _, fd := range s.lns {
 		fd.Close() // the pending accept completes with net.ErrClosed, ignored
 		s.l.ioWaitEnd()
+	}
+	if s.cleanup != nil {
+		s.cleanup()
 	}
 	s.wakeup()
 	return nil
