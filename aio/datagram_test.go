@@ -306,3 +306,74 @@ func TestUnixgramEcho(t *testing.T) {
 		return nil
 	})
 }
+
+// fcDrec is a drec that counts its transport's flow-control calls.
+type fcDrec struct {
+	*drec
+	pauses, resumes int
+}
+
+func (r *fcDrec) PauseWriting()  { r.pauses++ }
+func (r *fcDrec) ResumeWriting() { r.resumes++ }
+
+// Datagrams the socket does not take are buffered, in order, with
+// PauseWriting above the high watermark and ResumeWriting once drained;
+// Close sends what is buffered before the endpoint closes.
+func TestDatagramWriteBufferFlowControl(t *testing.T) {
+	path := t.TempDir() + "/sink.sock"
+	sink, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(sink)
+	if err := unix.Bind(sink, &unix.SockaddrUnix{Name: path}); err != nil {
+		t.Fatal(err)
+	}
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		r := &fcDrec{drec: newDrec()}
+		if _, _, err := aio.LoopOf(ctx).CreateDatagramEndpoint(ctx, "unixgram", "", path, func() aio.DatagramProtocol { return r }); err != nil {
+			return err
+		}
+		const n, size = 200, 1000
+		for i := 0; i < n; i++ {
+			msg := bytes.Repeat([]byte{byte(i)}, size)
+			if err := r.t.Send(msg); err != nil {
+				return fmt.Errorf("send %d: %v", i, err)
+			}
+		}
+		// Nobody reads the sink yet: its queue is full, the rest buffered.
+		if w := r.t.WriteBufferSize(); w <= 64<<10 || r.pauses != 1 {
+			return fmt.Errorf("after %d sends to a full socket: WriteBufferSize %d, %d PauseWriting; want over 64 KiB and 1", n, w, r.pauses)
+		}
+		r.t.Close()
+		if !r.t.IsClosing() {
+			return errors.New("IsClosing is false after Close")
+		}
+		if err := r.t.Send([]byte("late")); !errors.Is(err, net.ErrClosed) {
+			return fmt.Errorf("Send after Close: %v, want net.ErrClosed", err)
+		}
+		got, err := aio.ToThread(ctx, func(context.Context) (int, error) {
+			buf := make([]byte, 2*size)
+			for i := 0; i < n; i++ {
+				k, _, err := unix.Recvfrom(sink, buf, 0)
+				if err != nil {
+					return i, err
+				}
+				if k != size || buf[0] != byte(i) || buf[k-1] != byte(i) {
+					return i, fmt.Errorf("datagram %d: %d bytes of %d", i, k, buf[0])
+				}
+			}
+			return n, nil
+		})
+		if err != nil || got != n {
+			return fmt.Errorf("the sink read %d of %d datagrams: %v", got, n, err)
+		}
+		if err, _ := duet.Await(ctx, r.lost); err != nil {
+			return fmt.Errorf("ConnectionLost(%v), want nil after the buffer drained", err)
+		}
+		if r.resumes != 1 || r.t.WriteBufferSize() != 0 {
+			return fmt.Errorf("%d ResumeWriting, WriteBufferSize %d after the drain; want 1 and 0", r.resumes, r.t.WriteBufferSize())
+		}
+		return nil
+	})
+}
