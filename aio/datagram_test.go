@@ -377,3 +377,32 @@ func TestDatagramWriteBufferFlowControl(t *testing.T) {
 		return nil
 	})
 }
+
+// A Unix datagram longer than the 64 KiB receive buffer is reported, not
+// delivered cut short; the endpoint goes on.
+func TestUnixgramTruncatedIsErrorReceived(t *testing.T) {
+	path := t.TempDir() + "/big.sock"
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		srv, cli := newDrec(), newDrec()
+		if err := endpoint(ctx, "unixgram", path, "", srv); err != nil {
+			return err
+		}
+		if err := endpoint(ctx, "unixgram", "", path, cli); err != nil {
+			return err
+		}
+		if err := cli.t.Send(make([]byte, 100000)); err != nil {
+			return err
+		}
+		cli.t.Send([]byte("small"))
+		if err := until(ctx, "the small datagram", func() bool { return len(srv.got) == 1 }); err != nil {
+			return err
+		}
+		if string(srv.got[0]) != "small" || srv.from[0] != nil {
+			return fmt.Errorf("got %q from %v, want \"small\" from an unnamed socket (nil)", srv.got[0], srv.from[0])
+		}
+		if len(srv.errs) != 1 || !errors.Is(srv.errs[0], syscall.EMSGSIZE) || !strings.Contains(srv.errs[0].Error(), "65536-byte") {
+			return fmt.Errorf("ErrorReceived %v, want one EMSGSIZE naming the 65536-byte buffer", srv.errs)
+		}
+		return closeAndWait(ctx, srv, cli)
+	})
+}

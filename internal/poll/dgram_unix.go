@@ -28,6 +28,9 @@ type dgram struct {
 
 	sendq []sendOp // queued sends, oldest first; sendq[shead:] to send
 	shead int
+
+	rsa  unix.RawSockaddrAny // recvmsg's address scratch (Linux)
+	last Sockaddr            // the last sender reported (Linux)
 }
 
 // sendOp is one queued SendTo.
@@ -53,6 +56,8 @@ func (f *FD) dgramState() *dgram {
 // whenever one arrives, alloc is called for a buffer, the datagram is
 // received into it, and done(buf, n, from, nil) reports its length and
 // its sender (nil where the socket gives none: an unnamed Unix socket).
+// from may be the very value the previous report gave, when the sender is
+// the same: treat it as read-only.
 // An empty datagram is n == 0 with a nil error: there is no end of
 // stream. A datagram longer than buf is delivered truncated, with n ==
 // len(buf) and an error matching ErrTruncated.
@@ -194,7 +199,7 @@ func (f *FD) serviceDgram() (ran int) {
 				continue // alloc stopped or closed the FD: the buffer is back
 			}
 		}
-		n, _, flags, from, err := unix.Recvmsg(f.fd, buf, nil, 0)
+		n, flags, from, err := d.recvmsg(f.fd, buf)
 		switch {
 		case err == unix.EAGAIN:
 			f.rready, f.rhup = false, false
