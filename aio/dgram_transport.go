@@ -114,7 +114,9 @@ func (t *dgramTransport) onRecv(buf []byte, n int, from poll.Sockaddr, err error
 		addr := t.addrOf(from)
 		t.guard("DatagramReceived", func() { t.proto.DatagramReceived(buf[:n], addr) })
 	case errors.Is(err, net.ErrClosed):
-		// Close or Abort completed the receive; lose reports the end.
+		// Not lost, so not our Close or Abort: the loop is closing and its
+		// poller closed the fd under us.
+		t.lose(err)
 	default:
 		if errors.Is(err, poll.ErrTruncated) {
 			err = fmt.Errorf("aio: a datagram from %v was longer than the %d-byte receive buffer and was dropped: %w", t.addrOf(from), len(buf), errMsgSize)
@@ -231,7 +233,11 @@ func (t *dgramTransport) onSent(size, n int, addr net.Addr, err error) {
 		return
 	}
 	t.wsize -= size
-	if err != nil && !errors.Is(err, net.ErrClosed) {
+	if errors.Is(err, net.ErrClosed) {
+		t.lose(err) // the loop's poller closed the fd under us
+		return
+	}
+	if err != nil {
 		err = t.sendErr(err, n, addr)
 		t.guard("ErrorReceived", func() { t.proto.ErrorReceived(err) })
 		if t.lost {

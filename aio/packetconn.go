@@ -165,13 +165,17 @@ func (c *PacketConn) ReadFrom(ctx context.Context) ([]byte, net.Addr, error) {
 }
 
 // onLoopDo runs fn on the loop: at once from a task of it, else from a
-// callback. A closed loop has no transport left to act on.
+// callback.
 func (c *PacketConn) onLoopDo(ctx context.Context, fn func()) {
 	if c.onLoop(ctx) {
 		fn()
 		return
 	}
-	_, _ = c.l.CallSoon(fn)
+	if _, err := c.l.CallSoon(fn); err != nil {
+		// The loop closed while receiving was paused, so no receive was
+		// pending to report the end: nothing more will come.
+		c.q.Shutdown(false)
+	}
 }
 
 // WriteTo sends p as one datagram to addr (see PacketConn for how it

@@ -258,3 +258,30 @@ func TestPacketConnErrors(t *testing.T) {
 		return nil
 	})
 }
+
+// A goroutine waiting in ReadFrom when the endpoint's loop closes gets
+// net.ErrClosed: the loop's end closes the endpoint.
+func TestPacketConnLoopClosed(t *testing.T) {
+	res := make(chan error, 1)
+	var pc *aio.PacketConn
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		var err error
+		if pc, err = aio.ListenPacket(ctx, "udp", "127.0.0.1:0"); err != nil {
+			return err
+		}
+		started := duet.NewFuture[struct{}]()
+		go func() {
+			started.SetResult(struct{}{})
+			_, _, err := pc.ReadFrom(context.Background())
+			res <- err
+		}()
+		_, err = duet.Await(ctx, started)
+		return err
+	})
+	if err := <-res; !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("ReadFrom across the loop's close: %v, want net.ErrClosed", err)
+	}
+	if err := pc.WriteTo(context.Background(), []byte("x"), pc.LocalAddr()); err == nil {
+		t.Fatal("WriteTo after the loop closed succeeded")
+	}
+}
