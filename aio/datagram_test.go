@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -407,5 +408,79 @@ func TestUnixgramTruncatedIsErrorReceived(t *testing.T) {
 			return fmt.Errorf("ErrorReceived %v, want one EMSGSIZE naming the 65536-byte buffer", srv.errs)
 		}
 		return closeAndWait(ctx, srv, cli)
+	})
+}
+
+// asyncio's create_datagram_endpoint talks to a duet UDP echo endpoint.
+func TestUDPPythonClient(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3")
+	}
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		srv := dechoServer()
+		if err := endpoint(ctx, "udp4", "127.0.0.1:0", "", srv); err != nil {
+			return err
+		}
+		script := `
+import asyncio, sys
+class Client(asyncio.DatagramProtocol):
+    def __init__(self, done): self.done = done
+    def connection_made(self, t): t.sendto(b"hello from asyncio")
+    def datagram_received(self, data, addr): self.done.set_result(data)
+async def main():
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    host, port = sys.argv[1].rsplit(":", 1)
+    t, _ = await loop.create_datagram_endpoint(lambda: Client(done), remote_addr=(host, int(port)))
+    print((await asyncio.wait_for(done, 10)).decode())
+    t.close()
+asyncio.run(main())
+`
+		out, err := aio.ToThread(ctx, func(context.Context) ([]byte, error) {
+			return exec.Command(py, "-c", script, srv.t.LocalAddr().String()).CombinedOutput()
+		})
+		if err != nil || string(out) != "hello from asyncio\n" {
+			return fmt.Errorf("python3: %q, %v", out, err)
+		}
+		return closeAndWait(ctx, srv)
+	})
+}
+
+// IPv6, where the system has it; a "udp" endpoint on every address is
+// dual-stack and answers IPv4 senders too.
+func TestUDPIPv6AndDualStack(t *testing.T) {
+	if c, err := net.ListenPacket("udp6", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	} else {
+		c.Close()
+	}
+	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
+		srv := dechoServer()
+		if err := endpoint(ctx, "udp", ":0", "", srv); err != nil {
+			return err
+		}
+		port := srv.t.LocalAddr().(*net.UDPAddr).Port
+		for _, remote := range []string{fmt.Sprintf("[::1]:%d", port), fmt.Sprintf("127.0.0.1:%d", port)} {
+			cli := newDrec()
+			if err := endpoint(ctx, "udp", "", remote, cli); err != nil {
+				return err
+			}
+			cli.t.Send([]byte(remote))
+			if err := until(ctx, "the echo from "+remote, func() bool { return len(cli.got) == 1 }); err != nil {
+				return err
+			}
+			if string(cli.got[0]) != remote {
+				return fmt.Errorf("echo %q, want %q", cli.got[0], remote)
+			}
+			if err := closeAndWait(ctx, cli); err != nil {
+				return err
+			}
+		}
+		// The dual-stack server answers an IPv4 sender at its IPv4 address.
+		if got := srv.from[1].(*net.UDPAddr).IP; got.To4() == nil {
+			return fmt.Errorf("the IPv4 sender's address is %v, want an IPv4 one", got)
+		}
+		return closeAndWait(ctx, srv)
 	})
 }
