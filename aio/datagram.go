@@ -54,7 +54,10 @@ type DatagramTransport interface {
 	// a datagram the socket takes at once is sent before SendTo returns,
 	// one it does not take (its buffer is full) is copied and buffered, to
 	// go out in order as the socket drains, the buffer being counted
-	// toward the watermarks (see SetWriteBufferLimits). An error of a send
+	// toward the watermarks (see SetWriteBufferLimits). As in asyncio the
+	// buffer has no hard bound: a protocol that goes on sending after
+	// PauseWriting only uses more memory (PacketConn's writers wait
+	// instead). An error of a send
 	// made at once is SendTo's result (a datagram larger than the socket
 	// allows is an error naming its size and the limit and matching
 	// syscall.EMSGSIZE); an error of a buffered send goes to the
