@@ -164,7 +164,7 @@ func printUDP(w io.Writer, rows []echoRow, cs []int, lost map[string]int) {
 		}
 	}
 	fmt.Fprintln(w, "dgrams/s: echoes completed in the window / its length; p50, p99: send-to-echo latency; lost: datagrams resent")
-	fmt.Fprintln(w, "after 200 ms with no echo (warm-up included). CPU us/dgram: server utime+stime over the window / echoes; user us:")
+	fmt.Fprintln(w, "after 500 ms with no echo (warm-up included; a late echo is then dropped). CPU us/dgram: server utime+stime over the window / echoes; user us:")
 	fmt.Fprintln(w, "its user-mode part. srv%, gen%: CPU of the server, the generator (100% = one core). dgr/s:best, CPU:best: how many")
 	fmt.Fprintln(w, "times better than the best peer at this c (>1: better); peers are every server but duet's.")
 	printNotes(w, rows)

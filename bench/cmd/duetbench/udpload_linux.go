@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -11,8 +12,10 @@ import (
 
 // udpResend is how long a flow waits for its echo before it counts the
 // datagram lost and sends another: UDP may drop either way, and a flow
-// must not stall on one loss.
-const udpResend = 200 * time.Millisecond
+// must not stall on one loss. Each datagram carries its flow's sequence
+// number, so that the late echo of one given up on is recognised and
+// dropped: a flow keeps one datagram in flight, whatever the losses.
+const udpResend = 500 * time.Millisecond
 
 // cmdUDPLoad is the udp section's load generator: c flows, each a
 // connected UDP socket with one size-byte datagram in flight, sending the
@@ -71,14 +74,18 @@ func udpLoad(addr string, c, size int, warm, dur time.Duration, pid int) (udpRes
 			res.FirstError = err.Error()
 		}
 	}
+	size = max(size, 8) // room for the sequence number
 	msg := make([]byte, size)
 	for i := range msg {
 		msg[i] = byte('a' + i%26)
 	}
 	buf := make([]byte, 64<<10)
 	sent := make([]time.Time, len(fds))
+	seq := make([]uint64, len(fds))
 	lat := make([]int64, 0, 1<<20)
 	send := func(i int) {
+		seq[i]++
+		binary.LittleEndian.PutUint64(msg, seq[i])
 		sent[i] = time.Now()
 		// A refused send (ECONNREFUSED after an ICMP error, ENOBUFS) is
 		// an error; the flow's resend timer tries again.
@@ -110,6 +117,10 @@ func udpLoad(addr string, c, size int, warm, dur time.Duration, pid int) (udpRes
 				}
 				if r != size {
 					fail(fmt.Errorf("an echo of %d bytes for %d sent", r, size))
+					continue
+				}
+				if binary.LittleEndian.Uint64(buf) != seq[i] {
+					continue // the late echo of a datagram counted lost
 				}
 				now := time.Now()
 				if win.counts(now) {
