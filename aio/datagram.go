@@ -188,8 +188,8 @@ func (l *Loop) CreateDatagramEndpoint(ctx context.Context, network, local, remot
 	case "udp", "udp4", "udp6":
 		fd, err = openUDP(ctx, p, network, local, remote, o)
 	case "unixgram":
-		if o.broadcast {
-			return fail(errors.New("WithAllowBroadcast is for UDP, not unixgram"))
+		if o.broadcast || o.reusePort {
+			return fail(errors.New("WithAllowBroadcast and WithReusePort are for UDP, not unixgram"))
 		}
 		fd, cleanup, err = openUnixgram(p, local, remote)
 	default:

@@ -263,6 +263,29 @@ func TestUDPBadInput(t *testing.T) {
 				return fmt.Errorf("CreateDatagramEndpoint(%q, %q, %q): %v, want an error saying %q", c.network, c.local, c.remote, err, c.want)
 			}
 		}
+		l := aio.LoopOf(ctx)
+		if err := endpoint(ctx, "unixgram", "", "", r, aio.WithReusePort()); err == nil || !strings.Contains(err.Error(), "for UDP") {
+			return fmt.Errorf("unixgram with WithReusePort: %v, want an error saying it is for UDP", err)
+		}
+		if _, _, err := l.CreateDatagramEndpoint(ctx, "udp", ":0", "", nil); err == nil {
+			return errors.New("a nil factory was accepted")
+		}
+		if _, _, err := l.CreateDatagramEndpoint(ctx, "udp", ":0", "", func() aio.DatagramProtocol { return nil }); err == nil || !strings.Contains(err.Error(), "returned nil") {
+			return fmt.Errorf("a factory returning nil: %v", err)
+		}
+		var pe *duet.PanicError
+		if _, _, err := l.CreateDatagramEndpoint(ctx, "udp", ":0", "", func() aio.DatagramProtocol { panic("boom") }); !errors.As(err, &pe) {
+			return fmt.Errorf("a factory that panics: %v, want a *duet.PanicError", err)
+		}
+		// Off the loop: refused, not raced.
+		res := make(chan error, 1)
+		go func() {
+			_, _, err := l.CreateDatagramEndpoint(l.Context(), "udp", ":0", "", func() aio.DatagramProtocol { return newDrec() })
+			res <- err
+		}()
+		if err := <-res; err == nil || !strings.Contains(err.Error(), "task of the loop") {
+			return fmt.Errorf("CreateDatagramEndpoint from a goroutine: %v, want an error saying to call it from a task", err)
+		}
 		return nil
 	})
 }
