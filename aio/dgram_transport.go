@@ -143,10 +143,17 @@ func (t *dgramTransport) addrOf(from poll.Sockaddr) net.Addr {
 // rule (asyncio: "Invalid address: must be None or <remote>").
 func (t *dgramTransport) recipient(addr net.Addr) (poll.Sockaddr, error) {
 	if t.raddr != nil {
-		if addr == nil || addr.String() == t.raddr.String() && addr.Network() == t.raddr.Network() {
+		// The identities first: the remote address, or the sender
+		// DatagramReceived was given (the peer, on a connected socket).
+		if addr == nil || addr == t.raddr || addr == t.lastAddr || addr.String() == t.raddr.String() && addr.Network() == t.raddr.Network() {
 			return nil, nil
 		}
 		return nil, fmt.Errorf("aio: SendTo %v on an endpoint connected to %v: give nil or the remote address (or use Send)", addr, t.raddr)
+	}
+	if addr != nil && addr == t.lastAddr {
+		// An answer to the last sender, with the address DatagramReceived
+		// was given: the system's form is at hand.
+		return t.lastSA, nil
 	}
 	switch a := addr.(type) {
 	case nil:
