@@ -73,9 +73,21 @@ func tcpAddrOf(sa poll.Sockaddr) net.Addr {
 }
 
 // localAddr and peerAddr return fd's addresses, or nil.
-func localAddr(fd int) net.Addr { return tcpAddrOf(sockName(fd)) }
+func localAddr(fd int) net.Addr {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return nil
+	}
+	return tcpAddrOf(sa)
+}
 
-func peerAddr(fd int) net.Addr { return tcpAddrOf(peerName(fd)) }
+func peerAddr(fd int) net.Addr {
+	sa, err := unix.Getpeername(fd)
+	if err != nil {
+		return nil
+	}
+	return tcpAddrOf(sa)
+}
 
 // setNoDelay sets TCP_NODELAY, on by default as asyncio sets it
 // (base_events._set_nodelay) and Go's net package does: a transport's

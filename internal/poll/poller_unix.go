@@ -574,6 +574,7 @@ type FD struct {
 	alloc   func() []byte
 	rdone   func(buf []byte, n int, err error)
 	rbuf    []byte // allocated for a read that found nothing yet (EAGAIN)
+	dg      *dgram // datagram receives and sends (dgram_unix.go); nil until the first
 
 	wq    []writeOp // writes; [whead, wcur) finished, [wcur, len) to write
 	whead int
@@ -587,8 +588,6 @@ type FD struct {
 	cstate uint8
 	cdone  func(err error)
 	cerr   error
-
-	dg *dgram // datagram receives and sends (dgram_unix.go); nil until the first
 }
 
 // Fd returns the fd number, for socket options, bind, listen and
