@@ -47,12 +47,14 @@
 // Go code (net/http, crypto/tls) as a net.Conn and a net.Listener.
 // CreateConnection and CreateServer are the callback layer under streams:
 // a Protocol per connection, driven by its Transport (protocol.go), as
-// asyncio's create_connection and create_server. The network "unix"
-// gives all of these over Unix-domain stream sockets. Datagrams (UDP,
-// "unixgram") have the same two layers: CreateDatagramEndpoint with a
-// DatagramProtocol (asyncio's create_datagram_endpoint), and PacketConn
-// (ListenPacket, DialPacket), whose ReadFrom and WriteTo wait as a
-// Stream's methods do. AddReader and AddWriter watch raw fds.
+// asyncio's create_connection and create_server. AddReader and AddWriter
+// watch raw fds.
+//
+// The network "unix" gives all of these over Unix-domain stream sockets.
+// Datagrams (UDP, "unixgram") have the same two layers:
+// CreateDatagramEndpoint with a DatagramProtocol (asyncio's
+// create_datagram_endpoint), and PacketConn (ListenPacket, DialPacket),
+// whose ReadFrom and WriteTo wait as a Stream's methods do.
 //
 // The threading world is one call away: ToThread and RunInExecutor run a
 // function on a thread.Pool (the loop's default executor unless given one)
