@@ -198,7 +198,7 @@ func resolveTCP(ctx context.Context, network, address string, listen bool) (ips 
 	case "tcp6":
 		ipnet = "ip6"
 	default:
-		return nil, 0, fmt.Errorf("unknown network %q (want tcp, tcp4 or tcp6)", network)
+		return nil, 0, fmt.Errorf("unknown network %q (want tcp, tcp4, tcp6 or unix)", network)
 	}
 	host, ps, err := net.SplitHostPort(address)
 	if err != nil {

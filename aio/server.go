@@ -48,12 +48,12 @@ type Server struct {
 	l         *Loop
 	lns       []*poll.FD
 	addrs     []net.Addr
+	cleanup   func() // removes a Unix socket file on Close (unix.go)
 	factory   func() BaseProtocol
 	serving   bool
 	clients   map[serverConn]struct{}
 	waiters   duet.Event // set once closed with every connection gone
 	closeOnce bool
-	cleanup   func() // removes a Unix socket file on Close (unix.go)
 }
 
 // CreateServer listens on address over TCP and serves it: each connection
@@ -100,20 +100,13 @@ func (l *Loop) CreateServer(ctx context.Context, network, address string, factor
 	if err := l.checkIOCall(factory); err != nil {
 		return fail(err)
 	}
-	if network == "unix" {
-		p, err := l.poller()
-		if err != nil {
+	var ips []netip.Addr
+	var port uint16
+	if network != "unix" { // a path, for listenUnix below
+		var err error
+		if ips, port, err = resolveTCP(ctx, network, address, true); err != nil {
 			return fail(err)
 		}
-		s, err := l.createUnixServer(p, address, factory, o.backlog)
-		if err != nil {
-			return fail(err)
-		}
-		return s, nil
-	}
-	ips, port, err := resolveTCP(ctx, network, address, true)
-	if err != nil {
-		return fail(err)
 	}
 	p, err := l.poller()
 	if err != nil {
@@ -125,7 +118,13 @@ func (l *Loop) CreateServer(ctx context.Context, network, address string, factor
 			fd.Close()
 		}
 	}
-	if ips == nil {
+	if network == "unix" {
+		fd, cleanup, err := listenUnix(p, address, o.backlog)
+		if err != nil {
+			return fail(err)
+		}
+		s.lns, s.cleanup = append(s.lns, fd), cleanup
+	} else if ips == nil {
 		// Every address: one dual-stack socket for "tcp" where IPv6
 		// exists, else the family's unspecified address.
 		var fd *poll.FD

@@ -3,7 +3,6 @@ package aio
 import (
 	"context"
 	"fmt"
-	"net"
 
 	"github.com/duet-go/duet/internal/poll"
 )
@@ -24,12 +23,12 @@ import (
 // removes the socket file if it is still the one the server bound, as
 // Python 3.13's cleanup_socket=True does by default.
 
-// createUnixServer is CreateServer for network "unix"; address is the
-// socket path.
-func (l *Loop) createUnixServer(p *poll.Poller, path string, factory func() BaseProtocol, backlog int) (*Server, error) {
+// listenUnix makes the listening socket of CreateServer's "unix" network
+// at path, and the cleanup that removes its socket file.
+func listenUnix(p *poll.Poller, path string, backlog int) (*poll.FD, func(), error) {
 	fd, sa, err := unixStreamSocket(p, path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cleanup, err := bindUnix(fd.Fd(), path, sa)
 	if err == nil {
@@ -39,15 +38,9 @@ func (l *Loop) createUnixServer(p *poll.Poller, path string, factory func() Base
 	}
 	if err != nil {
 		fd.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	s := &Server{l: l, factory: factory, clients: map[serverConn]struct{}{}, cleanup: cleanup}
-	s.lns = []*poll.FD{fd}
-	s.addrs = []net.Addr{&net.UnixAddr{Name: path, Net: "unix"}}
-	s.serving = true
-	l.ioWaitBegin()
-	s.accept(fd)
-	return s, nil
+	return fd, cleanup, nil
 }
 
 // dialUnix connects a Unix stream socket to path and waits; on any
