@@ -77,15 +77,17 @@ type Server struct {
 // The sockets are made with SO_REUSEADDR, as asyncio's on Unix. A port in
 // use is an error naming the address and matching syscall.EADDRINUSE.
 //
-// Network "unix" listens on a Unix-domain stream socket at the path
-// address instead (Python: loop.create_unix_server), with the same
-// transports: a socket file already at the path is removed first and any
-// other file refused, as asyncio does, and Close removes the socket file
-// (see unix.go). A path longer than the system takes is an error saying so.
-//
 // Call it from a task of l, with the task's ctx (for the name lookup). The
 // server holds a virtual clock as a pending I/O wait does, for as long as
 // it listens.
+//
+// Network "unix" listens on a Unix-domain stream socket at the path
+// address instead (Python: loop.create_unix_server), with the same
+// transports and options: a socket file already at the path is removed
+// first and any other file refused, as asyncio does, and Close removes
+// the socket file if it is still the one bound (Python 3.13's
+// cleanup_socket). A path longer than the system takes is an error saying
+// so.
 func (l *Loop) CreateServer(ctx context.Context, network, address string, factory func() BaseProtocol, opts ...ServerOption) (*Server, error) {
 	if ctx == nil {
 		return nil, nilCtx("CreateServer")

@@ -6,9 +6,9 @@
 //	duetbench compare [flags]   run every workload with duet and CPython, print the table
 //	duetbench run -w NAME       run one duet workload, print its metrics as JSON
 //	duetbench list              list the workloads
-//	duetbench echoload [flags]  the echo section's load generator (see echo.go)
 //	duetbench udpload [flags]   the udp section's load generator (see udp.go)
 //	duetbench udpecho [flags]   the udp section's Go servers, duet's and net's
+//	duetbench echoload [flags]  the echo section's load generator (see echo.go)
 //
 // compare runs each workload in a fresh process (this program with "run",
 // then python3 on ../python/NAME.py), so that one workload's heap, goroutines
@@ -50,12 +50,12 @@ func main() {
 		err = cmdRun(os.Args[2:])
 	case "compare":
 		err = cmdCompare(os.Args[2:])
-	case "echoload":
-		err = cmdEchoLoad(os.Args[2:])
 	case "udpload":
 		err = cmdUDPLoad(os.Args[2:])
 	case "udpecho":
 		err = cmdUDPEcho(os.Args[2:])
+	case "echoload":
+		err = cmdEchoLoad(os.Args[2:])
 	case "list":
 		for _, w := range workloads() {
 			fmt.Printf("%-16s %s\n", w.name, w.about)
@@ -71,13 +71,14 @@ func main() {
 
 func usage() {
 	fmt.Fprintln(os.Stderr, `usage:
-  duetbench compare [-only w1,w2,echo,idle,udp] [-quick] [-workers N] [-python python3] [-pydir DIR] [-out FILE]
+  duetbench compare [-only w1,w2,echo,idle] [-quick] [-workers N] [-python python3] [-pydir DIR] [-out FILE]
                     [-server-cpu 0] [-load-cpu 1] [-no-pin] [-echo-c 50,1000] [-echo-d 5s] [-echo-warmup 1s]
-                    [-idle-n 10000] [-maxconns 0] [-duet-loops 1] [-udp-c 1,50]
+                    [-idle-n 10000] [-maxconns 0] [-duet-loops 1]
   duetbench run -w WORKLOAD [-n N] [-reps R] [-warmup W] [-workers N] [-cpuprofile FILE] [-memprofile FILE]
-  duetbench echoload -addr HOST:PORT [-c 50] [-size 64] [-d 5s] [-warmup 1s] [-pid PID]
+  duetbench compare -only udp [-udp-c 1,50]   (the udp section; -only names it beside the others)
   duetbench udpload -addr HOST:PORT [-c 50] [-size 64] [-d 5s] [-warmup 1s] [-pid PID]
   duetbench udpecho -impl protocol|packetconn|net -addr HOST:PORT
+  duetbench echoload -addr HOST:PORT [-c 50] [-size 64] [-d 5s] [-warmup 1s] [-pid PID]
   duetbench list`)
 	os.Exit(2)
 }
