@@ -48,6 +48,9 @@ func WithInterleave(n int) ConnOption {
 // transport and the protocol factory made for it, once the protocol's
 // ConnectionMade has been called (Python: loop.create_connection). network
 // is "tcp", "tcp4" or "tcp6"; address is "host:port", as for net.Dial.
+// Network "unix" connects to a Unix-domain stream socket at the path
+// address instead, with the same transport (Python:
+// loop.create_unix_connection; CreateServer says how paths are handled).
 //
 // It must be called from a task of l, with that task's ctx (or one derived
 // from it): it waits without blocking the loop, and the loop runs other
@@ -82,6 +85,17 @@ func (l *Loop) CreateConnection(ctx context.Context, network, address string, fa
 	if err := l.checkIOCall(factory); err != nil {
 		return fail(err)
 	}
+	if network == "unix" {
+		p, err := l.poller()
+		if err != nil {
+			return fail(err)
+		}
+		fd, err := l.dialUnix(ctx, p, address)
+		if err != nil {
+			return fail(err)
+		}
+		return l.connected(ctx, fd, address, &o, factory, fail)
+	}
 	ips, port, err := resolveTCP(ctx, network, address, false)
 	if err != nil {
 		return fail(err)
@@ -104,18 +118,13 @@ func (l *Loop) CreateConnection(ctx context.Context, network, address string, fa
 	if err != nil {
 		return fail(err)
 	}
-	var proto BaseProtocol
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				err = duet.NewPanicError(r)
-			}
-		}()
-		proto = factory()
-	}()
-	if err == nil && proto == nil {
-		err = errors.New("the protocol factory returned nil")
-	}
+	return l.connected(ctx, fd, address, &o, factory, fail)
+}
+
+// connected makes a connected fd's protocol and transport, with TLS over
+// it when o says so (the handshake waits in ctx; address names the server).
+func (l *Loop) connected(ctx context.Context, fd *poll.FD, address string, o *connOpts, factory func() BaseProtocol, fail func(error) (Transport, BaseProtocol, error)) (Transport, BaseProtocol, error) {
+	proto, err := callFactory(factory)
 	if err != nil {
 		fd.Close()
 		return fail(err)
@@ -164,9 +173,18 @@ func (l *Loop) dialOne(ctx context.Context, p *poll.Poller, ip netip.Addr, port 
 		fd.Close()
 		return nil, fmt.Errorf("dial %s: %w", ap, err)
 	}
+	if err := l.connectFD(ctx, fd, toSockaddr(ip, port)); err != nil {
+		return nil, fmt.Errorf("dial %s: %w", ap, err)
+	}
+	return fd, nil
+}
+
+// connectFD connects fd to sa and waits for the result; on any failure, a
+// cancellation included, it closes fd before it returns.
+func (l *Loop) connectFD(ctx context.Context, fd *poll.FD, sa poll.Sockaddr) error {
 	done := duet.NewFuture[struct{}]()
 	l.ioWaitBegin()
-	err = fd.Connect(toSockaddr(ip, port), func(err error) { done.Complete(struct{}{}, err) })
+	err := fd.Connect(sa, func(err error) { done.Complete(struct{}{}, err) })
 	if err == nil {
 		_, err = duet.Await(ctx, done)
 	}
@@ -175,9 +193,8 @@ func (l *Loop) dialOne(ctx context.Context, p *poll.Poller, ip netip.Addr, port 
 		// Closing completes the connect, if still in progress, with
 		// net.ErrClosed into a future nobody awaits any more.
 		fd.Close()
-		return nil, fmt.Errorf("dial %s: %w", ap, err)
 	}
-	return fd, nil
+	return err
 }
 
 // resolveTCP splits address and resolves its host (off the loop, through
@@ -194,7 +211,7 @@ func resolveTCP(ctx context.Context, network, address string, listen bool) (ips 
 	case "tcp6":
 		ipnet = "ip6"
 	default:
-		return nil, 0, fmt.Errorf("unknown network %q (want tcp, tcp4 or tcp6)", network)
+		return nil, 0, fmt.Errorf("unknown network %q (want tcp, tcp4, tcp6 or unix)", network)
 	}
 	host, ps, err := net.SplitHostPort(address)
 	if err != nil {

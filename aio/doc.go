@@ -58,6 +58,12 @@
 // asyncio.run does; a File's reads and writes run on the default
 // executor, since a disk is never "ready" to a poller.
 //
+// The network "unix" gives all of these over Unix-domain stream sockets.
+// Datagrams (UDP, "unixgram") have the same two layers:
+// CreateDatagramEndpoint with a DatagramProtocol (asyncio's
+// create_datagram_endpoint), and PacketConn (ListenPacket, DialPacket),
+// whose ReadFrom and WriteTo wait as a Stream's methods do.
+//
 // The threading world is one call away: ToThread and RunInExecutor run a
 // function on a thread.Pool (the loop's default executor unless given one)
 // and give a Future a task awaits without blocking the loop; from any

@@ -52,6 +52,7 @@ type Server struct {
 	l         *Loop
 	lns       []*poll.FD
 	addrs     []net.Addr
+	cleanup   func() // removes a Unix socket file on Close (unix.go)
 	factory   func() BaseProtocol
 	tls       *tlsSetup // WithServerTLS's, its config checked and cloned
 	serving   bool
@@ -93,6 +94,14 @@ type Server struct {
 // Call it from a task of l, with the task's ctx (for the name lookup). The
 // server holds a virtual clock as a pending I/O wait does, for as long as
 // it listens.
+//
+// Network "unix" listens on a Unix-domain stream socket at the path
+// address instead (Python: loop.create_unix_server), with the same
+// transports and options: a socket file already at the path is removed
+// first and any other file refused, as asyncio does, and Close removes
+// the socket file if it is still the one bound (Python 3.13's
+// cleanup_socket). A path longer than the system takes is an error saying
+// so.
 func (l *Loop) CreateServer(ctx context.Context, network, address string, factory func() BaseProtocol, opts ...ServerOption) (*Server, error) {
 	if ctx == nil {
 		return nil, nilCtx("CreateServer")
@@ -107,9 +116,13 @@ func (l *Loop) CreateServer(ctx context.Context, network, address string, factor
 	if err := l.checkIOCall(factory); err != nil {
 		return fail(err)
 	}
-	ips, port, err := resolveTCP(ctx, network, address, true)
-	if err != nil {
-		return fail(err)
+	var ips []netip.Addr
+	var port uint16
+	if network != "unix" { // a path, for listenUnix below
+		var err error
+		if ips, port, err = resolveTCP(ctx, network, address, true); err != nil {
+			return fail(err)
+		}
 	}
 	p, err := l.poller()
 	if err != nil {
@@ -128,7 +141,13 @@ func (l *Loop) CreateServer(ctx context.Context, network, address string, factor
 			fd.Close()
 		}
 	}
-	if ips == nil {
+	if network == "unix" {
+		fd, cleanup, err := listenUnix(p, address, o.backlog)
+		if err != nil {
+			return fail(err)
+		}
+		s.lns, s.cleanup = append(s.lns, fd), cleanup
+	} else if ips == nil {
 		// Every address: one dual-stack socket for "tcp" where IPv6
 		// exists, else the family's unspecified address.
 		var fd *poll.FD
@@ -282,6 +301,9 @@ func (s *Server) Close() error {
 	for _, fd := range s.lns {
 		fd.Close() // the pending accept completes with net.ErrClosed, ignored
 		s.l.ioWaitEnd()
+	}
+	if s.cleanup != nil {
+		s.cleanup()
 	}
 	s.wakeup()
 	return nil

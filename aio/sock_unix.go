@@ -46,7 +46,8 @@ func toSockaddr(ip netip.Addr, port uint16) poll.Sockaddr {
 	return sa
 }
 
-// tcpAddrOf converts a system address to a *net.TCPAddr (nil for none).
+// tcpAddrOf converts a system address to a *net.TCPAddr, or a Unix one to
+// a *net.UnixAddr (nil for none).
 func tcpAddrOf(sa poll.Sockaddr) net.Addr {
 	switch a := sa.(type) {
 	case *unix.SockaddrInet4:
@@ -59,6 +60,14 @@ func tcpAddrOf(sa poll.Sockaddr) net.Addr {
 			}
 		}
 		return ta
+	case *unix.SockaddrUnix:
+		// A Unix stream connection's ends: an unnamed client socket has
+		// the empty name (x/sys reports it as "@").
+		name := a.Name
+		if name == "@" {
+			name = ""
+		}
+		return &net.UnixAddr{Name: name, Net: "unix"}
 	}
 	return nil
 }

@@ -177,12 +177,7 @@ func (t *tcpTransport) setProtocol(proto BaseProtocol) {
 // connection costs no buffer at all. A completion backend, which keeps
 // reads outstanding, would need a buffer per read in flight (io_uring's
 // provided buffers).
-func (t *tcpTransport) allocPlain() []byte {
-	if t.l.readBuf == nil {
-		t.l.readBuf = make([]byte, readSize)
-	}
-	return t.l.readBuf
-}
+func (t *tcpTransport) allocPlain() []byte { return t.l.sharedReadBuf() }
 
 func (t *tcpTransport) allocBuffered() []byte {
 	var buf []byte

@@ -2,8 +2,8 @@
 // that waits for fds, for a wake-up from another goroutine and for a
 // timeout, all in one system call. A loop owns one Poller and calls Poll
 // once per iteration, with the time until its next timer (0 when it has
-// callbacks ready); transports (TCP, TLS, later UDP and pipes) are built
-// on its FDs, and asyncio's add_reader and add_writer on its raw
+// callbacks ready); transports (TCP, TLS, UDP and Unix sockets, later
+// pipes) are built on its FDs, and asyncio's add_reader and add_writer on its raw
 // readiness. Python's counterpart is the selector inside
 // BaseSelectorEventLoop; uvloop's is libuv's uv__io_poll.
 //
@@ -20,7 +20,11 @@
 // An FD's operations are started by a call that never blocks and report
 // through a callback: StartRead(alloc, done) reads on until StopRead,
 // Write(bufs, done) writes every byte, Accept(done) and Connect(sa, done)
-// report their result, Close completes whatever is pending. This is
+// report their result, Close completes whatever is pending. Datagram
+// sockets have operations of their own (dgram_unix.go): StartRecvFrom
+// reports each datagram with its sender, TrySendTo and SendTo send one to
+// an address, and an error fails one datagram and ends nothing, where a
+// stream read stops at one and a stream write's is sticky. This is
 // libuv's shape and io_uring's, not the readiness shape ("tell me when it
 // is readable, then I read") of CPython's selector transports: transports
 // written against it never see readiness, so an io_uring backend fits

@@ -574,6 +574,7 @@ type FD struct {
 	alloc   func() []byte
 	rdone   func(buf []byte, n int, err error)
 	rbuf    []byte // allocated for a read that found nothing yet (EAGAIN)
+	dg      *dgram // datagram receives and sends (dgram_unix.go); nil until the first
 
 	wq    []writeOp // writes; [whead, wcur) finished, [wcur, len) to write
 	whead int
@@ -602,7 +603,7 @@ func (f *FD) Fd() int {
 
 // busy reports whether the FD has an operation to run or deliver.
 func (f *FD) busy() bool {
-	return f.reading || f.whead < len(f.wq) || f.ahead < len(f.acceptq) || f.cstate != connNone
+	return f.reading || f.whead < len(f.wq) || f.ahead < len(f.acceptq) || f.cstate != connNone || f.dg.busy()
 }
 
 // ready records a readiness event and queues the FD if it has work.
@@ -927,6 +928,7 @@ func (f *FD) service() (ran int) {
 		f.flush()
 	}
 	ran += f.deliverWrites()
+	ran += f.serviceDgram()
 	if f.closed {
 		return ran + f.failAll()
 	}
@@ -1062,6 +1064,7 @@ func (f *FD) failAll() (ran int) {
 			ran++
 			done(err)
 		}
+		ran += f.failDgram()
 	}
 	return ran
 }

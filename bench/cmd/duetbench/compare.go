@@ -181,6 +181,7 @@ func cmdCompare(args []string) error {
 	out := fs.String("out", "", "also write the report to this file")
 	var eo echoOpts
 	eo.register(fs)
+	registerUDPFlags(fs)
 	fs.Parse(args)
 	if workersFlag < 0 {
 		return fmt.Errorf("-workers %d: pass a positive count, or 0 for GOMAXPROCS", workersFlag)
@@ -200,15 +201,19 @@ func cmdCompare(args []string) error {
 	if err != nil {
 		return err
 	}
-	doEcho, doIdle, doChurn, names := sections(*only)
+	doUDP, onlyRest := udpSection(*only)
+	doEcho, doIdle, doChurn, names := sections(onlyRest)
+	if onlyRest == "-" {
+		doEcho, doIdle, doChurn, names = false, false, false, nil
+	}
 	var ws []workload
 	for _, w := range workloads() {
 		if *only == "" || contains(names, w.name) {
 			ws = append(ws, w)
 		}
 	}
-	if len(ws) == 0 && (len(names) > 0 || !doEcho && !doIdle && !doChurn) {
-		return fmt.Errorf("no workload matches -only %q: run 'duetbench list' (and the sections echo, idle, churn)", *only)
+	if len(ws) == 0 && (len(names) > 0 || !doEcho && !doIdle && !doChurn && !doUDP) {
+		return fmt.Errorf("no workload matches -only %q: run 'duetbench list' (and the sections echo, idle, churn, udp)", *only)
 	}
 
 	impls := []impl{
@@ -250,6 +255,11 @@ func cmdCompare(args []string) error {
 		if doChurn {
 			runChurn(w, self, servers, eo, *quick)
 		}
+	}
+	if doUDP {
+		runUDP(w, self, udpServers(self, serverEnv{pyDir: dir, python: *python, uvPython: uvloopPython()}), eo, *quick)
+	}
+	if doEcho || doIdle || doChurn || doUDP {
 		if *quick {
 			fmt.Fprintln(w, "\n-quick: short windows and few connections; these figures check the harness, not the servers")
 		}

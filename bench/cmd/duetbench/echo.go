@@ -156,16 +156,20 @@ func runEcho(w io.Writer, self string, servers []echoServer, o echoOpts, quick b
 
 func runLoad(c *exec.Cmd) (loadResult, error) {
 	var r loadResult
+	return r, runLoadJSON(c, &r)
+}
+
+// runLoadJSON runs a generator and decodes the JSON line it ends with into v.
+func runLoadJSON(c *exec.Cmd, v any) error {
 	out, err := c.Output()
 	if err != nil {
 		msg := err.Error()
 		if ee, ok := err.(*exec.ExitError); ok {
 			msg += ": " + lastLine(string(ee.Stderr))
 		}
-		return r, fmt.Errorf("%s", msg)
+		return fmt.Errorf("%s", msg)
 	}
-	err = json.Unmarshal([]byte(lastLine(string(out))), &r)
-	return r, err
+	return json.Unmarshal([]byte(lastLine(string(out))), v)
 }
 
 // bestPeer returns, for connection count c, the best peer's req/s and
@@ -231,6 +235,12 @@ func printEcho(w io.Writer, rows []echoRow, cs []int) {
 	fmt.Fprintln(w, "(100% = one core); gen% near 100 with srv% below it means the generator, not the server, set the req/s.")
 	fmt.Fprintln(w, "req/s:best, CPU:best: how many times better than the best peer at this c (>1: better); peers are every")
 	fmt.Fprintln(w, "server but duet's.")
+	printNotes(w, rows)
+}
+
+// printNotes reports the servers that did not stop cleanly and the first
+// error of each point that had some.
+func printNotes(w io.Writer, rows []echoRow) {
 	for _, r := range rows {
 		if r.exit != "" && r.exit != "clean" {
 			fmt.Fprintf(w, "note: %s on SIGTERM: %s\n", r.s.name, r.exit)

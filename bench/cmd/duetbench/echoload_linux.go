@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"runtime"
-	"slices"
 	"syscall"
 	"time"
 )
@@ -22,15 +21,31 @@ import (
 // can spend. With -pid it reads the server's utime+stime from
 // /proc/PID/stat at both ends of the window.
 func cmdEchoLoad(args []string) error {
-	fs := flag.NewFlagSet("echoload", flag.ExitOnError)
-	addr := fs.String("addr", "127.0.0.1:9000", "server HOST:PORT (IPv4)")
-	conns := fs.Int("c", 50, "connections, each with one message in flight")
-	size := fs.Int("size", 64, "message size in bytes")
-	dur := fs.Duration("d", 5*time.Second, "measured window")
-	warm := fs.Duration("warmup", time.Second, "unmeasured warm-up before the window")
-	pid := fs.Int("pid", 0, "server PID whose CPU time to read from /proc/PID/stat (0: none)")
+	return runGenerator("echoload", "connections, each with one message in flight", args, func(f genFlags) (any, error) {
+		return echoLoad(f.addr, f.c, f.size, f.warm, f.dur, f.pid)
+	})
+}
+
+// genFlags are the flags echoload and udpload share.
+type genFlags struct {
+	addr         string
+	c, size, pid int
+	dur, warm    time.Duration
+}
+
+// runGenerator parses a generator's flags, runs it and prints its result
+// as one JSON line.
+func runGenerator(name, what string, args []string, run func(genFlags) (any, error)) error {
+	var f genFlags
+	fs := flag.NewFlagSet(name, flag.ExitOnError)
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:9000", "server HOST:PORT (IPv4)")
+	fs.IntVar(&f.c, "c", 50, what)
+	fs.IntVar(&f.size, "size", 64, "message size in bytes")
+	fs.DurationVar(&f.dur, "d", 5*time.Second, "measured window")
+	fs.DurationVar(&f.warm, "warmup", time.Second, "unmeasured warm-up before the window")
+	fs.IntVar(&f.pid, "pid", 0, "server PID whose CPU time to read from /proc/PID/stat (0: none)")
 	fs.Parse(args)
-	res, err := echoLoad(*addr, *conns, *size, *warm, *dur, *pid)
+	res, err := run(f)
 	if err != nil {
 		return err
 	}
@@ -115,11 +130,7 @@ func echoLoad(addr string, c, size int, warm, dur time.Duration, pid int) (loadR
 		}
 	}
 
-	start := time.Now()
-	mStart, mEnd := start.Add(warm), start.Add(warm+dur)
-	measuring, over := false, false
-	var self0 float64
-	var user0, sys0 int64
+	win := newWindow(time.Now(), warm, dur, pid)
 	for i := range fds {
 		send(i)
 	}
@@ -155,10 +166,10 @@ func echoLoad(addr string, c, size int, warm, dur time.Duration, pid int) (loadR
 				continue
 			}
 			got[i] = 0
-			if measuring && now.Before(mEnd) {
+			if win.counts(now) {
 				lat = append(lat, int64(now.Sub(sent[i])))
 			}
-			if over {
+			if win.over {
 				// The window is closed: this connection is done.
 				syscall.Close(fds[i])
 				fds[i] = -1
@@ -168,37 +179,15 @@ func echoLoad(addr string, c, size int, warm, dur time.Duration, pid int) (loadR
 			send(i)
 		}
 		now := time.Now()
-		if !measuring && !now.Before(mStart) {
-			measuring = true
-			user0, sys0, _ = procCPUTicks(pid)
-			self0 = selfCPU()
-			mStart = now
-			mEnd = now.Add(dur)
-		}
-		if measuring && !over && !now.Before(mEnd) {
-			over = true
-			user1, sys1, _ := procCPUTicks(pid)
-			res.GenCPU = selfCPU() - self0
-			res.ServerUser = user1 - user0
-			res.ServerTick = res.ServerUser + sys1 - sys0
-			res.ServerCPU = float64(res.ServerTick) / float64(res.ClkTck)
-			res.Seconds = now.Sub(mStart).Seconds()
-		}
-		if over && now.Sub(mEnd) > 2*time.Second {
+		win.tick(now, &res)
+		if win.over && now.Sub(win.end) > 2*time.Second {
 			break // echoes that never come back: leave them
 		}
 	}
-	if !over {
+	if !win.over {
 		return res, fmt.Errorf("every connection failed before the window ended: %s", res.FirstError)
 	}
-	res.Requests = len(lat)
-	res.RPS = float64(len(lat)) / res.Seconds
-	slices.Sort(lat)
-	res.P50us = quantileUs(lat, 0.50)
-	res.P99us = quantileUs(lat, 0.99)
-	if pid == 0 {
-		res.ServerCPU, res.ServerTick, res.ServerUser = 0, 0, 0
-	}
+	win.finish(&res, lat)
 	return res, nil
 }
 

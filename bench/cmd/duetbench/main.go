@@ -6,6 +6,8 @@
 //	duetbench compare [flags]   run every workload with duet and CPython, print the table
 //	duetbench run -w NAME       run one duet workload, print its metrics as JSON
 //	duetbench list              list the workloads
+//	duetbench udpload [flags]   the udp section's load generator (see udp.go)
+//	duetbench udpecho [flags]   the udp section's Go servers, duet's and net's
 //	duetbench echoload [flags]  the echo section's load generator (see echo.go)
 //	duetbench churnload [flags] the churn section's load generator (see churn.go)
 //
@@ -49,6 +51,10 @@ func main() {
 		err = cmdRun(os.Args[2:])
 	case "compare":
 		err = cmdCompare(os.Args[2:])
+	case "udpload":
+		err = cmdUDPLoad(os.Args[2:])
+	case "udpecho":
+		err = cmdUDPEcho(os.Args[2:])
 	case "echoload":
 		err = cmdEchoLoad(os.Args[2:])
 	case "churnload":
@@ -72,6 +78,9 @@ func usage() {
                     [-server-cpu 0] [-load-cpu 1] [-no-pin] [-echo-c 50,1000] [-echo-d 5s] [-echo-warmup 1s]
                     [-idle-n 10000] [-maxconns 0] [-duet-loops 1] [-churn-d 1m] [-churn-workers 32] [-churn-peers]
   duetbench run -w WORKLOAD [-n N] [-reps R] [-warmup W] [-workers N] [-cpuprofile FILE] [-memprofile FILE]
+  duetbench compare -only udp [-udp-c 1,50]   (the udp section; -only names it beside the others)
+  duetbench udpload -addr HOST:PORT [-c 50] [-size 64] [-d 5s] [-warmup 1s] [-pid PID]
+  duetbench udpecho -impl protocol|packetconn|net -addr HOST:PORT
   duetbench echoload -addr HOST:PORT [-c 50] [-size 64] [-d 5s] [-warmup 1s] [-pid PID]
   duetbench churnload -addr HOST:PORT [-d 1m] [-workers 32] [-pid PID]
   duetbench list`)
