@@ -65,19 +65,13 @@ func tcpAddrOf(sa poll.Sockaddr) net.Addr {
 
 // localAddr and peerAddr return fd's addresses, or nil.
 func localAddr(fd int) net.Addr {
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		return nil
-	}
-	return tcpAddrOf(sa)
+	a := fdInetAddr(fd, false)
+	return a.tcp()
 }
 
 func peerAddr(fd int) net.Addr {
-	sa, err := unix.Getpeername(fd)
-	if err != nil {
-		return nil
-	}
-	return tcpAddrOf(sa)
+	a := fdInetAddr(fd, true)
+	return a.tcp()
 }
 
 // setNoDelay sets TCP_NODELAY, on by default as asyncio sets it

@@ -51,7 +51,7 @@ type tcpTransport struct {
 	fc    FlowController   // set if the protocol implements it
 	srv   *Server          // the server that accepted it, if any
 
-	laddr, raddr net.Addr
+	laddr, raddr inetAddr // by value: see inetAddr
 
 	reading bool // reading is wanted (not paused, not closing)
 	eofIn   bool // the peer half-closed
@@ -87,7 +87,7 @@ func newTCPTransport(l *Loop, fd *poll.FD, proto BaseProtocol, srv *Server) *tcp
 		t.p = pr
 	}
 	t.fc, _ = proto.(FlowController)
-	t.laddr, t.raddr = localAddr(fd.Fd()), peerAddr(fd.Fd())
+	t.laddr, t.raddr = fdInetAddr(fd.Fd(), false), fdInetAddr(fd.Fd(), true)
 	t.readDone = t.onRead
 	t.writeCb = t.onWritten
 	if t.bp != nil {
@@ -461,10 +461,10 @@ func (t *tcpTransport) SetWriteBufferLimits(high, low int) {
 // until their write completes.
 func (t *tcpTransport) WriteBufferSize() int { return t.wsize }
 
-// LocalAddr implements Transport.
-func (t *tcpTransport) LocalAddr() net.Addr { return t.laddr }
+// LocalAddr implements Transport: a new *net.TCPAddr at each call.
+func (t *tcpTransport) LocalAddr() net.Addr { return t.laddr.tcp() }
 
-// RemoteAddr implements Transport.
-func (t *tcpTransport) RemoteAddr() net.Addr { return t.raddr }
+// RemoteAddr implements Transport: a new *net.TCPAddr at each call.
+func (t *tcpTransport) RemoteAddr() net.Addr { return t.raddr.tcp() }
 
 var _ Transport = (*tcpTransport)(nil)
