@@ -79,15 +79,6 @@
 // everything. Its interest follows the callbacks registered, changed with
 // EPOLL_CTL_MOD (kqueue: EV_ADD, EV_DELETE), as in CPython.
 //
-// A Poll that must wait checks with a non-blocking epoll_wait first and,
-// finding nothing, parks its goroutine on Go's own netpoller, which
-// watches the epoll fd (readable while it has events), with the timeout
-// as a deadline: a thread blocked in epoll_wait would keep its P until
-// sysmon took it and woke another thread for it, a hand-off that every
-// idle wait of a loop on one CPU paid (see epoll_park_linux.go). The
-// epoll fd is the poller's, not a socket: the sockets themselves stay
-// unknown to the netpoller.
-//
 // Timeouts: epoll_wait takes whole milliseconds, and Poll rounds up, so it
 // never returns early; the loop rounds its timer waits to milliseconds
 // already (timers due within one millisecond run in one iteration), so

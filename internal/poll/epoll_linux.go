@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"os"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,7 +21,6 @@ type sysPoller struct {
 	epfd int
 	efd  int
 	evs  [maxEvents]unix.EpollEvent
-	park epollPark // how a wait that must wait waits (epoll_park_linux.go)
 }
 
 // wakeValue is what Wake adds to the eventfd's counter: 1, in the host's
@@ -47,13 +45,12 @@ func (s *sysPoller) open() error {
 		return os.NewSyscallError("epoll_ctl", err)
 	}
 	s.epfd, s.efd = epfd, efd
-	s.park.init(s, epfd)
 	return nil
 }
 
 func (s *sysPoller) close() error {
 	err := unix.Close(s.efd)
-	if err2 := s.park.close(); err == nil {
+	if err2 := unix.Close(s.epfd); err == nil {
 		err = err2
 	}
 	return os.NewSyscallError("close", err)
@@ -61,12 +58,12 @@ func (s *sysPoller) close() error {
 
 func (s *sysPoller) wake() {
 	// EAGAIN means the counter is full, so a wake-up is pending anyway.
-	SysWrite(s.efd, wakeValue)
+	unix.Write(s.efd, wakeValue)
 }
 
 func (s *sysPoller) drain() {
 	var b [8]byte
-	SysRead(s.efd, b[:])
+	unix.Read(s.efd, b[:])
 }
 
 func (s *sysPoller) addOwned(fd int, gen uint32) error {
@@ -114,10 +111,11 @@ func (s *sysPoller) setRaw(fd int, gen uint32, was, now uint8) error {
 // no limit), and appends what it reports to out. A signal's EINTR is no
 // error: Poll waits again for what is left.
 func (s *sysPoller) wait(d time.Duration, out []event) ([]event, error) {
-	n, err := s.epollNow()
-	if err == nil && n == 0 && d != 0 {
-		n, err = s.park.wait(d)
+	ms := -1
+	if d >= 0 {
+		ms = timeoutMillis(d)
 	}
+	n, err := unix.EpollWait(s.epfd, s.evs[:], ms)
 	if err != nil {
 		if err == unix.EINTR {
 			return out, nil
@@ -147,15 +145,4 @@ func (s *sysPoller) wait(d time.Duration, out []event) ([]event, error) {
 		out = append(out, event{fd: ev.Fd, gen: uint32(ev.Pad), bits: b})
 	}
 	return out, nil
-}
-
-// epollNow collects the events ready now: epoll_pwait (what epoll_wait is
-// on every architecture) with no timeout and no signal mask, a raw system
-// call since it cannot block.
-func (s *sysPoller) epollNow() (int, error) {
-	n, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(s.epfd), uintptr(unsafe.Pointer(&s.evs[0])), maxEvents, 0, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
 }
