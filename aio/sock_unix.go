@@ -116,7 +116,7 @@ func listenTCP(fd int, sa poll.Sockaddr, v6only bool, backlog int) error {
 // queued: 0 and no error when the socket takes nothing now (EAGAIN).
 func writeNow(fd int, p []byte) (int, error) {
 	for {
-		n, err := poll.SysWrite(fd, p)
+		n, err := unix.Write(fd, p)
 		switch err {
 		case nil:
 			return n, nil

@@ -785,7 +785,7 @@ func (f *FD) writeOnce(op *writeOp) (want, n int, err error) {
 	rest := op.bufs[op.bi:]
 	if len(rest) == 1 {
 		b := rest[0][op.off:]
-		n, err = SysWrite(f.fd, b)
+		n, err = unix.Write(f.fd, b)
 		return len(b), n, err
 	}
 	iov := append(f.p.iov[:0], rest[0][op.off:])
@@ -992,7 +992,7 @@ func (f *FD) service() (ran int) {
 			done(buf, 0, fmt.Errorf("poll: fd %d: StartRead's alloc returned an empty buffer", f.fd))
 			break
 		}
-		n, err := SysRead(f.fd, buf)
+		n, err := unix.Read(f.fd, buf)
 		switch {
 		case err == unix.EAGAIN:
 			f.rready, f.rhup = false, false
