@@ -2,31 +2,7 @@
 
 package aio
 
-import "golang.org/x/sys/unix"
-
 // fdInetAddr returns fd's local address, or its peer's (the zero inetAddr
-// for an error or a family other than IP). Through x/sys/unix here: raw
-// system calls are Linux's only stable interface.
-func fdInetAddr(fd int, peer bool) inetAddr {
-	get := unix.Getsockname
-	if peer {
-		get = unix.Getpeername
-	}
-	sa, err := get(fd)
-	if err != nil {
-		return inetAddr{}
-	}
-	var a inetAddr
-	switch s := sa.(type) {
-	case *unix.SockaddrInet4:
-		a.fam = 4
-		copy(a.ip[:4], s.Addr[:])
-		a.port = uint16(s.Port)
-	case *unix.SockaddrInet6:
-		a.fam = 6
-		a.ip = s.Addr
-		a.zone = s.ZoneId
-		a.port = uint16(s.Port)
-	}
-	return a
-}
+// for an error or a family other than IP). Through x/sys here: raw system
+// calls are Linux's only stable interface.
+func fdInetAddr(fd int, peer bool) inetAddr { return inetAddrOf(fd, peer) }

@@ -20,6 +20,11 @@ func fdInetAddr(fd int, peer bool) inetAddr {
 		trap = unix.SYS_GETPEERNAME
 	}
 	if _, _, e := unix.RawSyscall(trap, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&n))); e != 0 {
+		if e == unix.ENOSYS {
+			// 32-bit x86 before Linux 4.3 has these calls only through
+			// socketcall, which x/sys uses there.
+			return inetAddrOf(fd, peer)
+		}
 		return inetAddr{}
 	}
 	var a inetAddr
