@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,21 +52,22 @@ type entry struct {
 // otherwise; the loop's state is owned by the goroutine running it and
 // reached from elsewhere through an internal lock-protected queue.
 type Loop struct {
-	mu       sync.Mutex
-	incoming []entry                 // next iteration's ready items, guarded by mu
-	timers   timerHeap               // guarded by mu
-	sleeping bool                    // the loop is (about to be) blocked in wait; guarded by mu
-	timerSeq uint64                  // guarded by mu
-	live     ilist.List[task, *task] // tasks not yet removed, guarded by mu; finished ones wait in ended
-	ended    []*task                 // finished tasks to take out of live; the loop's own
-	idler    idler                   // how the loop waits between iterations (idle.go); chosen by New
-	pl       *poll.Poller            // made at the first I/O registration (io.go); the loop's own
-	watches  map[watchKey]struct{}   // AddReader/AddWriter registrations; the loop's own
-	children loopChildren            // subprocesses and signal handlers (process.go, signal.go)
-	readBuf  []byte                  // the read buffer every Protocol's reads share (tcp.go); the loop's own
-	ready    []entry                 // this iteration's items, owned by the loop goroutine
-	pos      int                     // index in ready of the item running now; the loop's own
-	depth    int                     // nesting of task steps (an eager start nests); the loop's own
+	mu         sync.Mutex
+	incoming   []entry                       // next iteration's ready items, guarded by mu
+	timers     timerHeap                     // guarded by mu
+	sleeping   bool                          // the loop is (about to be) blocked in wait; guarded by mu
+	timerSeq   uint64                        // guarded by mu
+	live       ilist.List[task, *task]       // tasks not yet removed, guarded by mu; finished ones wait in ended
+	ended      []*task                       // finished tasks to take out of live; the loop's own
+	idler      idler                         // how the loop waits between iterations (idle.go); chosen by New
+	pl         *poll.Poller                  // made at the first I/O registration (io.go); the loop's own
+	watches    map[watchKey]struct{}         // AddReader/AddWriter registrations; the loop's own
+	children   loopChildren                  // subprocesses and signal handlers (process.go, signal.go)
+	readBuf    []byte                        // the read buffer every Protocol's reads share (tcp.go); the loop's own
+	otherAddrs map[*tcpTransport][2]net.Addr // addresses of non-IP (Unix) transports (tcp.go); the loop's own
+	ready      []entry                       // this iteration's items, owned by the loop goroutine
+	pos        int                           // index in ready of the item running now; the loop's own
+	depth      int                           // nesting of task steps (an eager start nests); the loop's own
 
 	stopping        atomic.Bool // Stop was called; written under mu
 	cancelledTimers atomic.Int64

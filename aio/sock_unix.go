@@ -72,8 +72,12 @@ func tcpAddrOf(sa poll.Sockaddr) net.Addr {
 	return nil
 }
 
-// localAddr and peerAddr return fd's addresses, or nil.
+// localAddr and peerAddr return fd's addresses (a *net.TCPAddr, or a
+// *net.UnixAddr for a Unix socket), or nil.
 func localAddr(fd int) net.Addr {
+	if a := fdInetAddr(fd, false); a.fam != 0 {
+		return a.tcp()
+	}
 	sa, err := unix.Getsockname(fd)
 	if err != nil {
 		return nil
@@ -82,6 +86,9 @@ func localAddr(fd int) net.Addr {
 }
 
 func peerAddr(fd int) net.Addr {
+	if a := fdInetAddr(fd, true); a.fam != 0 {
+		return a.tcp()
+	}
 	sa, err := unix.Getpeername(fd)
 	if err != nil {
 		return nil

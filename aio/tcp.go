@@ -42,6 +42,10 @@ var errAborted = fmt.Errorf("aio: transport aborted: %w", net.ErrClosed)
 //
 // Everything here runs on the loop's goroutine: the poller's callbacks
 // inside Poll, the transport's methods from protocol callbacks and tasks.
+//
+// Every idle connection holds one, so its size counts: the flags sit
+// together, which makes it 248 bytes, in the 256-byte size class with
+// room for one more flag (the next word would take it to 288).
 type tcpTransport struct {
 	l     *Loop
 	fd    *poll.FD
@@ -51,7 +55,7 @@ type tcpTransport struct {
 	fc    FlowController   // set if the protocol implements it
 	srv   *Server          // the server that accepted it, if any
 
-	laddr, raddr net.Addr
+	laddr, raddr inetAddr // by value: see inetAddr
 
 	reading bool // reading is wanted (not paused, not closing)
 	eofIn   bool // the peer half-closed
@@ -61,6 +65,7 @@ type tcpTransport struct {
 	eofSent  bool // shutdown(SHUT_WR) was made
 	closeReq bool // Close was called: close the fd when the buffer drains
 	lost     bool // the fd is closed and ConnectionLost is scheduled
+	wpaused  bool // PauseWriting was called and ResumeWriting not yet
 
 	// The write buffer: chunks owned by the transport (copies of what
 	// Write was given). wq[:inflight] is lent to the poller's Write in
@@ -71,7 +76,6 @@ type tcpTransport struct {
 	spare    []byte
 	high     int
 	low      int
-	wpaused  bool // PauseWriting was called and ResumeWriting not yet
 	readDone func([]byte, int, error)
 	alloc    func() []byte
 	writeCb  func(int, error)
@@ -93,7 +97,16 @@ func newTCPTransport(l *Loop, fd *poll.FD, proto BaseProtocol, srv *Server) *tcp
 		t.p = pr
 	}
 	t.fc, _ = proto.(FlowController)
-	t.laddr, t.raddr = localAddr(fd.Fd()), peerAddr(fd.Fd())
+	t.laddr, t.raddr = fdInetAddr(fd.Fd(), false), fdInetAddr(fd.Fd(), true)
+	if t.laddr.fam == 0 || t.raddr.fam == 0 {
+		// Not IP (a Unix socket): the addresses live on the loop, which
+		// keeps them until the connection's ConnectionLost, so that IP
+		// transports, every idle connection of a server, stay small.
+		if l.otherAddrs == nil {
+			l.otherAddrs = map[*tcpTransport][2]net.Addr{}
+		}
+		l.otherAddrs[t] = [2]net.Addr{localAddr(fd.Fd()), peerAddr(fd.Fd())}
+	}
 	t.readDone = t.onRead
 	t.writeCb = t.onWritten
 	if t.bp != nil {
@@ -388,6 +401,7 @@ func (t *tcpTransport) lose(err error) {
 	t.l.ioWaitEnd()
 	call := func() {
 		callProtocol(t.l, "TCP", "ConnectionLost", func() { t.proto.ConnectionLost(err) })
+		delete(t.l.otherAddrs, t)
 		if t.srv != nil {
 			t.srv.detach(t)
 		}
@@ -488,10 +502,20 @@ func (t *tcpTransport) SetWriteBufferLimits(high, low int) {
 // until their write completes.
 func (t *tcpTransport) WriteBufferSize() int { return t.wsize }
 
-// LocalAddr implements Transport.
-func (t *tcpTransport) LocalAddr() net.Addr { return t.laddr }
+// LocalAddr implements Transport: a new *net.TCPAddr at each call.
+func (t *tcpTransport) LocalAddr() net.Addr {
+	if t.laddr.fam == 0 {
+		return t.l.otherAddrs[t][0]
+	}
+	return t.laddr.tcp()
+}
 
-// RemoteAddr implements Transport.
-func (t *tcpTransport) RemoteAddr() net.Addr { return t.raddr }
+// RemoteAddr implements Transport: a new *net.TCPAddr at each call.
+func (t *tcpTransport) RemoteAddr() net.Addr {
+	if t.raddr.fam == 0 {
+		return t.l.otherAddrs[t][1]
+	}
+	return t.raddr.tcp()
+}
 
 var _ Transport = (*tcpTransport)(nil)

@@ -101,9 +101,10 @@ type Poller struct {
 	gen   uint32 // last registration generation handed out
 	evs   []event
 	rawq  []rawCall
-	runq  []*FD // FDs with work for the next service pass
-	cur   *FD   // the FD being serviced (re-queued if a callback panics)
-	woke  bool  // the last Poll consumed a Wake
+	runq  []*FD    // FDs with work for the next service pass
+	iov   [][]byte // writev's scratch, shared: one write at a time runs
+	cur   *FD      // the FD being serviced (re-queued if a callback panics)
+	woke  bool     // the last Poll consumed a Wake
 
 	polling bool // inside Poll or Close: callbacks may run
 	inPass  bool // a service pass is under way (cleared unless a callback panicked)
@@ -557,7 +558,8 @@ type FD struct {
 	gen uint32
 
 	closed bool
-	queued bool // in p.runq
+	queued bool  // in p.runq
+	cstate uint8 // the connect's state (hot: every Write and service reads it)
 
 	// Edge-triggered readiness: set by an event, cleared by EAGAIN or, on
 	// a stream, by a short transfer (a stream socket or pipe that returned
@@ -579,16 +581,33 @@ type FD struct {
 	wq    []writeOp // writes; [whead, wcur) finished, [wcur, len) to write
 	whead int
 	wcur  int
-	werr  error    // a write failed: every later write fails with it
-	iov   [][]byte // scratch for writev
+	werr  error // a write failed: every later write fails with it
 
+	rare *rareOps // accepts and the connect; nil until the first
+}
+
+// rareOps is the state of the operations a connection's FD has at most
+// once (a connect) or never (accepts, which only listening sockets have):
+// kept out of FD, which every idle connection holds, and made by the
+// first Accept or Connect.
+type rareOps struct {
 	acceptq []func(c *FD, sa Sockaddr, err error)
 	ahead   int
 
-	cstate uint8
-	cdone  func(err error)
-	cerr   error
+	cdone func(err error)
+	cerr  error
 }
+
+// rareOf returns f's rareOps, making it.
+func (f *FD) rareOf() *rareOps {
+	if f.rare == nil {
+		f.rare = &rareOps{}
+	}
+	return f.rare
+}
+
+// accepting reports whether accepts are pending.
+func (r *rareOps) accepting() bool { return r != nil && r.ahead < len(r.acceptq) }
 
 // Fd returns the fd number, for socket options, bind, listen and
 // getsockname, or -1 after Close. The fd must not be closed or made
@@ -603,7 +622,7 @@ func (f *FD) Fd() int {
 
 // busy reports whether the FD has an operation to run or deliver.
 func (f *FD) busy() bool {
-	return f.reading || f.whead < len(f.wq) || f.ahead < len(f.acceptq) || f.cstate != connNone || f.dg.busy()
+	return f.reading || f.whead < len(f.wq) || f.rare.accepting() || f.cstate != connNone || f.dg.busy()
 }
 
 // ready records a readiness event and queues the FD if it has work.
@@ -782,7 +801,7 @@ func (f *FD) writeOnce(op *writeOp) (want, n int, err error) {
 		n, err = unix.Write(f.fd, b)
 		return len(b), n, err
 	}
-	iov := append(f.iov[:0], rest[0][op.off:])
+	iov := append(f.p.iov[:0], rest[0][op.off:])
 	for _, b := range rest[1:] {
 		if len(iov) == iovMax {
 			break
@@ -794,7 +813,7 @@ func (f *FD) writeOnce(op *writeOp) (want, n int, err error) {
 	}
 	n, err = writev(f.fd, iov)
 	clear(iov) // the scratch must not keep the caller's buffers alive
-	f.iov = iov[:0]
+	f.p.iov = iov[:0]
 	return want, n, err
 }
 
@@ -814,7 +833,8 @@ func (f *FD) Accept(done func(c *FD, sa Sockaddr, err error)) error {
 	if done == nil {
 		return fmt.Errorf("poll: Accept on fd %d with a nil function", f.fd)
 	}
-	f.acceptq = append(f.acceptq, done)
+	r := f.rareOf()
+	r.acceptq = append(r.acceptq, done)
 	if f.rready {
 		f.p.enqueue(f)
 	}
@@ -838,7 +858,8 @@ func (f *FD) Connect(sa Sockaddr, done func(err error)) error {
 	if f.cstate != connNone {
 		return fmt.Errorf("poll: Connect on fd %d: %w", f.fd, unix.EALREADY)
 	}
-	f.cdone = done
+	r := f.rareOf()
+	r.cdone = done
 	switch err := unix.Connect(f.fd, sa); err {
 	case unix.EINPROGRESS, unix.EINTR:
 		// The connection goes on in the kernel; a non-blocking connect
@@ -847,10 +868,10 @@ func (f *FD) Connect(sa Sockaddr, done func(err error)) error {
 		f.cstate = connWaiting
 		f.wready = false
 	case nil:
-		f.cstate, f.cerr = connDone, nil
+		f.cstate, r.cerr = connDone, nil
 		f.p.enqueue(f)
 	default:
-		f.cstate, f.cerr = connDone, os.NewSyscallError("connect", err)
+		f.cstate, r.cerr = connDone, os.NewSyscallError("connect", err)
 		f.p.enqueue(f)
 	}
 	return nil
@@ -861,7 +882,7 @@ func (f *FD) Connect(sa Sockaddr, done func(err error)) error {
 func (f *FD) checkConnect() {
 	v, err := unix.GetsockoptInt(f.fd, unix.SOL_SOCKET, unix.SO_ERROR)
 	if err != nil {
-		f.cstate, f.cerr = connDone, os.NewSyscallError("getsockopt", err)
+		f.cstate, f.rare.cerr = connDone, os.NewSyscallError("getsockopt", err)
 		return
 	}
 	switch e := unix.Errno(v); e {
@@ -873,11 +894,11 @@ func (f *FD) checkConnect() {
 			f.wready = false
 			return
 		}
-		f.cstate, f.cerr = connDone, nil
+		f.cstate, f.rare.cerr = connDone, nil
 	case unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
 		f.wready = false
 	default:
-		f.cstate, f.cerr = connDone, os.NewSyscallError("connect", e)
+		f.cstate, f.rare.cerr = connDone, os.NewSyscallError("connect", e)
 	}
 }
 
@@ -916,10 +937,11 @@ func (f *FD) service() (ran int) {
 		f.checkConnect()
 	}
 	if f.cstate == connDone {
-		done := f.cdone
-		f.cstate, f.cdone = connNone, nil
+		r := f.rare
+		done, err := r.cdone, r.cerr
+		f.cstate, r.cdone, r.cerr = connNone, nil, nil
 		ran++
-		done(f.cerr)
+		done(err)
 	}
 	if f.closed {
 		return ran + f.failAll()
@@ -932,7 +954,7 @@ func (f *FD) service() (ran int) {
 	if f.closed {
 		return ran + f.failAll()
 	}
-	for k := 0; f.ahead < len(f.acceptq) && f.rready && !f.closed; {
+	for k := 0; f.rare.accepting() && f.rready && !f.closed; {
 		if k == budget {
 			f.p.enqueue(f)
 			break
@@ -946,11 +968,12 @@ func (f *FD) service() (ran int) {
 			continue
 		}
 		k++
-		done := f.acceptq[f.ahead]
-		f.acceptq[f.ahead] = nil
-		f.ahead++
-		if f.ahead == len(f.acceptq) {
-			f.acceptq, f.ahead = f.acceptq[:0], 0
+		r := f.rare
+		done := r.acceptq[r.ahead]
+		r.acceptq[r.ahead] = nil
+		r.ahead++
+		if r.ahead == len(r.acceptq) {
+			r.acceptq, r.ahead = r.acceptq[:0], 0
 		}
 		var c *FD
 		if err == nil {
@@ -1047,20 +1070,23 @@ func (f *FD) failAll() (ran int) {
 			f.wq[f.wcur].err = errClosed
 		}
 		ran += f.deliverWrites()
-		for f.ahead < len(f.acceptq) {
-			done := f.acceptq[f.ahead]
-			f.acceptq[f.ahead] = nil
-			f.ahead++
-			ran++
-			done(nil, nil, errClosed)
+		if r := f.rare; r != nil {
+			for r.ahead < len(r.acceptq) {
+				done := r.acceptq[r.ahead]
+				r.acceptq[r.ahead] = nil
+				r.ahead++
+				ran++
+				done(nil, nil, errClosed)
+			}
+			r.acceptq, r.ahead = r.acceptq[:0], 0
 		}
-		f.acceptq, f.ahead = f.acceptq[:0], 0
 		if f.cstate != connNone {
-			done, err := f.cdone, f.cerr
+			r := f.rare
+			done, err := r.cdone, r.cerr
 			if f.cstate == connWaiting {
 				err = errClosed
 			}
-			f.cstate, f.cdone = connNone, nil
+			f.cstate, r.cdone, r.cerr = connNone, nil, nil
 			ran++
 			done(err)
 		}
