@@ -103,7 +103,7 @@ type dgramOpts struct {
 	broadcast bool
 }
 
-// WithReusePort sets SO_REUSEPORT on an endpoint's socket before it is
+// WithDatagramReusePort sets SO_REUSEPORT on an endpoint's socket before it is
 // bound, so that several sockets (of this process or others of the same
 // user) bind one address and port; on Linux the kernel spreads the
 // datagrams among them (Python: create_datagram_endpoint's reuse_port).
@@ -111,7 +111,7 @@ type dgramOpts struct {
 // system's error. asyncio's reuse_address, removed in Python 3.11 because
 // SO_REUSEADDR lets another user's socket take a UDP port, has no
 // counterpart.
-func WithReusePort() DatagramOption { return func(o *dgramOpts) { o.reusePort = true } }
+func WithDatagramReusePort() DatagramOption { return func(o *dgramOpts) { o.reusePort = true } }
 
 // WithAllowBroadcast sets SO_BROADCAST on a UDP endpoint's socket, so that
 // it may send to a broadcast address (Python: create_datagram_endpoint's
@@ -189,7 +189,7 @@ func (l *Loop) CreateDatagramEndpoint(ctx context.Context, network, local, remot
 		fd, err = openUDP(ctx, p, network, local, remote, o)
 	case "unixgram":
 		if o.broadcast || o.reusePort {
-			return fail(errors.New("WithAllowBroadcast and WithReusePort are for UDP, not unixgram"))
+			return fail(errors.New("WithAllowBroadcast and WithDatagramReusePort are for UDP, not unixgram"))
 		}
 		fd, cleanup, err = openUnixgram(p, local, remote)
 	default:

@@ -195,16 +195,16 @@ func TestUDPOptions(t *testing.T) {
 	runTCP(t, func(ctx context.Context, _ *[]aio.ExceptionContext) error {
 		// Reuse port: two endpoints on one port, both receiving.
 		a, b := newDrec(), newDrec()
-		if err := endpoint(ctx, "udp4", "127.0.0.1:0", "", a, aio.WithReusePort()); err != nil {
+		if err := endpoint(ctx, "udp4", "127.0.0.1:0", "", a, aio.WithDatagramReusePort()); err != nil {
 			return err
 		}
 		addr := a.t.LocalAddr().String()
-		if err := endpoint(ctx, "udp4", addr, "", b, aio.WithReusePort()); err != nil {
-			return fmt.Errorf("a second endpoint with WithReusePort on %s: %v", addr, err)
+		if err := endpoint(ctx, "udp4", addr, "", b, aio.WithDatagramReusePort()); err != nil {
+			return fmt.Errorf("a second endpoint with WithDatagramReusePort on %s: %v", addr, err)
 		}
 		without := newDrec()
 		if err := endpoint(ctx, "udp4", addr, "", without); !errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("an endpoint without WithReusePort on a taken port: %v, want EADDRINUSE", err)
+			return fmt.Errorf("an endpoint without WithDatagramReusePort on a taken port: %v, want EADDRINUSE", err)
 		}
 		// Datagrams from many source ports are spread over both sockets by
 		// the kernel's hash; each gets some.
@@ -264,8 +264,8 @@ func TestUDPBadInput(t *testing.T) {
 			}
 		}
 		l := aio.LoopOf(ctx)
-		if err := endpoint(ctx, "unixgram", "", "", r, aio.WithReusePort()); err == nil || !strings.Contains(err.Error(), "for UDP") {
-			return fmt.Errorf("unixgram with WithReusePort: %v, want an error saying it is for UDP", err)
+		if err := endpoint(ctx, "unixgram", "", "", r, aio.WithDatagramReusePort()); err == nil || !strings.Contains(err.Error(), "for UDP") {
+			return fmt.Errorf("unixgram with WithDatagramReusePort: %v, want an error saying it is for UDP", err)
 		}
 		if _, _, err := l.CreateDatagramEndpoint(ctx, "udp", ":0", "", nil); err == nil {
 			return errors.New("a nil factory was accepted")
