@@ -90,7 +90,7 @@ func Listen(ctx context.Context, network, address string, handler func(ctx conte
 	for _, o := range opts {
 		o(&cfg)
 	}
-	var sopts []ServerOption
+	sopts := cfg.server
 	if cfg.tls != nil {
 		sopts = append(sopts, func(o *serverOpts) { o.tls = cfg.tls })
 	}

@@ -24,3 +24,7 @@ func setNoDelay(int, bool) error                           { return errNoSockets
 func listenTCP(int, poll.Sockaddr, bool, int) error        { return errNoSockets }
 func writeNow(int, []byte) (int, error)                    { return 0, errNoSockets }
 func shutdownWrite(int) error                              { return errNoSockets }
+
+func setReusePort(int) error {
+	return errors.New("SO_REUSEPORT is not available on this system: serve from one loop")
+}

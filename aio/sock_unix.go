@@ -145,3 +145,10 @@ func shutdownWrite(fd int) error {
 	}
 	return os.NewSyscallError("shutdown", err)
 }
+
+// setReusePort sets SO_REUSEPORT (WithReusePort): on Linux and the BSDs
+// several sockets then listen on one address and the kernel spreads the
+// connections across them.
+func setReusePort(fd int) error {
+	return os.NewSyscallError("setsockopt SO_REUSEPORT", unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1))
+}

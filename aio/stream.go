@@ -20,9 +20,10 @@ const DefaultStreamLimit = 64 << 10
 type StreamOption func(*streamConfig)
 
 type streamConfig struct {
-	limit int
-	conn  []ConnOption // Dial's, for CreateConnection
-	tls   *tlsSetup    // WithStreamTLS
+	limit  int
+	conn   []ConnOption   // Dial's, for CreateConnection
+	tls    *tlsSetup      // WithStreamTLS
+	server []ServerOption // Listen's, for CreateServer (WithServerOptions)
 }
 
 // WithLimit sets a stream's limit, in bytes (n <= 0 means
