@@ -18,7 +18,7 @@ func WithConnOptions(opts ...ConnOption) StreamOption {
 }
 
 // WithServerOptions passes options of CreateServer (WithIdleTimeout,
-// WithBacklog) to Listen and NetListen.
+// WithBacklog, WithReusePort) to Listen and NetListen.
 func WithServerOptions(opts ...ServerOption) StreamOption {
 	return func(c *streamConfig) { c.srv = append(c.srv, opts...) }
 }

@@ -28,6 +28,7 @@ type serverOpts struct {
 	backlog     int
 	tls         *tlsSetup // WithServerTLS
 	idleTimeout time.Duration
+	reusePort   bool // WithReusePort
 }
 
 // WithBacklog sets the listening sockets' backlog (Python: create_server's
@@ -118,12 +119,48 @@ func (l *Loop) CreateServer(ctx context.Context, network, address string, factor
 	}
 	var ips []netip.Addr
 	var port uint16
+	var err error
 	if network != "unix" { // a path, for listenUnix below
-		var err error
 		if ips, port, err = resolveTCP(ctx, network, address, true); err != nil {
 			return fail(err)
 		}
 	}
+	var shared []uint16
+	if o.reusePort && port == 0 && network != "unix" {
+		// RunLoops' loops pick one port per address for the group.
+		var publish func([]net.Addr, error)
+		if shared, publish, err = sharedPorts(ctx, network+" "+address); err != nil {
+			return fail(err)
+		}
+		if publish != nil {
+			s, err := l.createServer(network, address, ips, 0, nil, factory, o)
+			if err != nil {
+				publish(nil, err)
+				return fail(err)
+			}
+			publish(s.addrs, nil)
+			return s, nil
+		}
+	}
+	s, err := l.createServer(network, address, ips, port, shared, factory, o)
+	if err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+// createServer is CreateServer once the address is resolved: it listens
+// on port (or, for the i-th address, on shared[i] when shared is set) and
+// starts accepting.
+func (l *Loop) createServer(network, address string, ips []netip.Addr, port uint16, shared []uint16, factory func() BaseProtocol, o serverOpts) (*Server, error) {
+	fail := func(err error) (*Server, error) { return nil, err }
+	portFor := func(i int) uint16 {
+		if i < len(shared) {
+			return shared[i]
+		}
+		return port
+	}
+	port = portFor(0)
 	p, err := l.poller()
 	if err != nil {
 		return fail(err)
@@ -153,13 +190,13 @@ func (l *Loop) CreateServer(ctx context.Context, network, address string, factor
 		var fd *poll.FD
 		switch network {
 		case "tcp4":
-			fd, err = listenOn(p, netip.IPv4Unspecified(), port, true, o.backlog)
+			fd, err = listenOn(p, netip.IPv4Unspecified(), port, true, &o)
 		case "tcp6":
-			fd, err = listenOn(p, netip.IPv6Unspecified(), port, true, o.backlog)
+			fd, err = listenOn(p, netip.IPv6Unspecified(), port, true, &o)
 		default:
-			fd, err = listenOn(p, netip.IPv6Unspecified(), port, false, o.backlog)
+			fd, err = listenOn(p, netip.IPv6Unspecified(), port, false, &o)
 			if err != nil && !isAddrInUse(err) {
-				fd, err = listenOn(p, netip.IPv4Unspecified(), port, true, o.backlog)
+				fd, err = listenOn(p, netip.IPv4Unspecified(), port, true, &o)
 			}
 		}
 		if err != nil {
@@ -167,8 +204,8 @@ func (l *Loop) CreateServer(ctx context.Context, network, address string, factor
 		}
 		s.lns = append(s.lns, fd)
 	} else {
-		for _, ip := range ips {
-			fd, err := listenOn(p, ip, port, true, o.backlog)
+		for i, ip := range ips {
+			fd, err := listenOn(p, ip, portFor(i), true, &o)
 			if err != nil {
 				closeAll()
 				return fail(err)
@@ -189,12 +226,18 @@ func (l *Loop) CreateServer(ctx context.Context, network, address string, factor
 }
 
 // listenOn makes one listening socket.
-func listenOn(p *poll.Poller, ip netip.Addr, port uint16, v6only bool, backlog int) (*poll.FD, error) {
+func listenOn(p *poll.Poller, ip netip.Addr, port uint16, v6only bool, o *serverOpts) (*poll.FD, error) {
 	fd, err := tcpSocket(p, ip)
 	if err != nil {
 		return nil, err
 	}
-	if err := listenTCP(fd.Fd(), toSockaddr(ip, port), v6only, backlog); err != nil {
+	if o.reusePort {
+		if err := setReusePort(fd.Fd()); err != nil {
+			fd.Close()
+			return nil, err
+		}
+	}
+	if err := listenTCP(fd.Fd(), toSockaddr(ip, port), v6only, o.backlog); err != nil {
 		fd.Close()
 		if isAddrInUse(err) {
 			return nil, fmt.Errorf("listen %s: %w (another socket listens on that port: stop it, choose another port, or port 0 for a free one)", netip.AddrPortFrom(ip, port), err)

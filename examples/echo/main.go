@@ -6,6 +6,9 @@
 //
 //	go run ./examples/echo -addr 127.0.0.1:7007 -api protocol -loops 1
 //
+// -loops N serves the address from N loops, one per core at most
+// (aio.RunLoops, SO_REUSEPORT): the kernel spreads connections across them.
+//
 // It prints one line, "listening on ADDR", with the address it listens on
 // (so -addr 127.0.0.1:0 works), once it accepts connections; it exits with
 // status 0 on SIGINT or SIGTERM, and answers SIGUSR1 with a line
@@ -32,7 +35,7 @@ import (
 
 func main() {
 	api := flag.String("api", "protocol", "API to serve with: protocol (transports and protocols) or stream")
-	addr := demo.Flags("echo", "127.0.0.1:7007")
+	addr, loops := demo.Flags("echo", "127.0.0.1:7007")
 	var serve func(ctx context.Context) error
 	switch *api {
 	case "protocol":
@@ -54,7 +57,7 @@ func main() {
 			printStats()
 		}
 	}()
-	demo.Main("echo", serve)
+	demo.Main("echo", loops, serve)
 }
 
 // serveStreams is the same server written with streams, asyncio's
@@ -74,11 +77,13 @@ func serveStreams(ctx context.Context, addr string) error {
 				return err
 			}
 		}
-	})
+	}, aio.WithServerOptions(demo.ServerOptions(ctx)...))
 	if err != nil {
 		return err
 	}
-	demo.Ready(s)
+	if err := demo.Ready(ctx, s); err != nil {
+		return err
+	}
 	_, err = duet.Await(ctx, duet.NewFuture[struct{}]()) // until a signal cancels main
 	s.Close()
 	s.CloseClients()

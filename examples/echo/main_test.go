@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os/exec"
@@ -62,14 +63,36 @@ func echoBinary(t *testing.T, bin, api string) {
 	}
 }
 
-// TestEchoNotYet: the parts that come later exit with status 2 and say so.
-func TestEchoNotYet(t *testing.T) {
+// TestEchoLoops: -loops 2 serves one address from two loops, with either
+// API, and exits cleanly on SIGTERM; -loops 0 is refused.
+func TestEchoLoops(t *testing.T) {
 	bin := demotest.Build(t)
-	for _, args := range [][]string{{"-loops", "4"}} {
-		out, err := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...).CombinedOutput()
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "not yet") {
-			t.Errorf("%v: %v, %q; want exit status 2 and \"not yet\"", args, err, out)
+	for _, api := range []string{"protocol", "stream"} {
+		srv := demotest.Run(t, bin, "-addr", "127.0.0.1:0", "-api", api, "-loops", "2")
+		for i := range 50 {
+			c, err := net.Dial("tcp", srv.Addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			msg := []byte(fmt.Sprintf("hello %d\n", i))
+			if _, err := c.Write(msg); err != nil {
+				t.Fatal(err)
+			}
+			got := make([]byte, len(msg))
+			if _, err := io.ReadFull(c, got); err != nil || string(got) != string(msg) {
+				t.Fatalf("%s, connection %d: echo %q, %v", api, i, got, err)
+			}
+			c.Close()
 		}
+		srv.Cmd.Process.Signal(syscall.SIGTERM)
+		if stderr, err := srv.Wait(t); err != nil {
+			t.Fatalf("%s: exit: %v; stderr: %s", api, err, stderr)
+		}
+	}
+	out, err := exec.Command(bin, "-addr", "127.0.0.1:0", "-loops", "0").CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "need at least 1") {
+		t.Errorf("-loops 0: %v, %q; want exit status 2", err, out)
 	}
 }

@@ -21,8 +21,8 @@ import (
 )
 
 func main() {
-	addr := demo.Flags("httpd", "127.0.0.1:8080")
-	demo.Main("httpd", func(ctx context.Context) error {
+	addr, loops := demo.Flags("httpd", "127.0.0.1:8080")
+	demo.Main("httpd", loops, func(ctx context.Context) error {
 		return demo.Listen(ctx, addr, func() aio.BaseProtocol { return &conn{} })
 	})
 }
