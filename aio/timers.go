@@ -114,21 +114,24 @@ func (a *timerEntry) before(b *timerEntry) bool {
 
 func (q timerHeap) less(i, j int) bool { return q[i].before(&q[j]) }
 
-// push adds e, moving the parents it precedes down into the hole it climbs
-// through rather than swapping at each level: one write per level.
+// push adds e.
 func (q *timerHeap) push(e timerEntry) {
 	*q = append(*q, e)
-	h := *q
-	i := len(h) - 1
+	q.climb(len(*q)-1, e)
+}
+
+// climb puts e into the hole at i, or higher: the parents e precedes move
+// down into the hole as it climbs, one write per level instead of a swap.
+func (q timerHeap) climb(i int, e timerEntry) {
 	for i > 0 {
 		p := (i - 1) / heapArity
-		if !e.before(&h[p]) {
+		if !e.before(&q[p]) {
 			break
 		}
-		h[i] = h[p]
+		q[i] = q[p]
 		i = p
 	}
-	h[i] = e
+	q[i] = e
 }
 
 // pop removes the earliest timer. The last entry, which refills the root,
@@ -162,15 +165,7 @@ func (q *timerHeap) pop() timerEntry {
 		h[i] = h[j]
 		i = j
 	}
-	for i > 0 {
-		p := (i - 1) / heapArity
-		if !last.before(&h[p]) {
-			break
-		}
-		h[i] = h[p]
-		i = p
-	}
-	h[i] = last
+	h.climb(i, last)
 	return top
 }
 
