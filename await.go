@@ -65,10 +65,6 @@ func Await[T any](ctx context.Context, a Awaitable[T]) (T, error) {
 }
 
 func awaitOnTask[T any](ctx context.Context, t park.Task, f *Future[T]) (T, error) {
-	if p, ok := f.owner.(futhook.TaskProducer); ok && p.Producer() == t {
-		var zero T
-		return zero, errAwaitSelf
-	}
 	w := t.AwaitWaiter().Labeled(&labelAwait, f.owner)
 	w.Target = (*relayTarget[T])(f)
 	// A future that refuses cancellation while it runs elsewhere (a pool
@@ -83,6 +79,13 @@ func awaitOnTask[T any](ctx context.Context, t park.Task, f *Future[T]) (T, erro
 			}
 			return f.Result()
 		}
+	}
+	// A task awaiting itself is refused here, not first thing: RunNow
+	// never runs a task that is running (it has started), so the check
+	// costs nothing on the path of a spawn awaited at once.
+	if p, ok := f.owner.(futhook.TaskProducer); ok && p.Producer() == t {
+		var zero T
+		return zero, errAwaitSelf
 	}
 	if !f.subscribe(w) {
 		return f.Result()

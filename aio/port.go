@@ -15,9 +15,15 @@ import (
 // park.LoopKey (LoopOf converts it back).
 type loopPort Loop
 
-// loopFrom returns the loop ctx belongs to, or nil.
+// loopFrom returns the loop ctx belongs to, or nil. It asserts the value
+// to *loopPort at once rather than through park.LoopOf's park.Loop, which
+// would cost an interface conversion (an itab lookup) on every Spawn, and
+// keeps loopFrom small enough to inline.
 func loopFrom(ctx context.Context) *Loop {
-	p, _ := park.LoopOf(ctx).(*loopPort)
+	if ctx == nil {
+		return nil
+	}
+	p, _ := ctx.Value(park.LoopKey).(*loopPort)
 	return (*Loop)(p)
 }
 

@@ -104,43 +104,74 @@ type timerEntry struct {
 // timerHeap orders timers by deadline, then by scheduling order.
 type timerHeap []timerEntry
 
-func (q timerHeap) less(i, j int) bool {
-	if q[i].when != q[j].when {
-		return q[i].when < q[j].when
+// before reports whether a is due before b.
+func (a *timerEntry) before(b *timerEntry) bool {
+	if a.when != b.when {
+		return a.when < b.when
 	}
-	return q[i].seq < q[j].seq
+	return a.seq < b.seq
 }
 
+func (q timerHeap) less(i, j int) bool { return q[i].before(&q[j]) }
+
+// push adds e.
 func (q *timerHeap) push(e timerEntry) {
 	*q = append(*q, e)
-	q.up(len(*q) - 1)
+	q.climb(len(*q)-1, e)
 }
 
+// climb puts e into the hole at i, or higher: the parents e precedes move
+// down into the hole as it climbs, one write per level instead of a swap.
+func (q timerHeap) climb(i int, e timerEntry) {
+	for i > 0 {
+		p := (i - 1) / heapArity
+		if !e.before(&q[p]) {
+			break
+		}
+		q[i] = q[p]
+		i = p
+	}
+	q[i] = e
+}
+
+// pop removes the earliest timer. The last entry, which refills the root,
+// is one of the latest timers and belongs near the bottom again, so pop
+// walks the root's hole down to a leaf along the earliest children without
+// comparing it with them, then lets it climb back the little way it needs
+// (Floyd's bottom-up sift): per level one comparison fewer than a plain
+// sift-down, which matters with 100,000 sleeping tasks popped in a row.
 func (q *timerHeap) pop() timerEntry {
-	old := *q
-	n := len(old) - 1
-	old[0], old[n] = old[n], old[0]
-	e := old[n]
-	old[n] = timerEntry{}
-	*q = old[:n]
-	q.down(0)
-	return e
+	h := *q
+	n := len(h) - 1
+	top, last := h[0], h[n]
+	h[n] = timerEntry{}
+	h = h[:n]
+	*q = h
+	if n == 0 {
+		return top
+	}
+	i := 0
+	for {
+		first := heapArity*i + 1
+		if first >= n {
+			break
+		}
+		j := first
+		for c := first + 1; c < first+heapArity && c < n; c++ {
+			if h[c].before(&h[j]) {
+				j = c
+			}
+		}
+		h[i] = h[j]
+		i = j
+	}
+	h.climb(i, last)
+	return top
 }
 
 // The heap is 4-ary: half the depth of a binary heap, so a push or pop on a
 // loop with 100,000 sleeping tasks touches half as many cache lines.
 const heapArity = 4
-
-func (q timerHeap) up(j int) {
-	for j > 0 {
-		i := (j - 1) / heapArity
-		if !q.less(j, i) {
-			break
-		}
-		q[i], q[j] = q[j], q[i]
-		j = i
-	}
-}
 
 func (q timerHeap) down(i int) {
 	n := len(q)

@@ -48,6 +48,17 @@ var targets = []target{
 	{workload: "sleep_zero", metric: "ns_per_step", label: "Sleep(0) step, 2 tasks", unit: "ns", max: 150, ratio: 13},
 	{workload: "sleepers", metric: "wall_ms", label: "{n} sleepers 0-100ms: wall", unit: "ms", max: 120},
 	{workload: "sleepers", metric: "cpu_ms", label: "{n} sleepers 0-100ms: CPU", unit: "ms", max: 300},
+	// Issue 8's targets: ratios to the same sleeps on plain goroutines in
+	// the same repetition, fresh loop <= 1.5x and reused loop <= 1.2x
+	// (ratio = goroutines' figure / duet's, so >= 1/1.5 and 1/1.2).
+	{workload: "sleepers", metric: "wall_ms", label: "{n} sleepers: wall, fresh loop", unit: "ms", ratio: 1 / 1.5,
+		peerImpl: "duet", peerMetric: "goroutines_wall_ms", peer: "goroutines"},
+	{workload: "sleepers", metric: "cpu_ms", label: "{n} sleepers: CPU, fresh loop", unit: "ms", ratio: 1 / 1.5,
+		peerImpl: "duet", peerMetric: "goroutines_cpu_ms", peer: "goroutines"},
+	{workload: "sleepers", metric: "reused_loop_wall_ms", label: "{n} sleepers: wall, reused loop", unit: "ms", ratio: 1 / 1.2,
+		peerImpl: "duet", peerMetric: "goroutines_wall_ms", peer: "goroutines"},
+	{workload: "sleepers", metric: "reused_loop_cpu_ms", label: "{n} sleepers: CPU, reused loop", unit: "ms", ratio: 1 / 1.2,
+		peerImpl: "duet", peerMetric: "goroutines_cpu_ms", peer: "goroutines"},
 	{workload: "memory", metric: "bytes_per_task", label: "{n} suspended tasks: per task", unit: "B", max: 4096},
 	{workload: "memory", metric: "total_mib", label: "{n} suspended tasks: total", unit: "MiB", max: 4096, sameN: true},
 	{workload: "lock_uncontended", metric: "ns_per_op", label: "Lock acquire+release (task)", unit: "ns", max: 30},

@@ -42,10 +42,8 @@ func workloads() []workload {
 			run: spawnAwait, n: 200_000, reps: 7, pyN: 20_000, pyReps: 5},
 		{name: "sleep_zero", about: "two tasks taking turns with Sleep(ctx, 0); one step = one task's sleep",
 			run: sleepZero, n: 500_000, reps: 7, pyN: 50_000, pyReps: 5},
-		{name: "sleepers", about: "n tasks each sleeping a random 0-100 ms on the real clock; main awaits all (then again on the same loop: reused_loop_*)",
-			run: sleepers, n: 100_000, reps: 5, pyN: 100_000, pyReps: 3},
-		{name: "ref_sleepers", about: "reference, not duet: the sleepers' sleeps on plain goroutines (time.Sleep + WaitGroup)",
-			run: goroutineSleepers, n: 100_000, reps: 5, ref: true},
+		{name: "sleepers", about: "n tasks each sleeping a random 0-100 ms on the real clock; main awaits all (then again on the same loop: reused_loop_*); the same sleeps on plain goroutines in the same repetition: goroutines_*",
+			run: sleepers, n: 100_000, reps: 7, pyN: 100_000, pyReps: 3},
 		{name: "memory", about: "n tasks suspended on one future; heap+stack in use (duet) or RSS (CPython) per task",
 			run: suspendedMemory, n: 1_000_000, reps: 1, pyN: 100_000, pyReps: 1},
 	}
@@ -169,38 +167,74 @@ func pageFaults() int64 {
 	return int64(ru.Minflt)
 }
 
+// sleepersRep counts the sleepers' repetitions, to alternate which of
+// duet and the goroutines goes first.
+var sleepersRep int
+
+// sleepers runs the sleeps on a new loop (a program's first burst), again on
+// the same loop (reused_loop_*: its idle coroutines from the first burst make
+// spawning cheaper), and on plain goroutines (goroutines_*), the peer the
+// targets are ratios to. Each part starts after a full collection; the order
+// of duet and the goroutines alternates between repetitions, since whichever
+// runs second finds the first one's dead goroutines to reuse (the runtime
+// keeps them, as a closed loop's coroutines end as dead goroutines too).
 func sleepers(n int) (map[string]float64, error) {
 	ds := randomSleeps(n)
-	ts := make([]*aio.Task[int], n)
 	out := map[string]float64{}
-	err := aio.Run(context.Background(), func(ctx context.Context) error {
+	goFirst := sleepersRep%2 == 0
+	sleepersRep++
+	if goFirst {
+		goroutineSleepers(ds, out)
+	}
+	if err := duetSleepers(ds, out); err != nil {
+		return nil, err
+	}
+	if !goFirst {
+		goroutineSleepers(ds, out)
+	}
+	return out, nil
+}
+
+// measure runs fn and records its wall and CPU time, page faults, GC
+// cycles and goroutines created under prefix.
+func measure(out map[string]float64, prefix string, fn func() error) error {
+	runtime.GC()
+	pf, gc, gs := pageFaults(), gcCycles(), goroutinesCreated()
+	c0 := cpuTime()
+	start := time.Now()
+	err := fn()
+	out[prefix+"wall_ms"] = float64(time.Since(start).Microseconds()) / 1e3
+	out[prefix+"cpu_ms"] = float64((cpuTime() - c0).Microseconds()) / 1e3
+	out[prefix+"page_faults"] = float64(pageFaults() - pf)
+	out[prefix+"gc_cycles"] = float64(gcCycles() - gc)
+	out[prefix+"goroutines_created"] = float64(goroutinesCreated() - gs)
+	return err
+}
+
+func duetSleepers(ds []time.Duration, out map[string]float64) error {
+	ts := make([]*aio.Task[int], len(ds))
+	return aio.Run(context.Background(), func(ctx context.Context) error {
 		sleep := func(d time.Duration) func(ctx context.Context) (int, error) {
 			return func(ctx context.Context) (int, error) { return 0, duet.Sleep(ctx, d) }
 		}
-		// The first burst runs on a new loop, as a program's would; the
-		// second reuses the loop, whose idle coroutines (goroutines) from the
-		// first burst make spawning cheaper.
 		for _, prefix := range []string{"", "reused_loop_"} {
-			pf, gc, gs := pageFaults(), gcCycles(), goroutinesCreated()
-			c0 := cpuTime()
-			start := time.Now()
-			for i, d := range ds {
-				ts[i] = aio.Spawn(ctx, sleep(d))
-			}
-			for _, t := range ts {
-				if _, err := duet.Await(ctx, t); err != nil {
-					return err
+			err := measure(out, prefix, func() error {
+				for i, d := range ds {
+					ts[i] = aio.Spawn(ctx, sleep(d))
 				}
+				for _, t := range ts {
+					if _, err := duet.Await(ctx, t); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
-			out[prefix+"wall_ms"] = float64(time.Since(start).Microseconds()) / 1e3
-			out[prefix+"cpu_ms"] = float64((cpuTime() - c0).Microseconds()) / 1e3
-			out[prefix+"page_faults"] = float64(pageFaults() - pf)
-			out[prefix+"gc_cycles"] = float64(gcCycles() - gc)
-			out[prefix+"goroutines_created"] = float64(goroutinesCreated() - gs)
 		}
 		return nil
 	})
-	return out, err
 }
 
 func randomSleeps(n int) []time.Duration {
@@ -212,23 +246,19 @@ func randomSleeps(n int) []time.Duration {
 	return ds
 }
 
-// goroutineSleepers runs the sleepers' sleeps on plain goroutines
-// (time.Sleep, a WaitGroup): the floor, on this machine, for a design that
-// gives every task a goroutine.
-func goroutineSleepers(n int) (map[string]float64, error) {
-	ds := randomSleeps(n)
-	out := map[string]float64{}
-	var wg sync.WaitGroup
-	c0 := cpuTime()
-	start := time.Now()
-	for _, d := range ds {
-		wg.Add(1)
-		go func() { time.Sleep(d); wg.Done() }()
-	}
-	wg.Wait()
-	out["wall_ms"] = float64(time.Since(start).Microseconds()) / 1e3
-	out["cpu_ms"] = float64((cpuTime() - c0).Microseconds()) / 1e3
-	return out, nil
+// goroutineSleepers runs the sleeps on plain goroutines (time.Sleep, a
+// WaitGroup): the floor, on this machine, for a design that gives every task
+// a goroutine.
+func goroutineSleepers(ds []time.Duration, out map[string]float64) {
+	measure(out, "goroutines_", func() error {
+		var wg sync.WaitGroup
+		for _, d := range ds {
+			wg.Add(1)
+			go func() { time.Sleep(d); wg.Done() }()
+		}
+		wg.Wait()
+		return nil
+	})
 }
 
 // memUse is what suspended tasks occupy: heap spans in use (task objects,
