@@ -12,7 +12,7 @@
 #   bash bench/run.sh -only echo       # TCP echo servers: duet's (examples/echo) and the peers, req/s, latency, CPU/req
 #   bash bench/run.sh -only udp        # UDP echo servers: duet's DatagramProtocol and PacketConn, Go net, asyncio (uvloop), datagrams/s, CPU/datagram
 #   bash bench/run.sh -only idle       # the same servers holding 10,000 idle connections, and the max-connections probe
-#   bash bench/run.sh -only subprocess # spawn /bin/echo + Communicate per child, against os/exec, asyncio and uvloop
+#   bash bench/run.sh -only subprocess_echo # spawn /bin/echo + Communicate per child, against os/exec, asyncio and uvloop
 #   bash bench/run.sh -only churn      # a minute of connects and disconnects per duet server: conns/s, sockets and goroutines before/after (-churn-peers: the peers too)
 #   bash bench/run.sh -only echo -server-cpu 0 -load-cpu 1   # the pinning (taskset -c), the defaults
 set -euo pipefail

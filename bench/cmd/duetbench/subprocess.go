@@ -12,7 +12,7 @@ import (
 
 // The subprocess row (issue 9): a child started and its small output read
 // to the end, one child at a time, against CPython's
-// asyncio.create_subprocess_exec + communicate (python/subprocess.py) and,
+// asyncio.create_subprocess_exec + communicate (python/subprocess_echo.py) and,
 // as a Go reference measured in the same process, os/exec's Output.
 
 // echoPath is the child both sides run.
@@ -20,15 +20,15 @@ const echoPath = "/bin/echo"
 
 func procWorkloads() []workload {
 	return []workload{
-		{name: "subprocess", about: "spawn " + echoPath + " with stdout piped + Communicate, one child at a time (ref: os/exec Output)",
+		{name: "subprocess_echo", about: "spawn " + echoPath + " with stdout piped + Communicate, one child at a time (ref: os/exec Output)",
 			run: subprocessRep, n: 1000, reps: 5, pyN: 500, pyReps: 5},
 	}
 }
 
 func init() {
 	targets = append(targets,
-		target{workload: "subprocess", metric: "us_per_proc", label: "subprocess spawn+communicate", unit: "µs"},
-		target{workload: "subprocess", metric: "us_per_proc", label: "subprocess spawn+communicate", unit: "µs",
+		target{workload: "subprocess_echo", metric: "us_per_proc", label: "subprocess spawn+communicate", unit: "µs"},
+		target{workload: "subprocess_echo", metric: "us_per_proc", label: "subprocess spawn+communicate", unit: "µs",
 			peerImpl: "duet", peerMetric: "ref_osexec_us_per_proc", peer: "os/exec"},
 	)
 }

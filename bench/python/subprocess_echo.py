@@ -1,23 +1,16 @@
 """A child started and its small output read to the end, one at a time.
 
-Twin of duetbench's subprocess: aio.StartProcess(/bin/echo hi, stdout
+Twin of duetbench's subprocess_echo: aio.StartProcess(/bin/echo hi, stdout
 piped) + Communicate, against asyncio.create_subprocess_exec +
 communicate.
 """
 
-import os
-import sys
+# Not named subprocess.py: in this directory that would shadow the standard
+# library's module for every script here.
+import asyncio
+import time
 
-# This file is named after its workload, which shadows the standard
-# library's subprocess module that asyncio imports: drop this directory
-# from the path while asyncio loads.
-_here = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
-import asyncio  # noqa: E402
-import time  # noqa: E402
-
-sys.path.insert(0, _here)
-from _common import main  # noqa: E402
+from _common import main
 
 ECHO = "/bin/echo"
 
@@ -39,4 +32,4 @@ async def rep(n):
 
 
 if __name__ == "__main__":
-    main("subprocess", rep, 500, 5, __doc__)
+    main("subprocess_echo", rep, 500, 5, __doc__)
