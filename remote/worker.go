@@ -1,0 +1,421 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/duet-go/duet"
+)
+
+// Worker runs the tasks of a registry as they arrive, in N slots (N tasks
+// at once), acknowledging each to JetStream once its result is sent.
+//
+// While a task runs the worker sends JetStream a heartbeat ("in progress")
+// every third of the ack wait, so a task may run far longer than the ack
+// wait while a dead worker's task is redelivered within it. At each
+// heartbeat of a task that has run a while the worker also checks that its
+// caller is still there (a request to the caller's inbox, answered "no
+// responders" at once when it is gone) and cancels the task if not: a
+// caller's restart does not leave its tasks running forever.
+//
+// A Worker is safe for concurrent use. Make one with Serve. Python: a Dask
+// worker, a Ray worker process.
+type Worker struct {
+	e     *Engine
+	reg   *Registry
+	cfg   workerConfig
+	iter  jetstream.MessagesContext
+	sub   *nats.Subscription // cancels
+	slots chan struct{}
+	base  context.Context // cancelled by Shutdown(_, true)
+	abort context.CancelCauseFunc
+	beat  time.Duration
+
+	mu        sync.Mutex
+	running   map[string]*run
+	cancelled [2]map[string]struct{} // recent cancels, two generations
+	rotated   time.Time
+	closed    bool
+
+	fetcher sync.WaitGroup // the fetch loop and heartbeat
+	tasks   sync.WaitGroup // running tasks
+	quit    chan struct{}
+}
+
+// run is a task running on a worker.
+type run struct {
+	msg     jetstream.Msg
+	cancel  context.CancelCauseFunc
+	reply   string
+	started time.Time
+}
+
+// WorkerOption configures Serve.
+type WorkerOption func(*workerConfig)
+
+type workerConfig struct {
+	slots int
+	codec Codec
+	err   error
+}
+
+// WithSlots sets how many tasks the worker runs at once (n >= 1; default
+// GOMAXPROCS, right for CPU-bound tasks; more for tasks that wait).
+func WithSlots(n int) WorkerOption {
+	return func(c *workerConfig) {
+		if n < 1 {
+			c.err = fmt.Errorf("remote: WithSlots(%d): a worker needs at least one slot", n)
+		}
+		c.slots = n
+	}
+}
+
+// WithWorkerCodec sets the codec the worker decodes arguments and encodes
+// results with (JSON by default); it must be the callers' (WithCodec).
+func WithWorkerCodec(c Codec) WorkerOption {
+	return func(cfg *workerConfig) {
+		if c == nil {
+			cfg.err = errors.New("remote: WithWorkerCodec(nil): pass a Codec, or leave the option out for JSON")
+		}
+		cfg.codec = c
+	}
+}
+
+// errCallerGone is the cause of a task cancelled because nobody waits for
+// its result any more.
+var errCallerGone = errors.New("remote: the caller is gone")
+
+// errCancelledByCaller is the cause of a task its caller cancelled.
+var errCancelledByCaller = &duet.CancelledError{Msg: "remote: cancelled by the caller"}
+
+// errShutdown is the cause of a task cut short by Shutdown(_, true).
+var errShutdown = fmt.Errorf("remote: the worker shut down: %w", duet.ErrClosed)
+
+// Serve starts a worker running reg's tasks from e, and returns it at
+// once; tasks run in goroutines of their own until Shutdown (or e's Close).
+// Errors: a bad option, a nil engine or registry, a closed engine.
+func Serve(e *Engine, reg *Registry, opts ...WorkerOption) (*Worker, error) {
+	switch {
+	case e == nil:
+		return nil, errors.New("remote: Serve with a nil *Engine (make one with NewEngine)")
+	case reg == nil:
+		return nil, errors.New("remote: Serve with a nil *Registry (make one with NewRegistry)")
+	}
+	cfg := workerConfig{slots: runtime.GOMAXPROCS(0), codec: JSON}
+	for _, o := range opts {
+		if o == nil {
+			cfg.err = errors.New("remote: Serve: nil WorkerOption")
+			continue
+		}
+		o(&cfg)
+	}
+	if cfg.err != nil {
+		return nil, cfg.err
+	}
+	w := &Worker{
+		e: e, reg: reg, cfg: cfg, slots: make(chan struct{}, cfg.slots),
+		running: map[string]*run{}, rotated: time.Now(), quit: make(chan struct{}),
+		cancelled: [2]map[string]struct{}{{}, {}},
+	}
+	w.beat = e.cons.CachedInfo().Config.AckWait / 3
+	w.base, w.abort = context.WithCancelCause(context.Background())
+	var err error
+	if w.sub, err = e.nc.Subscribe(cancelSubj, w.onCancel); err != nil {
+		return nil, fmt.Errorf("remote: Serve: cannot subscribe to cancellations: %w", err)
+	}
+	// Fetch no more than the slots can take: a fetched task waits for a
+	// slot without heartbeats, and past the ack wait runs elsewhere too.
+	if w.iter, err = e.cons.Messages(jetstream.PullMaxMessages(cfg.slots)); err != nil {
+		w.sub.Unsubscribe()
+		return nil, fmt.Errorf("remote: Serve: cannot consume tasks: %w", err)
+	}
+	if !e.register(w) {
+		w.iter.Stop()
+		w.sub.Unsubscribe()
+		return nil, errEngineClosed
+	}
+	w.fetcher.Add(2)
+	go w.fetch()
+	go w.heartbeat()
+	return w, nil
+}
+
+// fetch takes a slot, then a task, and starts it, until the iterator stops.
+func (w *Worker) fetch() {
+	defer w.fetcher.Done()
+	for {
+		select {
+		case w.slots <- struct{}{}:
+		case <-w.quit:
+			w.drain()
+			return
+		}
+		msg, err := w.iter.Next()
+		if err != nil {
+			<-w.slots
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				w.drain()
+				return
+			}
+			continue // a connection blip: the iterator recovers
+		}
+		w.tasks.Add(1)
+		go w.handle(msg)
+	}
+}
+
+// drain hands the tasks fetched but not started back to JetStream at once,
+// rather than after the ack wait.
+func (w *Worker) drain() {
+	for {
+		msg, err := w.iter.Next()
+		if err != nil {
+			return
+		}
+		msg.Nak()
+	}
+}
+
+// handle runs one task and answers it.
+func (w *Worker) handle(msg jetstream.Msg) {
+	defer func() {
+		<-w.slots
+		w.tasks.Done()
+	}()
+	h := msg.Headers()
+	id, name, reply := h.Get(hdrID), h.Get(hdrTask), h.Get(hdrReply)
+	attempt := 1
+	if meta, err := msg.Metadata(); err == nil {
+		attempt = int(meta.NumDelivered)
+	}
+	retries, _ := strconv.Atoi(h.Get(hdrRetries))
+	var deadline time.Time
+	if ns, err := strconv.ParseInt(h.Get(hdrDeadline), 10, 64); err == nil {
+		deadline = time.Unix(0, ns)
+	}
+	switch {
+	case w.wasCancelled(id):
+		msg.Ack() // its caller completed the future already
+		return
+	case !deadline.IsZero() && !time.Now().Before(deadline):
+		msg.Ack() // timed out while queued: the caller's timer ended it
+		return
+	case attempt > retries+1:
+		w.answer(msg, reply, id, nil, &PoisonError{Task: name, Attempts: attempt - 1,
+			Last: fmt.Errorf("remote: the worker running attempt %d stopped acknowledging it (killed, hung or disconnected): %w", attempt-1, ErrWorkerLost)})
+		return
+	case h.Get(hdrCodec) != w.cfg.codec.Name():
+		w.answer(msg, reply, id, nil, &codecError{what: fmt.Sprintf("run %s", name),
+			err: fmt.Errorf("the caller encoded it with codec %q and this worker uses %q (set the same with WithCodec and WithWorkerCodec)", h.Get(hdrCodec), w.cfg.codec.Name())})
+		return
+	}
+	fn, err := w.reg.lookup(name)
+	if err != nil {
+		w.answer(msg, reply, id, nil, err)
+		return
+	}
+	ctx, cancel := context.WithCancelCause(w.base)
+	defer cancel(nil)
+	if !deadline.IsZero() {
+		var stop context.CancelFunc
+		ctx, stop = context.WithDeadline(ctx, deadline)
+		defer stop()
+	}
+	r := &run{msg: msg, cancel: cancel, reply: reply, started: time.Now()}
+	w.mu.Lock()
+	w.running[id] = r
+	w.mu.Unlock()
+	info := &Info{ID: id, Task: name, Attempt: attempt, Key: h.Get(hdrKey)}
+	out, err := runHandler(context.WithValue(ctx, infoKey{}, info), fn, w.cfg.codec, msg.Data())
+	w.mu.Lock()
+	delete(w.running, id)
+	w.mu.Unlock()
+
+	if ctx.Err() != nil {
+		switch cause := context.Cause(ctx); {
+		case cause == errShutdown:
+			msg.Nak() // to another worker, now
+			return
+		case cause == errCancelledByCaller || cause == errCallerGone || cause == context.DeadlineExceeded:
+			msg.Ack() // never retried; the caller has its outcome already
+			return
+		}
+	}
+	if err == nil {
+		w.answer(msg, reply, id, out, nil)
+		return
+	}
+	if backoff, perr := strconv.ParseInt(h.Get(hdrBackoff), 10, 64); perr == nil && backoff > 0 {
+		if attempt <= retries {
+			msg.NakWithDelay(retryDelay(time.Duration(backoff), attempt))
+			return
+		}
+		err = &PoisonError{Task: name, Attempts: attempt, Last: err}
+	}
+	w.answer(msg, reply, id, nil, err)
+}
+
+// retryDelay is the wait before the retry after the given attempt:
+// backoff, doubled for each attempt before, at most a minute.
+func retryDelay(backoff time.Duration, attempt int) time.Duration {
+	d := backoff
+	for i := 1; i < attempt && d < time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, time.Minute)
+}
+
+// runHandler runs fn, turning a panic into a *duet.PanicError.
+func runHandler(ctx context.Context, fn handler, c Codec, args []byte) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = duet.NewPanicError(r)
+		}
+	}()
+	return fn(ctx, c, args)
+}
+
+// answer sends the task's outcome to its caller, then acks it: a result
+// lost between the two is a task run again, never a task lost.
+func (w *Worker) answer(msg jetstream.Msg, reply, id string, out []byte, err error) {
+	m := nats.NewMsg(reply)
+	m.Header.Set(hdrID, id)
+	if err == nil {
+		m.Header.Set(hdrStatus, "ok")
+		m.Data = out
+	} else {
+		m.Header.Set(hdrStatus, "err")
+		m.Data, _ = json.Marshal(encodeErr(err))
+	}
+	if reply != "" {
+		w.e.nc.PublishMsg(m)
+	}
+	msg.Ack()
+}
+
+// onCancel cancels a running task, or remembers the cancel for a task that
+// has not started here.
+func (w *Worker) onCancel(m *nats.Msg) {
+	id := string(m.Data)
+	w.mu.Lock()
+	r := w.running[id]
+	if r == nil {
+		if time.Since(w.rotated) > 10*time.Minute {
+			w.cancelled[1], w.cancelled[0] = w.cancelled[0], map[string]struct{}{}
+			w.rotated = time.Now()
+		}
+		w.cancelled[0][id] = struct{}{}
+	}
+	w.mu.Unlock()
+	if r != nil {
+		r.cancel(errCancelledByCaller)
+	}
+}
+
+func (w *Worker) wasCancelled(id string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, a := w.cancelled[0][id]
+	_, b := w.cancelled[1][id]
+	return a || b
+}
+
+// heartbeat keeps running tasks from being redelivered, and cancels those
+// whose caller is gone.
+func (w *Worker) heartbeat() {
+	defer w.fetcher.Done()
+	t := time.NewTicker(w.beat)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.quit:
+			return
+		case <-t.C:
+		}
+		w.mu.Lock()
+		runs := make([]*run, 0, len(w.running))
+		for _, r := range w.running {
+			runs = append(runs, r)
+		}
+		w.mu.Unlock()
+		alive := map[string]bool{}
+		for _, r := range runs {
+			r.msg.InProgress()
+			if time.Since(r.started) < w.beat || r.reply == "" {
+				continue
+			}
+			ok, seen := alive[r.reply]
+			if !seen {
+				_, err := w.e.nc.Request(r.reply[:len(r.reply)-len(".r")]+".ping", nil, w.beat)
+				ok = !errors.Is(err, nats.ErrNoResponders)
+				alive[r.reply] = ok
+			}
+			if !ok {
+				r.cancel(errCallerGone)
+			}
+		}
+	}
+}
+
+// Shutdown stops the worker fetching tasks; tasks it had fetched but not
+// started go back to JetStream for another worker. Running tasks finish
+// and are answered, unless cancelRunning is true: then their contexts are
+// cancelled and they are handed back for another worker to run (a task's
+// attempt cut short this way is not held against its retries' budget
+// beyond the delivery itself). With wait, Shutdown blocks until the running
+// tasks have returned and the worker holds no goroutine. It may be called
+// any number of times. Python: concurrent.futures' Executor.shutdown.
+func (w *Worker) Shutdown(wait, cancelRunning bool) {
+	w.mu.Lock()
+	first := !w.closed
+	w.closed = true
+	w.mu.Unlock()
+	if first {
+		close(w.quit)
+		w.iter.Drain()
+		w.sub.Unsubscribe()
+		w.e.unregister(w)
+	}
+	if cancelRunning {
+		w.abort(errShutdown)
+	}
+	if wait {
+		w.fetcher.Wait()
+		w.tasks.Wait()
+	}
+}
+
+func (w *Worker) engineClosed() { w.Shutdown(true, true) }
+
+// Running returns the number of tasks the worker is running.
+func (w *Worker) Running() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.running)
+}
+
+// Info describes the task a handler runs; InfoFrom returns it.
+type Info struct {
+	ID      string // the task's id, the same on every attempt
+	Task    string // its name
+	Attempt int    // 1 for the first delivery, then 2, ...
+	Key     string // its idempotency key (WithIdempotencyKey), or ""
+}
+
+type infoKey struct{}
+
+// InfoFrom returns the Info of the task whose handler was given ctx, or nil
+// outside a handler.
+func InfoFrom(ctx context.Context) *Info {
+	i, _ := ctx.Value(infoKey{}).(*Info)
+	return i
+}
