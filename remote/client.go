@@ -45,7 +45,7 @@ type Client struct {
 	mu      sync.Mutex
 	pending map[string]pendingCall
 	closed  bool
-	cause   error                  // why later Submits fail
+	cause   error                 // why later Submits fail
 	stopped duet.Future[struct{}] // completes when closed and nothing is pending
 }
 
