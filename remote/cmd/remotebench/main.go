@@ -1,0 +1,286 @@
+// Command remotebench measures remote's throughput and latency against a
+// raw nats.go loop doing the same messaging, in the same run:
+//
+//	go run ./cmd/remotebench -n 50000 -inflight 32
+//
+// Both sides use an embedded server, file storage (or -memory), a work-queue
+// stream, a durable pull consumer with explicit acks, 64-byte arguments and
+// a result sent back on core NATS. duet's side is Submit + Await of the
+// demo echo task on a worker of the same process; the raw side publishes
+// with nats.go's async JetStream publish, and a consumer loop answers and
+// acks each message inline. Each side runs -reps times, alternating, and
+// the median repetition is printed.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/remote"
+	"github.com/duet-go/duet/remote/internal/demotasks"
+)
+
+type result struct {
+	rate     float64 // tasks per second
+	p50, p99 time.Duration
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("%8.0f tasks/s  p50 %7.1f µs  p99 %7.1f µs", r.rate, us(r.p50), us(r.p99))
+}
+
+func us(d time.Duration) float64 { return float64(d) / 1e3 }
+
+func main() {
+	n := flag.Int("n", 30000, "tasks per repetition")
+	inFlight := flag.Int("inflight", 32, "tasks in flight (submitting goroutines)")
+	reps := flag.Int("reps", 3, "repetitions of each side")
+	memory := flag.Bool("memory", false, "memory storage instead of files")
+	tcp := flag.Bool("tcp", false, "connect over loopback TCP instead of in-process")
+	flag.Parse()
+	var duetRes, rawRes []result
+	for range *reps {
+		d, err := runDuet(*n, *inFlight, *memory, *tcp)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "remotebench:", err)
+			os.Exit(1)
+		}
+		r, err := runRaw(*n, *inFlight, *memory, *tcp)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "remotebench raw:", err)
+			os.Exit(1)
+		}
+		duetRes, rawRes = append(duetRes, d), append(rawRes, r)
+		fmt.Printf("  rep: duet %v | raw %v | ratio %.2f\n", d, r, d.rate/r.rate)
+	}
+	storage, conn := "file", "in-process"
+	if *memory {
+		storage = "memory"
+	}
+	if *tcp {
+		conn = "loopback TCP"
+	}
+	d, r := median(duetRes), median(rawRes)
+	ratios := make([]float64, len(duetRes))
+	for i := range duetRes {
+		ratios[i] = duetRes[i].rate / rawRes[i].rate
+	}
+	sort.Float64s(ratios)
+	fmt.Printf("%d in flight, %s storage, %s, 64-byte args, %d tasks x %d reps (median)\n", *inFlight, storage, conn, *n, *reps)
+	fmt.Printf("duet remote: %v\n", d)
+	fmt.Printf("raw nats.go: %v\n", r)
+	fmt.Printf("ratio duet/raw (median of per-rep ratios): %.2f\n", ratios[len(ratios)/2])
+}
+
+func median(rs []result) result {
+	s := slices.Clone(rs)
+	sort.Slice(s, func(i, j int) bool { return s[i].rate < s[j].rate })
+	return s[len(s)/2]
+}
+
+// drive runs n calls of one from inFlight goroutines, timing each.
+func drive(n, inFlight int, one func() error) (result, error) {
+	lat := make([]time.Duration, n)
+	var next atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range inFlight {
+		wg.Go(func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				t0 := time.Now()
+				if err := one(); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				lat[i] = time.Since(t0)
+			}
+		})
+	}
+	wg.Wait()
+	el := time.Since(start)
+	if err, _ := firstErr.Load().(error); err != nil {
+		return result{}, err
+	}
+	slices.Sort(lat)
+	return result{rate: float64(n) / el.Seconds(), p50: lat[n/2], p99: lat[n*99/100]}, nil
+}
+
+func engineOpts(dir string, memory, tcp bool) []remote.EngineOption {
+	opts := []remote.EngineOption{remote.WithStoreDir(dir)}
+	if memory {
+		opts = append(opts, remote.WithMemoryStorage())
+	}
+	if tcp {
+		opts = append(opts, remote.WithListen("127.0.0.1:0"))
+	}
+	return opts
+}
+
+func runDuet(n, inFlight int, memory, tcp bool) (result, error) {
+	dir, err := os.MkdirTemp("", "remotebench-*")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.RemoveAll(dir)
+	e, err := remote.NewEngine(engineOpts(dir, memory, tcp)...)
+	if err != nil {
+		return result{}, err
+	}
+	defer e.Close()
+	ce := e // over TCP the caller and worker connect by URL, as processes would
+	if tcp {
+		if ce, err = remote.NewEngine(remote.WithURLs(e.URL())); err != nil {
+			return result{}, err
+		}
+		defer ce.Close()
+	}
+	reg := remote.NewRegistry()
+	if err := demotasks.Register(reg, nil); err != nil {
+		return result{}, err
+	}
+	w, err := remote.Serve(e, reg, remote.WithSlots(inFlight))
+	if err != nil {
+		return result{}, err
+	}
+	defer w.Shutdown(true, true)
+	c, err := remote.NewClient(ce)
+	if err != nil {
+		return result{}, err
+	}
+	defer c.Shutdown(true, true)
+	ctx := context.Background()
+	arg := make([]byte, 64)
+	warm := min(n/10, 2000)
+	if _, err := drive(warm, inFlight, func() error { _, err := duet.Await(ctx, remote.Submit(ctx, c, demotasks.Echo, arg)); return err }); err != nil {
+		return result{}, err
+	}
+	return drive(n, inFlight, func() error {
+		_, err := duet.Await(ctx, remote.Submit(ctx, c, demotasks.Echo, arg))
+		return err
+	})
+}
+
+// runRaw does the same messaging with nats.go alone.
+func runRaw(n, inFlight int, memory, tcp bool) (result, error) {
+	dir, err := os.MkdirTemp("", "remotebench-raw-*")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.RemoveAll(dir)
+	sopts := &server.Options{JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true, DontListen: !tcp, Host: "127.0.0.1", Port: server.RANDOM_PORT}
+	srv, err := server.NewServer(sopts)
+	if err != nil {
+		return result{}, err
+	}
+	srv.Start()
+	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		return result{}, fmt.Errorf("server not ready")
+	}
+	connect := func() (*nats.Conn, error) {
+		if tcp {
+			return nats.Connect(srv.ClientURL())
+		}
+		return nats.Connect("", nats.InProcessServer(srv))
+	}
+	nc, err := connect()
+	if err != nil {
+		return result{}, err
+	}
+	defer nc.Close()
+	cnc := nc
+	if tcp {
+		if cnc, err = connect(); err != nil {
+			return result{}, err
+		}
+		defer cnc.Close()
+	}
+	js, _ := jetstream.New(nc)
+	cjs, _ := jetstream.New(cnc)
+	ctx := context.Background()
+	storage := jetstream.FileStorage
+	if memory {
+		storage = jetstream.MemoryStorage
+	}
+	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "RAW", Subjects: []string{"raw.tasks"}, Retention: jetstream.WorkQueuePolicy, Storage: storage})
+	if err != nil {
+		return result{}, err
+	}
+	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "w", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1 << 16})
+	if err != nil {
+		return result{}, err
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		r := nats.NewMsg(m.Headers().Get("Reply"))
+		r.Data = m.Data()
+		nc.PublishMsg(r)
+		m.Ack()
+	}, jetstream.PullMaxMessages(inFlight))
+	if err != nil {
+		return result{}, err
+	}
+	defer cc.Stop()
+	// One inbox per caller, as duet's client has one; results by sequence.
+	inbox := nats.NewInbox()
+	var mu sync.Mutex
+	waiting := map[string]chan struct{}{}
+	sub, err := cnc.Subscribe(inbox+".*", func(m *nats.Msg) {
+		mu.Lock()
+		ch := waiting[m.Subject]
+		delete(waiting, m.Subject)
+		mu.Unlock()
+		if ch != nil {
+			ch <- struct{}{}
+		}
+	})
+	if err != nil {
+		return result{}, err
+	}
+	defer sub.Unsubscribe()
+	arg := make([]byte, 64)
+	var seq atomic.Uint64
+	one := func() error {
+		id := inbox + "." + strconv.FormatUint(seq.Add(1), 10)
+		ch := make(chan struct{}, 1)
+		mu.Lock()
+		waiting[id] = ch
+		mu.Unlock()
+		m := nats.NewMsg("raw.tasks")
+		m.Header.Set("Reply", id)
+		m.Data = arg
+		ack, err := cjs.PublishMsgAsync(m)
+		if err != nil {
+			return err
+		}
+		select {
+		case <-ack.Ok():
+		case err := <-ack.Err():
+			return err
+		}
+		<-ch
+		return nil
+	}
+	warm := min(n/10, 2000)
+	if _, err := drive(warm, inFlight, one); err != nil {
+		return result{}, err
+	}
+	return drive(n, inFlight, one)
+}
