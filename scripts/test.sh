@@ -23,3 +23,6 @@ go test -race -count=1 -timeout 15m ./...
 
 echo "== large-scale tests (no race detector: it caps live goroutines at 8128)"
 go test -count=1 -timeout 15m -run 'Large|Stress|Million' ./...
+
+echo "== remote module (its own go.mod, so NATS stays out of the root's)"
+(cd remote && go vet ./... && go test -race -count=1 -timeout 10m ./...)
