@@ -213,12 +213,13 @@ func (k *call[R]) submit(ctx context.Context, args any, opts []SubmitOption) err
 	if cfg.backoff > 0 {
 		h.Set(hdrBackoff, strconv.FormatInt(int64(cfg.backoff), 10))
 	}
-	msgID := k.id
 	if cfg.key != "" {
+		// Only a key's tasks carry a message id: the stream remembers every
+		// id for its duplicate window, which at tens of thousands of tasks
+		// a second would cost millions of entries for nothing.
 		h.Set(hdrKey, cfg.key)
-		msgID = "key:" + cfg.key
+		h.Set(nats.MsgIdHdr, "key:"+cfg.key)
 	}
-	h.Set(nats.MsgIdHdr, msgID)
 	deadline, hasDeadline := ctx.Deadline()
 	if cfg.timeout > 0 {
 		if d := time.Now().Add(cfg.timeout); !hasDeadline || d.Before(deadline) {

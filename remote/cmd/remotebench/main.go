@@ -17,11 +17,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -36,10 +38,18 @@ import (
 type result struct {
 	rate     float64 // tasks per second
 	p50, p99 time.Duration
+	cpu      time.Duration // process CPU (user + system) per task: steadier than rates on a loaded machine
 }
 
 func (r result) String() string {
-	return fmt.Sprintf("%8.0f tasks/s  p50 %7.1f µs  p99 %7.1f µs", r.rate, us(r.p50), us(r.p99))
+	return fmt.Sprintf("%8.0f tasks/s  p50 %7.1f µs  p99 %7.1f µs  CPU %5.1f µs/task", r.rate, us(r.p50), us(r.p99), us(r.cpu))
+}
+
+// cpuTime is the process's CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func us(d time.Duration) float64 { return float64(d) / 1e3 }
@@ -50,7 +60,18 @@ func main() {
 	reps := flag.Int("reps", 3, "repetitions of each side")
 	memory := flag.Bool("memory", false, "memory storage instead of files")
 	tcp := flag.Bool("tcp", false, "connect over loopback TCP instead of in-process")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the duet side to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "remotebench:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	var duetRes, rawRes []result
 	for range *reps {
 		d, err := runDuet(*n, *inFlight, *memory, *tcp)
@@ -83,6 +104,12 @@ func main() {
 	fmt.Printf("duet remote: %v\n", d)
 	fmt.Printf("raw nats.go: %v\n", r)
 	fmt.Printf("ratio duet/raw (median of per-rep ratios): %.2f\n", ratios[len(ratios)/2])
+	cpus := make([]float64, len(duetRes))
+	for i := range duetRes {
+		cpus[i] = float64(rawRes[i].cpu) / float64(duetRes[i].cpu)
+	}
+	sort.Float64s(cpus)
+	fmt.Printf("CPU per task, raw/duet (median of per-rep ratios; 1.0 = as cheap as raw): %.2f\n", cpus[len(cpus)/2])
 }
 
 func median(rs []result) result {
@@ -97,7 +124,7 @@ func drive(n, inFlight int, one func() error) (result, error) {
 	var next atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for range inFlight {
 		wg.Go(func() {
 			for {
@@ -115,12 +142,12 @@ func drive(n, inFlight int, one func() error) (result, error) {
 		})
 	}
 	wg.Wait()
-	el := time.Since(start)
+	el, cpu := time.Since(start), cpuTime()-cpu0
 	if err, _ := firstErr.Load().(error); err != nil {
 		return result{}, err
 	}
 	slices.Sort(lat)
-	return result{rate: float64(n) / el.Seconds(), p50: lat[n/2], p99: lat[n*99/100]}, nil
+	return result{rate: float64(n) / el.Seconds(), p50: lat[n/2], p99: lat[n*99/100], cpu: cpu / time.Duration(n)}, nil
 }
 
 func engineOpts(dir string, memory, tcp bool) []remote.EngineOption {
