@@ -119,6 +119,9 @@ func NewClient(e *Engine, opts ...ClientOption) (*Client, error) {
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
+	if e.isClosed() {
+		return nil, errEngineClosed
+	}
 	slots, err := duet.NewSemaphore(cfg.inFlight)
 	if err != nil {
 		return nil, err

@@ -187,7 +187,8 @@ func NewEngine(opts ...EngineOption) (*Engine, error) {
 }
 
 func (e *Engine) start() error {
-	copts := []nats.Option{nats.Name(e.cfg.name), nats.MaxReconnects(-1), nats.ReconnectWait(100 * time.Millisecond)}
+	copts := []nats.Option{nats.Name(e.cfg.name), nats.MaxReconnects(-1), nats.ReconnectWait(100 * time.Millisecond),
+		nats.ClosedHandler(func(*nats.Conn) { e.connClosed() })}
 	url := ""
 	if e.cfg.urls == nil {
 		if err := e.startServer(); err != nil {
@@ -326,6 +327,12 @@ func (e *Engine) register(c closer) bool {
 	return true
 }
 
+func (e *Engine) isClosed() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.closed
+}
+
 func (e *Engine) unregister(c closer) {
 	e.mu.Lock()
 	delete(e.closers, c)
@@ -355,6 +362,23 @@ func (e *Engine) Close() error {
 		c.engineClosed()
 	}
 	return e.stop()
+}
+
+// connClosed fails the clients' pending futures when the connection is
+// closed under them (by Close, or by whoever holds Conn): no result can
+// reach them any more.
+func (e *Engine) connClosed() {
+	e.mu.Lock()
+	cs := make([]*Client, 0, len(e.closers))
+	for c := range e.closers {
+		if cl, ok := c.(*Client); ok {
+			cs = append(cs, cl)
+		}
+	}
+	e.mu.Unlock()
+	for _, c := range cs {
+		c.shutdown(errEngineClosed, true, errEngineClosed)
+	}
 }
 
 func (e *Engine) stop() error {

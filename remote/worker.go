@@ -121,6 +121,9 @@ func Serve(e *Engine, reg *Registry, opts ...WorkerOption) (*Worker, error) {
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
+	if e.isClosed() {
+		return nil, errEngineClosed
+	}
 	w := &Worker{
 		e: e, reg: reg, cfg: cfg, slots: make(chan struct{}, cfg.slots),
 		running: map[string]*run{}, rotated: time.Now(), quit: make(chan struct{}),
