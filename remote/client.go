@@ -36,11 +36,9 @@ const DefaultMaxInFlight = 1024
 type Client struct {
 	e      *Engine
 	cfg    clientConfig
-	prefix string // the inbox: results on prefix.r, pings on prefix.ping
+	prefix string // the inbox: results on prefix.ok.ID and prefix.err.ID (see wire.go)
 	sub    *nats.Subscription
 	slots  *duet.Semaphore
-	acks   chan pubWait
-	quit   chan struct{} // closed when the client has stopped
 
 	mu      sync.Mutex
 	pending map[string]pendingCall
@@ -51,16 +49,10 @@ type Client struct {
 
 // pendingCall is a submitted task, untyped, as the client tracks it.
 type pendingCall interface {
-	deliver(m *nats.Msg)    // its result arrived
-	end(err error) bool     // complete it with err unless it is complete
-	setSeq(seq uint64)      // its stream sequence, once the stream has it
-	cancelRemote(why error) // tell the workers it is cancelled
-}
-
-// pubWait is a publish whose stream ack the client waits for.
-type pubWait struct {
-	call pendingCall
-	ack  jetstream.PubAckFuture
+	deliver(ok bool, data []byte) // its result or error arrived
+	end(err error) bool           // complete it with err unless it is complete
+	setSeq(seq uint64)            // its stream sequence, once the stream has it
+	cancelRemote(why error)       // tell the workers it is cancelled
 }
 
 // ClientOption configures NewClient.
@@ -116,6 +108,9 @@ func NewClient(e *Engine, opts ...ClientOption) (*Client, error) {
 		}
 		o(&cfg)
 	}
+	if cfg.err == nil && strings.ContainsAny(cfg.codec.Name(), " \t\r\n") || cfg.codec.Name() == "" {
+		cfg.err = fmt.Errorf("remote: WithCodec: the codec's name %q must be one word (it travels in a header)", cfg.codec.Name())
+	}
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
@@ -128,7 +123,6 @@ func NewClient(e *Engine, opts ...ClientOption) (*Client, error) {
 	}
 	c := &Client{
 		e: e, cfg: cfg, prefix: nats.NewInbox(), slots: slots,
-		acks: make(chan pubWait, cfg.inFlight), quit: make(chan struct{}),
 		pending: map[string]pendingCall{},
 	}
 	if c.sub, err = e.nc.Subscribe(c.prefix+".>", c.onMsg); err != nil {
@@ -142,67 +136,61 @@ func NewClient(e *Engine, opts ...ClientOption) (*Client, error) {
 		c.sub.Unsubscribe()
 		return nil, errEngineClosed
 	}
-	go c.ackLoop()
 	return c, nil
 }
 
 // onMsg receives results and the workers' "is the caller alive" pings.
 func (c *Client) onMsg(m *nats.Msg) {
-	if strings.HasSuffix(m.Subject, ".ping") {
+	rest := m.Subject[len(c.prefix):]
+	var ok bool
+	switch {
+	case strings.HasPrefix(rest, subjOK):
+		ok, rest = true, rest[len(subjOK):]
+	case strings.HasPrefix(rest, subjErr):
+		rest = rest[len(subjErr):]
+	case rest == subjPing:
 		m.Respond(nil)
 		return
+	default:
+		return // the replies to stream deletes (see sendCancel)
 	}
-	if !strings.HasSuffix(m.Subject, ".r") {
-		return // the replies to stream deletes (see cancelRemote)
-	}
-	id := m.Header.Get(hdrID)
 	c.mu.Lock()
-	call := c.pending[id]
+	call := c.pending[rest]
 	c.mu.Unlock()
 	if call != nil {
-		call.deliver(m)
+		call.deliver(ok, m.Data)
 	} // else a duplicate, or a result nobody waits for: dropped
 }
 
-// ackLoop waits for the stream's acks of published tasks, in publish order:
-// one goroutine for all, not one per task.
-func (c *Client) ackLoop() {
-	for {
-		select {
-		case w := <-c.acks:
-			c.waitAck(w)
-		case <-c.quit:
-			for {
-				select {
-				case w := <-c.acks:
-					w.call.end(errClientClosed)
-				default:
-					return
-				}
-			}
-		}
+// pubAcked hears the stream's ack of task id's message (see Engine.onPubAck).
+func (c *Client) pubAcked(id string, pa *jetstream.PubAck, key []string) {
+	c.mu.Lock()
+	call := c.pending[id]
+	c.mu.Unlock()
+	if call == nil {
+		return
 	}
+	if pa.Duplicate { // only an idempotency key repeats a message id
+		call.end(fmt.Errorf("remote: a task with idempotency key %q was queued already; this Submit queued nothing and gets no result: %w", key, duet.ErrInvalidState))
+		return
+	}
+	call.setSeq(pa.Sequence)
 }
 
-func (c *Client) waitAck(w pubWait) {
-	select {
-	case pa := <-w.ack.Ok():
-		if pa.Duplicate { // only an idempotency key repeats a message id
-			w.call.end(fmt.Errorf("remote: a task with idempotency key %q was queued already; this Submit queued nothing and gets no result: %w",
-				w.ack.Msg().Header.Get(hdrKey), duet.ErrInvalidState))
-			return
-		}
-		w.call.setSeq(pa.Sequence)
-	case err := <-w.ack.Err():
-		if strings.Contains(err.Error(), "maximum messages") {
-			err = fmt.Errorf("remote: the task stream is full (WithMaxQueued): %w: %w", ErrFull, err)
-		} else {
-			err = fmt.Errorf("remote: the task could not be queued: %w", err)
-		}
-		w.call.end(err)
-	case <-c.quit:
-		w.call.end(errClientClosed)
+// pubFailed hears that task id's message was not stored.
+func (c *Client) pubFailed(id string, err error) {
+	c.mu.Lock()
+	call := c.pending[id]
+	c.mu.Unlock()
+	if call == nil {
+		return
 	}
+	if strings.Contains(err.Error(), "maximum messages") {
+		err = fmt.Errorf("remote: the task stream is full (WithMaxQueued): %w: %w", ErrFull, err)
+	} else {
+		err = fmt.Errorf("remote: the task could not be queued: %w", err)
+	}
+	call.end(err)
 }
 
 var errClientClosed = fmt.Errorf("remote: Submit on a client that was shut down: %w", duet.ErrClosed)
@@ -235,7 +223,6 @@ func (c *Client) stop() {
 		return
 	}
 	c.sub.Unsubscribe()
-	close(c.quit)
 	c.e.unregister(c)
 }
 
@@ -305,6 +292,6 @@ func (c *Client) sendCancel(id string, seq uint64) {
 	c.e.nc.Publish(cancelSubj, []byte(id))
 	if seq > 0 {
 		req := `{"seq":` + strconv.FormatUint(seq, 10) + `,"no_erase":true}`
-		c.e.nc.PublishRequest("$JS.API.STREAM.MSG.DELETE."+streamName, c.prefix+".del", []byte(req))
+		c.e.nc.PublishRequest("$JS.API.STREAM.MSG.DELETE."+streamName, c.prefix+subjDel, []byte(req))
 	}
 }

@@ -59,6 +59,7 @@ type Engine struct {
 	mu      sync.Mutex
 	closed  bool
 	closers map[closer]struct{} // clients and workers to stop at Close
+	inboxes map[string]*Client  // the clients, by inbox, for the stream's acks
 }
 
 // closer is a client or worker an engine stops when it closes.
@@ -178,7 +179,7 @@ func NewEngine(opts ...EngineOption) (*Engine, error) {
 	if cfg.urls != nil && (cfg.listen != "" || cfg.storeDir != "" || cfg.memory) {
 		return nil, errors.New("remote: NewEngine: WithURLs connects to a server elsewhere; WithListen, WithStoreDir and WithMemoryStorage configure an embedded one: use one or the other")
 	}
-	e := &Engine{cfg: cfg, closers: map[closer]struct{}{}}
+	e := &Engine{cfg: cfg, closers: map[closer]struct{}{}, inboxes: map[string]*Client{}}
 	if err := e.start(); err != nil {
 		e.stop()
 		return nil, err
@@ -213,7 +214,8 @@ func (e *Engine) start() error {
 		return fmt.Errorf("remote: NewEngine: cannot connect to %s (is a NATS server with JetStream running there?): %w", e.where(), err)
 	}
 	e.nc = nc
-	if e.js, err = jetstream.New(nc); err != nil {
+	if e.js, err = jetstream.New(nc, jetstream.WithPublishAsyncAckHandler(e.onPubAck),
+		jetstream.WithPublishAsyncErrHandler(e.onPubErr), jetstream.WithPublishAsyncTimeout(10*time.Second)); err != nil {
 		return fmt.Errorf("remote: NewEngine: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -324,6 +326,9 @@ func (e *Engine) register(c closer) bool {
 		return false
 	}
 	e.closers[c] = struct{}{}
+	if cl, ok := c.(*Client); ok {
+		e.inboxes[cl.prefix] = cl
+	}
 	return true
 }
 
@@ -336,6 +341,9 @@ func (e *Engine) isClosed() bool {
 func (e *Engine) unregister(c closer) {
 	e.mu.Lock()
 	delete(e.closers, c)
+	if cl, ok := c.(*Client); ok {
+		delete(e.inboxes, cl.prefix)
+	}
 	e.mu.Unlock()
 }
 
@@ -362,6 +370,36 @@ func (e *Engine) Close() error {
 		c.engineClosed()
 	}
 	return e.stop()
+}
+
+// onPubAck routes the stream's ack of a task message to its client.
+func (e *Engine) onPubAck(_ jetstream.JetStream, m *nats.Msg, pa *jetstream.PubAck) {
+	if c, id := e.clientOf(m); c != nil {
+		c.pubAcked(id, pa, m.Header[hdrKey])
+	}
+}
+
+// onPubErr routes a failed publish of a task message to its client.
+func (e *Engine) onPubErr(_ jetstream.JetStream, m *nats.Msg, err error) {
+	if c, id := e.clientOf(m); c != nil {
+		c.pubFailed(id, err)
+	}
+}
+
+// clientOf returns the client that published task message m, and the
+// task's id.
+func (e *Engine) clientOf(m *nats.Msg) (*Client, string) {
+	v := m.Header[hdrMeta]
+	if len(v) != 1 {
+		return nil, ""
+	}
+	f, ok := metaFields(v[0])
+	if !ok {
+		return nil, ""
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.inboxes[f[3]], f[1]
 }
 
 // connClosed fails the clients' pending futures when the connection is

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,19 +17,6 @@ import (
 	"github.com/duet-go/duet"
 	"github.com/duet-go/duet/internal/futhook"
 	"github.com/duet-go/duet/internal/park"
-)
-
-// The headers of a task message and of its result.
-const (
-	hdrTask     = "Duet-Task"
-	hdrID       = "Duet-Id"
-	hdrReply    = "Duet-Reply"
-	hdrCodec    = "Duet-Codec"
-	hdrDeadline = "Duet-Deadline" // unix nanoseconds
-	hdrRetries  = "Duet-Retries"
-	hdrBackoff  = "Duet-Backoff" // nanoseconds; present when errors are retried
-	hdrKey      = "Duet-Key"
-	hdrStatus   = "Duet-Status" // a result's: "ok" or "err"
 )
 
 // DefaultRetries is how many times a task is run again after its worker
@@ -202,24 +188,7 @@ func (k *call[R]) submit(ctx context.Context, args any, opts []SubmitOption) err
 	}
 	// From here on the call is pending: whatever ends it (a result, a
 	// cancel, the engine closing) goes through finish, which removes it.
-	m := nats.NewMsg(taskSubject)
-	m.Data = data
-	h := m.Header
-	h.Set(hdrTask, k.task)
-	h.Set(hdrID, k.id)
-	h.Set(hdrReply, c.prefix+".r")
-	h.Set(hdrCodec, c.cfg.codec.Name())
-	h.Set(hdrRetries, strconv.Itoa(cfg.retries))
-	if cfg.backoff > 0 {
-		h.Set(hdrBackoff, strconv.FormatInt(int64(cfg.backoff), 10))
-	}
-	if cfg.key != "" {
-		// Only a key's tasks carry a message id: the stream remembers every
-		// id for its duplicate window, which at tens of thousands of tasks
-		// a second would cost millions of entries for nothing.
-		h.Set(hdrKey, cfg.key)
-		h.Set(nats.MsgIdHdr, "key:"+cfg.key)
-	}
+	meta := taskMeta{id: k.id, name: k.task, inbox: c.prefix, codec: c.cfg.codec.Name(), retries: cfg.retries, backoff: cfg.backoff}
 	deadline, hasDeadline := ctx.Deadline()
 	if cfg.timeout > 0 {
 		if d := time.Now().Add(cfg.timeout); !hasDeadline || d.Before(deadline) {
@@ -227,7 +196,15 @@ func (k *call[R]) submit(ctx context.Context, args any, opts []SubmitOption) err
 		}
 	}
 	if hasDeadline {
-		h.Set(hdrDeadline, strconv.FormatInt(deadline.UnixNano(), 10))
+		meta.deadline = deadline.UnixNano()
+	}
+	m := &nats.Msg{Subject: taskSubject, Data: data, Header: nats.Header{hdrMeta: {meta.encode()}}}
+	if cfg.key != "" {
+		// Only a key's tasks carry a message id: the stream remembers every
+		// id for its duplicate window, which at tens of thousands of tasks
+		// a second would cost millions of entries for nothing.
+		m.Header[hdrKey] = []string{cfg.key}
+		m.Header[nats.MsgIdHdr] = []string{"key:" + cfg.key}
 	}
 	k.mu.Lock()
 	if cfg.timeout > 0 {
@@ -237,15 +214,10 @@ func (k *call[R]) submit(ctx context.Context, args any, opts []SubmitOption) err
 		k.stopCtx = context.AfterFunc(ctx, func() { k.abort(park.CtxErr(ctx)) })
 	}
 	k.mu.Unlock()
-	ack, err := c.e.js.PublishMsgAsync(m)
-	if err != nil {
+	// The stream's ack comes to the engine's handlers (Engine.onPubAck),
+	// not to a goroutine waiting per task.
+	if _, err := c.e.js.PublishMsgAsync(m); err != nil {
 		k.end(fmt.Errorf("remote: Submit(%s): cannot publish the task: %w", k.task, err))
-		return nil
-	}
-	select {
-	case c.acks <- pubWait{call: k, ack: ack}:
-	case <-c.quit:
-		k.end(errClientClosed)
 	}
 	return nil
 }
@@ -298,11 +270,11 @@ func (k *call[R]) finish(v R, err error) bool {
 	return true
 }
 
-// deliver completes the call with a result message.
-func (k *call[R]) deliver(m *nats.Msg) {
+// deliver completes the call with its result (ok) or error.
+func (k *call[R]) deliver(ok bool, data []byte) {
 	var v R
-	if m.Header.Get(hdrStatus) == "ok" {
-		if err := k.c.cfg.codec.Unmarshal(m.Data, &v); err != nil {
+	if ok {
+		if err := k.c.cfg.codec.Unmarshal(data, &v); err != nil {
 			k.end(&codecError{what: fmt.Sprintf("decode the result of %s as %T", k.task, v), err: err})
 			return
 		}
@@ -310,8 +282,8 @@ func (k *call[R]) deliver(m *nats.Msg) {
 		return
 	}
 	var w wireErr
-	if err := json.Unmarshal(m.Data, &w); err != nil {
-		k.end(fmt.Errorf("remote: the error of %s came garbled (%v): %q", k.task, err, m.Data))
+	if err := json.Unmarshal(data, &w); err != nil {
+		k.end(fmt.Errorf("remote: the error of %s came garbled (%v): %q", k.task, err, data))
 		return
 	}
 	k.end(decodeErr(&w, k.task))

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strconv"
 	"sync"
 	"time"
 
@@ -55,7 +54,7 @@ type Worker struct {
 type run struct {
 	msg     jetstream.Msg
 	cancel  context.CancelCauseFunc
-	reply   string
+	inbox   string // the caller's
 	started time.Time
 }
 
@@ -195,17 +194,31 @@ func (w *Worker) handle(msg jetstream.Msg) {
 		w.tasks.Done()
 	}()
 	h := msg.Headers()
-	id, name, reply := h.Get(hdrID), h.Get(hdrTask), h.Get(hdrReply)
-	attempt := 1
-	if meta, err := msg.Metadata(); err == nil {
-		attempt = int(meta.NumDelivered)
+	var meta taskMeta
+	var bad error
+	if v := h[hdrMeta]; len(v) == 1 {
+		meta, bad = parseTaskMeta(v[0])
+	} else {
+		bad = fmt.Errorf("remote: a message without a %q header on the task subject (published by something other than remote.Submit?)", hdrMeta)
 	}
-	retries, _ := strconv.Atoi(h.Get(hdrRetries))
+	if bad != nil && meta.inbox == "" {
+		msg.Term() // nobody to tell: the message was not a task
+		return
+	}
+	id, name, inbox := meta.id, meta.name, meta.inbox
+	attempt := 1
+	if md, err := msg.Metadata(); err == nil {
+		attempt = int(md.NumDelivered)
+	}
+	retries := meta.retries
 	var deadline time.Time
-	if ns, err := strconv.ParseInt(h.Get(hdrDeadline), 10, 64); err == nil {
-		deadline = time.Unix(0, ns)
+	if meta.deadline != 0 {
+		deadline = time.Unix(0, meta.deadline)
 	}
 	switch {
+	case bad != nil:
+		w.answer(msg, inbox, id, nil, bad)
+		return
 	case w.wasCancelled(id):
 		msg.Ack() // its caller completed the future already
 		return
@@ -213,17 +226,17 @@ func (w *Worker) handle(msg jetstream.Msg) {
 		msg.Ack() // timed out while queued: the caller's timer ended it
 		return
 	case attempt > retries+1:
-		w.answer(msg, reply, id, nil, &PoisonError{Task: name, Attempts: attempt - 1,
+		w.answer(msg, inbox, id, nil, &PoisonError{Task: name, Attempts: attempt - 1,
 			Last: fmt.Errorf("remote: the worker running attempt %d stopped acknowledging it (killed, hung or disconnected): %w", attempt-1, ErrWorkerLost)})
 		return
-	case h.Get(hdrCodec) != w.cfg.codec.Name():
-		w.answer(msg, reply, id, nil, &codecError{what: fmt.Sprintf("run %s", name),
-			err: fmt.Errorf("the caller encoded it with codec %q and this worker uses %q (set the same with WithCodec and WithWorkerCodec)", h.Get(hdrCodec), w.cfg.codec.Name())})
+	case meta.codec != w.cfg.codec.Name():
+		w.answer(msg, inbox, id, nil, &codecError{what: fmt.Sprintf("run %s", name),
+			err: fmt.Errorf("the caller encoded it with codec %q and this worker uses %q (set the same with WithCodec and WithWorkerCodec)", meta.codec, w.cfg.codec.Name())})
 		return
 	}
 	fn, err := w.reg.lookup(name)
 	if err != nil {
-		w.answer(msg, reply, id, nil, err)
+		w.answer(msg, inbox, id, nil, err)
 		return
 	}
 	ctx, cancel := context.WithCancelCause(w.base)
@@ -233,11 +246,14 @@ func (w *Worker) handle(msg jetstream.Msg) {
 		ctx, stop = context.WithDeadline(ctx, deadline)
 		defer stop()
 	}
-	r := &run{msg: msg, cancel: cancel, reply: reply, started: time.Now()}
+	r := &run{msg: msg, cancel: cancel, inbox: inbox, started: time.Now()}
 	w.mu.Lock()
 	w.running[id] = r
 	w.mu.Unlock()
-	info := &Info{ID: id, Task: name, Attempt: attempt, Key: h.Get(hdrKey)}
+	info := &Info{ID: id, Task: name, Attempt: attempt}
+	if k := h[hdrKey]; len(k) == 1 {
+		info.Key = k[0]
+	}
 	out, err := runHandler(context.WithValue(ctx, infoKey{}, info), fn, w.cfg.codec, msg.Data())
 	w.mu.Lock()
 	delete(w.running, id)
@@ -254,17 +270,17 @@ func (w *Worker) handle(msg jetstream.Msg) {
 		}
 	}
 	if err == nil {
-		w.answer(msg, reply, id, out, nil)
+		w.answer(msg, inbox, id, out, nil)
 		return
 	}
-	if backoff, perr := strconv.ParseInt(h.Get(hdrBackoff), 10, 64); perr == nil && backoff > 0 {
+	if meta.backoff > 0 {
 		if attempt <= retries {
-			msg.NakWithDelay(retryDelay(time.Duration(backoff), attempt))
+			msg.NakWithDelay(retryDelay(meta.backoff, attempt))
 			return
 		}
 		err = &PoisonError{Task: name, Attempts: attempt, Last: err}
 	}
-	w.answer(msg, reply, id, nil, err)
+	w.answer(msg, inbox, id, nil, err)
 }
 
 // retryDelay is the wait before the retry after the given attempt:
@@ -289,19 +305,13 @@ func runHandler(ctx context.Context, fn handler, c Codec, args []byte) (out []by
 
 // answer sends the task's outcome to its caller, then acks it: a result
 // lost between the two is a task run again, never a task lost.
-func (w *Worker) answer(msg jetstream.Msg, reply, id string, out []byte, err error) {
-	m := nats.NewMsg(reply)
-	m.Header.Set(hdrID, id)
-	if err == nil {
-		m.Header.Set(hdrStatus, "ok")
-		m.Data = out
-	} else {
-		m.Header.Set(hdrStatus, "err")
-		m.Data, _ = json.Marshal(encodeErr(err))
+func (w *Worker) answer(msg jetstream.Msg, inbox, id string, out []byte, err error) {
+	subj := inbox + subjOK + id
+	if err != nil {
+		subj = inbox + subjErr + id
+		out, _ = json.Marshal(encodeErr(err))
 	}
-	if reply != "" {
-		w.e.nc.PublishMsg(m)
-	}
+	w.e.nc.Publish(subj, out)
 	msg.Ack()
 }
 
@@ -353,14 +363,14 @@ func (w *Worker) heartbeat() {
 		alive := map[string]bool{}
 		for _, r := range runs {
 			r.msg.InProgress()
-			if time.Since(r.started) < w.beat || r.reply == "" {
+			if time.Since(r.started) < w.beat {
 				continue
 			}
-			ok, seen := alive[r.reply]
+			ok, seen := alive[r.inbox]
 			if !seen {
-				_, err := w.e.nc.Request(r.reply[:len(r.reply)-len(".r")]+".ping", nil, w.beat)
+				_, err := w.e.nc.Request(r.inbox+subjPing, nil, w.beat)
 				ok = !errors.Is(err, nats.ErrNoResponders)
-				alive[r.reply] = ok
+				alive[r.inbox] = ok
 			}
 			if !ok {
 				r.cancel(errCallerGone)

@@ -60,6 +60,7 @@ func main() {
 	reps := flag.Int("reps", 3, "repetitions of each side")
 	memory := flag.Bool("memory", false, "memory storage instead of files")
 	tcp := flag.Bool("tcp", false, "connect over loopback TCP instead of in-process")
+	only := flag.String("only", "", "run one side only: duet or raw (for profiling)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the duet side to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -74,6 +75,19 @@ func main() {
 	}
 	var duetRes, rawRes []result
 	for range *reps {
+		if *only != "" {
+			run := runDuet
+			if *only == "raw" {
+				run = runRaw
+			}
+			r, err := run(*n, *inFlight, *memory, *tcp)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "remotebench:", err)
+				os.Exit(1)
+			}
+			fmt.Printf("  rep: %s %v\n", *only, r)
+			continue
+		}
 		d, err := runDuet(*n, *inFlight, *memory, *tcp)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "remotebench:", err)
@@ -86,6 +100,9 @@ func main() {
 		}
 		duetRes, rawRes = append(duetRes, d), append(rawRes, r)
 		fmt.Printf("  rep: duet %v | raw %v | ratio %.2f\n", d, r, d.rate/r.rate)
+	}
+	if *only != "" {
+		return
 	}
 	storage, conn := "file", "in-process"
 	if *memory {
