@@ -194,6 +194,10 @@ type wirePoison struct {
 
 // encodeErr describes err for the caller.
 func encodeErr(err error) *wireErr {
+	// A poison error first: its last failure may be a panic.
+	if pe, ok := errors.AsType[*PoisonError](err); ok {
+		return &wireErr{Msg: err.Error(), Poison: &wirePoison{Attempts: pe.Attempts, Last: encodeErr(pe.Last)}}
+	}
 	if pe, ok := errors.AsType[*duet.PanicError](err); ok {
 		p := &wirePanic{Stack: string(pe.Stack)}
 		if v, ok := pe.Value.(error); ok {
@@ -202,9 +206,6 @@ func encodeErr(err error) *wireErr {
 			p.Value = fmt.Sprint(pe.Value)
 		}
 		return &wireErr{Msg: err.Error(), Panic: p}
-	}
-	if pe, ok := errors.AsType[*PoisonError](err); ok {
-		return &wireErr{Msg: err.Error(), Poison: &wirePoison{Attempts: pe.Attempts, Last: encodeErr(pe.Last)}}
 	}
 	w := &wireErr{Msg: err.Error()}
 	errReg.RLock()

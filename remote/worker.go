@@ -304,8 +304,15 @@ func runHandler(ctx context.Context, fn handler, c Codec, args []byte) (out []by
 }
 
 // answer sends the task's outcome to its caller, then acks it: a result
-// lost between the two is a task run again, never a task lost.
+// lost between the two is a task run again, never a task lost. While the
+// connection is down it sends neither: a publish buffered for the
+// reconnect could reach the caller before its own subscription is back,
+// and the ack would then remove a task whose result nobody got; unacked,
+// the task runs again once the connection is back.
 func (w *Worker) answer(msg jetstream.Msg, inbox, id string, out []byte, err error) {
+	if !w.e.nc.IsConnected() {
+		return
+	}
 	subj := inbox + subjOK + id
 	if err != nil {
 		subj = inbox + subjErr + id
