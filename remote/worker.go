@@ -34,8 +34,7 @@ type Worker struct {
 	cfg   workerConfig
 	iter  jetstream.MessagesContext
 	sub   *nats.Subscription // cancels
-	slots chan struct{}
-	base  context.Context // cancelled by Shutdown(_, true)
+	base  context.Context    // cancelled by Shutdown(_, true)
 	abort context.CancelCauseFunc
 	beat  time.Duration
 
@@ -45,9 +44,8 @@ type Worker struct {
 	rotated   time.Time
 	closed    bool
 
-	fetcher sync.WaitGroup // the fetch loop and heartbeat
-	tasks   sync.WaitGroup // running tasks
-	quit    chan struct{}
+	goroutines sync.WaitGroup // the slots and the heartbeat
+	quit       chan struct{}
 }
 
 // run is a task running on a worker.
@@ -124,7 +122,7 @@ func Serve(e *Engine, reg *Registry, opts ...WorkerOption) (*Worker, error) {
 		return nil, errEngineClosed
 	}
 	w := &Worker{
-		e: e, reg: reg, cfg: cfg, slots: make(chan struct{}, cfg.slots),
+		e: e, reg: reg, cfg: cfg,
 		running: map[string]*run{}, rotated: time.Now(), quit: make(chan struct{}),
 		cancelled: [2]map[string]struct{}{{}, {}},
 	}
@@ -145,54 +143,39 @@ func Serve(e *Engine, reg *Registry, opts ...WorkerOption) (*Worker, error) {
 		w.sub.Unsubscribe()
 		return nil, errEngineClosed
 	}
-	w.fetcher.Add(2)
-	go w.fetch()
+	w.goroutines.Add(cfg.slots + 1)
+	for range cfg.slots {
+		go w.slot()
+	}
 	go w.heartbeat()
 	return w, nil
 }
 
-// fetch takes a slot, then a task, and starts it, until the iterator stops.
-func (w *Worker) fetch() {
-	defer w.fetcher.Done()
+// slot runs tasks one after another as Next hands them out, until the
+// iterator stops. Each slot is a goroutine of its own calling Next (which
+// is safe for concurrent use): no goroutine per task, and no hand-off
+// from a fetching goroutine to a running one.
+func (w *Worker) slot() {
+	defer w.goroutines.Done()
 	for {
-		select {
-		case w.slots <- struct{}{}:
-		case <-w.quit:
-			w.drain()
-			return
-		}
 		msg, err := w.iter.Next()
 		if err != nil {
-			<-w.slots
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				w.drain()
 				return
 			}
-			continue // a connection blip: the iterator recovers
+			continue // a connection blip or a missed heartbeat: the iterator recovers
 		}
-		w.tasks.Add(1)
-		go w.handle(msg)
-	}
-}
-
-// drain hands the tasks fetched but not started back to JetStream at once,
-// rather than after the ack wait.
-func (w *Worker) drain() {
-	for {
-		msg, err := w.iter.Next()
-		if err != nil {
-			return
+		select {
+		case <-w.quit:
+			msg.Nak() // fetched after Shutdown: to another worker, now
+		default:
+			w.handle(msg)
 		}
-		msg.Nak()
 	}
 }
 
 // handle runs one task and answers it.
 func (w *Worker) handle(msg jetstream.Msg) {
-	defer func() {
-		<-w.slots
-		w.tasks.Done()
-	}()
 	h := msg.Headers()
 	var meta taskMeta
 	var bad error
@@ -352,7 +335,7 @@ func (w *Worker) wasCancelled(id string) bool {
 // heartbeat keeps running tasks from being redelivered, and cancels those
 // whose caller is gone.
 func (w *Worker) heartbeat() {
-	defer w.fetcher.Done()
+	defer w.goroutines.Done()
 	t := time.NewTicker(w.beat)
 	defer t.Stop()
 	for {
@@ -409,8 +392,7 @@ func (w *Worker) Shutdown(wait, cancelRunning bool) {
 		w.abort(errShutdown)
 	}
 	if wait {
-		w.fetcher.Wait()
-		w.tasks.Wait()
+		w.goroutines.Wait()
 	}
 }
 

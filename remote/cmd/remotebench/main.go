@@ -17,10 +17,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -60,6 +62,7 @@ func main() {
 	reps := flag.Int("reps", 3, "repetitions of each side")
 	memory := flag.Bool("memory", false, "memory storage instead of files")
 	tcp := flag.Bool("tcp", false, "connect over loopback TCP instead of in-process")
+	dask := flag.String("dask", "", "also run this Dask twin (dask_submit.py) with /usr/bin/python3 and compare")
 	only := flag.String("only", "", "run one side only: duet or raw (for profiling)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the duet side to this file")
 	flag.Parse()
@@ -126,6 +129,12 @@ func main() {
 		cpus[i] = float64(rawRes[i].cpu) / float64(duetRes[i].cpu)
 	}
 	sort.Float64s(cpus)
+	if *dask != "" {
+		if err := compareDask(*dask, d); err != nil {
+			fmt.Fprintln(os.Stderr, "remotebench dask:", err)
+			os.Exit(1)
+		}
+	}
 	fmt.Printf("CPU per task, raw/duet (median of per-rep ratios; 1.0 = as cheap as raw): %.2f\n", cpus[len(cpus)/2])
 }
 
@@ -327,4 +336,34 @@ func runRaw(n, inFlight int, memory, tcp bool) (result, error) {
 		return result{}, err
 	}
 	return drive(n, inFlight, one)
+}
+
+// compareDask runs the Dask twin and compares its throughput with duet's
+// median d. Dask's figures come from its own process: a ratio against them
+// is only as steady as the machine's load between the two.
+func compareDask(script string, d result) error {
+	out, err := exec.Command("/usr/bin/python3", script).Output()
+	if err != nil {
+		return fmt.Errorf("%s: %w (is Debian's python3-distributed installed?)", script, err)
+	}
+	var rate, p50, p99 float64
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == "dask" {
+			switch f[1] {
+			case "throughput":
+				rate, _ = strconv.ParseFloat(f[2], 64)
+			case "latency":
+				p50, _ = strconv.ParseFloat(f[2], 64)
+				if len(f) > 3 {
+					p99, _ = strconv.ParseFloat(f[3], 64)
+				}
+			}
+		}
+	}
+	if rate == 0 {
+		return fmt.Errorf("%s printed no throughput: %q", script, out)
+	}
+	fmt.Printf("dask LocalCluster (2 workers x 1 thread), client.submit: %.0f tasks/s; one at a time p50 %.0f µs p99 %.0f µs\n", rate, p50, p99)
+	fmt.Printf("ratio duet/dask throughput: %.1f\n", d.rate/rate)
+	return nil
 }
