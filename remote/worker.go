@@ -143,20 +143,24 @@ func Serve(e *Engine, reg *Registry, opts ...WorkerOption) (*Worker, error) {
 		w.sub.Unsubscribe()
 		return nil, errEngineClosed
 	}
-	w.goroutines.Add(cfg.slots + 1)
+	w.goroutines.Add(cfg.slots + 2)
+	tasks := make(chan jetstream.Msg)
+	go w.fetch(tasks)
 	for range cfg.slots {
-		go w.slot()
+		go w.slot(tasks)
 	}
 	go w.heartbeat()
 	return w, nil
 }
 
-// slot runs tasks one after another as Next hands them out, until the
-// iterator stops. Each slot is a goroutine of its own calling Next (which
-// is safe for concurrent use): no goroutine per task, and no hand-off
-// from a fetching goroutine to a running one.
-func (w *Worker) slot() {
+// fetch hands the consumer's tasks to the slots, one goroutine calling
+// Next (it is not made for concurrent callers: one waiting in Next holds a
+// lock the delivery of messages needs too, stalling the flow until the
+// pull request expires). The hand-off is unbuffered, so a task is fetched
+// from the iterator only when a slot is free for it.
+func (w *Worker) fetch(tasks chan<- jetstream.Msg) {
 	defer w.goroutines.Done()
+	defer close(tasks)
 	for {
 		msg, err := w.iter.Next()
 		if err != nil {
@@ -166,8 +170,20 @@ func (w *Worker) slot() {
 			continue // a connection blip or a missed heartbeat: the iterator recovers
 		}
 		select {
+		case tasks <- msg:
 		case <-w.quit:
 			msg.Nak() // fetched after Shutdown: to another worker, now
+		}
+	}
+}
+
+// slot runs tasks one after another: a goroutine per slot, not per task.
+func (w *Worker) slot(tasks <-chan jetstream.Msg) {
+	defer w.goroutines.Done()
+	for msg := range tasks {
+		select {
+		case <-w.quit:
+			msg.Nak()
 		default:
 			w.handle(msg)
 		}
@@ -350,9 +366,13 @@ func (w *Worker) heartbeat() {
 			runs = append(runs, r)
 		}
 		w.mu.Unlock()
-		alive := map[string]bool{}
 		for _, r := range runs {
 			r.msg.InProgress()
+		}
+		// Then the callers, each once: a slow answer must not delay the
+		// heartbeats above past the ack wait.
+		alive := map[string]bool{}
+		for _, r := range runs {
 			if time.Since(r.started) < w.beat {
 				continue
 			}
@@ -369,14 +389,16 @@ func (w *Worker) heartbeat() {
 	}
 }
 
-// Shutdown stops the worker fetching tasks; tasks it had fetched but not
-// started go back to JetStream for another worker. Running tasks finish
-// and are answered, unless cancelRunning is true: then their contexts are
-// cancelled and they are handed back for another worker to run (a task's
-// attempt cut short this way is not held against its retries' budget
-// beyond the delivery itself). With wait, Shutdown blocks until the running
-// tasks have returned and the worker holds no goroutine. It may be called
-// any number of times. Python: concurrent.futures' Executor.shutdown.
+// Shutdown stops the worker fetching tasks. Running tasks finish and are
+// answered, unless cancelRunning is true: then their contexts are
+// cancelled and they are handed back at once for another worker to run
+// (the cut-short run counts as one of the task's attempts). Tasks fetched
+// but not started (at most one per slot) are not acked, so they run
+// elsewhere after the ack wait: the consumer stops at once rather than
+// draining, which waits for its pull request to expire. With wait,
+// Shutdown blocks until the running tasks have returned and the worker
+// holds no goroutine. It may be called any number of times. Python:
+// concurrent.futures' Executor.shutdown.
 func (w *Worker) Shutdown(wait, cancelRunning bool) {
 	w.mu.Lock()
 	first := !w.closed
@@ -384,7 +406,7 @@ func (w *Worker) Shutdown(wait, cancelRunning bool) {
 	w.mu.Unlock()
 	if first {
 		close(w.quit)
-		w.iter.Drain()
+		w.iter.Stop()
 		w.sub.Unsubscribe()
 		w.e.unregister(w)
 	}

@@ -63,6 +63,7 @@ func main() {
 	memory := flag.Bool("memory", false, "memory storage instead of files")
 	tcp := flag.Bool("tcp", false, "connect over loopback TCP instead of in-process")
 	dask := flag.String("dask", "", "also run this Dask twin (dask_submit.py) with /usr/bin/python3 and compare")
+	cancels := flag.Int("cancel", 0, "measure cancel latency over this many tasks instead")
 	only := flag.String("only", "", "run one side only: duet or raw (for profiling)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the duet side to this file")
 	flag.Parse()
@@ -75,6 +76,13 @@ func main() {
 		defer f.Close()
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
+	}
+	if *cancels > 0 {
+		if err := cancelLatency(*cancels); err != nil {
+			fmt.Fprintln(os.Stderr, "remotebench:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	var duetRes, rawRes []result
 	for range *reps {
