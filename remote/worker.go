@@ -134,7 +134,11 @@ func Serve(e *Engine, reg *Registry, opts ...WorkerOption) (*Worker, error) {
 	}
 	// Fetch no more than the slots can take: a fetched task waits for a
 	// slot without heartbeats, and past the ack wait runs elsewhere too.
-	if w.iter, err = e.cons.Messages(jetstream.PullMaxMessages(cfg.slots)); err != nil {
+	// A short pull expiry: at one task at a time the pull consumer was
+	// seen to stall now and then until its pull request expired (nats.go's
+	// default is 30 s, remotebench's raw loop stalls the same way), and a
+	// fresh request every 2 s bounds the stall to that.
+	if w.iter, err = e.cons.Messages(jetstream.PullMaxMessages(cfg.slots), jetstream.PullExpiry(2*time.Second)); err != nil {
 		w.sub.Unsubscribe()
 		return nil, fmt.Errorf("remote: Serve: cannot consume tasks: %w", err)
 	}

@@ -1,15 +1,22 @@
 // Command remotebench measures remote's throughput and latency against a
-// raw nats.go loop doing the same messaging, in the same run:
+// raw nats.go loop doing the same messaging, in the same run (run it from
+// the remote directory):
 //
-//	go run ./cmd/remotebench -n 50000 -inflight 32
+//	go run ./cmd/remotebench                        # 32 in flight, file storage, in-process
+//	go run ./cmd/remotebench -inflight 1 -n 3000    # one task at a time
+//	go run ./cmd/remotebench -inflight 1 -tcp       # over loopback TCP
+//	go run ./cmd/remotebench -memory                # memory storage
+//	go run ./cmd/remotebench -dask cmd/remotebench/dask_submit.py   # and Dask's LocalCluster
+//	go run ./cmd/remotebench -cancel 300            # cancel → worker ctx done latency
 //
 // Both sides use an embedded server, file storage (or -memory), a work-queue
 // stream, a durable pull consumer with explicit acks, 64-byte arguments and
 // a result sent back on core NATS. duet's side is Submit + Await of the
-// demo echo task on a worker of the same process; the raw side publishes
-// with nats.go's async JetStream publish, and a consumer loop answers and
-// acks each message inline. Each side runs -reps times, alternating, and
-// the median repetition is printed.
+// demo echo task (JSON codec) on a worker of the same process; the raw
+// side publishes the bytes with nats.go's async JetStream publish, and a
+// consumer callback answers and acks each message inline. Each side runs
+// -reps times, alternating, and the median repetition is printed, with the
+// process CPU per task, steadier than rates on a shared machine.
 package main
 
 import (
@@ -294,7 +301,7 @@ func runRaw(n, inFlight int, memory, tcp bool) (result, error) {
 		r.Data = m.Data()
 		nc.PublishMsg(r)
 		m.Ack()
-	}, jetstream.PullMaxMessages(inFlight))
+	}, jetstream.PullMaxMessages(inFlight), jetstream.PullExpiry(2*time.Second)) // as remote's worker
 	if err != nil {
 		return result{}, err
 	}
