@@ -112,3 +112,24 @@ func TestSlowAndPoisonTasksDoNotStallOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestHeartbeatsKeepLongTaskFromRedelivery(t *testing.T) {
+	e := newEngine(t, remote.WithAckWait(time.Second))
+	starts := make(chan string, 10)
+	reg := remote.NewRegistry()
+	must(t, demotasks.Register(reg, func(tag string) { starts <- tag }))
+	w, err := remote.Serve(e, reg, remote.WithSlots(2)) // a free slot would take a redelivery
+	must(t, err)
+	defer w.Shutdown(true, true)
+	c, err := remote.NewClient(e)
+	must(t, err)
+	defer c.Shutdown(true, true)
+	ctx := ctxT(t)
+	r, err := duet.Await(ctx, remote.Submit(ctx, c, demotasks.Hold, demotasks.HoldArgs{Ms: 3500, Tag: "long"}))
+	if err != nil || r.Attempt != 1 {
+		t.Fatalf("a task three times the ack wait: %+v, %v; want it done on its first attempt", r, err)
+	}
+	if n := len(starts); n != 1 {
+		t.Fatalf("it started %d times; want once", n)
+	}
+}
