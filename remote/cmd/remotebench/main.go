@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"sort"
@@ -73,7 +74,17 @@ func main() {
 	cancels := flag.Int("cancel", 0, "measure cancel latency over this many tasks instead")
 	only := flag.String("only", "", "run one side only: duet or raw (for profiling)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the duet side to this file")
+	memprofile := flag.String("memprofile", "", "write an allocation profile to this file at the end")
 	flag.Parse()
+	if *memprofile != "" {
+		runtime.MemProfileRate = 4096
+		defer func() {
+			if f, err := os.Create(*memprofile); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
