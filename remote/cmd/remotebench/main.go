@@ -48,11 +48,12 @@ import (
 type result struct {
 	rate     float64 // tasks per second
 	p50, p99 time.Duration
+	max      time.Duration // a stall shows here, not in p99
 	cpu      time.Duration // process CPU (user + system) per task: steadier than rates on a loaded machine
 }
 
 func (r result) String() string {
-	return fmt.Sprintf("%8.0f tasks/s  p50 %7.1f µs  p99 %7.1f µs  CPU %5.1f µs/task", r.rate, us(r.p50), us(r.p99), us(r.cpu))
+	return fmt.Sprintf("%8.0f tasks/s  p50 %7.1f µs  p99 %7.1f µs  max %6.1f ms  CPU %5.1f µs/task", r.rate, us(r.p50), us(r.p99), float64(r.max)/1e6, us(r.cpu))
 }
 
 // cpuTime is the process's CPU time so far.
@@ -199,7 +200,7 @@ func drive(n, inFlight int, one func() error) (result, error) {
 		return result{}, err
 	}
 	slices.Sort(lat)
-	return result{rate: float64(n) / el.Seconds(), p50: lat[n/2], p99: lat[n*99/100], cpu: cpu / time.Duration(n)}, nil
+	return result{rate: float64(n) / el.Seconds(), p50: lat[n/2], p99: lat[n*99/100], max: lat[n-1], cpu: cpu / time.Duration(n)}, nil
 }
 
 func engineOpts(dir string, memory, tcp bool) []remote.EngineOption {
