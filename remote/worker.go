@@ -32,7 +32,7 @@ type Worker struct {
 	e     *Engine
 	reg   *Registry
 	cfg   workerConfig
-	cc    jetstream.ConsumeContext
+	iter  jetstream.MessagesContext
 	sub   *nats.Subscription // cancels
 	base  context.Context    // cancelled by Shutdown(_, true)
 	abort context.CancelCauseFunc
@@ -134,21 +134,22 @@ func Serve(e *Engine, reg *Registry, opts ...WorkerOption) (*Worker, error) {
 	}
 	// Fetch no more than the slots can take: a fetched task waits for a
 	// slot without heartbeats, and past the ack wait runs elsewhere too.
-	// A short pull expiry: the pull consumer was seen to stall now and
-	// then until its pull request expired (nats.go's default is 30 s;
-	// remotebench's raw loop stalls the same way), and a fresh request
-	// every 2 s bounds the stall to that.
-	tasks := make(chan jetstream.Msg)
-	if w.cc, err = e.cons.Consume(w.deliver(tasks), jetstream.PullMaxMessages(cfg.slots), jetstream.PullExpiry(2*time.Second)); err != nil {
+	// A short pull expiry: at one task at a time the pull consumer was
+	// seen to stall now and then until its pull request expired (nats.go's
+	// default is 30 s, remotebench's raw loop stalls the same way), and a
+	// fresh request every 2 s bounds the stall to that.
+	if w.iter, err = e.cons.Messages(jetstream.PullMaxMessages(cfg.slots), jetstream.PullExpiry(2*time.Second)); err != nil {
 		w.sub.Unsubscribe()
 		return nil, fmt.Errorf("remote: Serve: cannot consume tasks: %w", err)
 	}
 	if !e.register(w) {
-		w.cc.Stop()
+		w.iter.Stop()
 		w.sub.Unsubscribe()
 		return nil, errEngineClosed
 	}
-	w.goroutines.Add(cfg.slots + 1)
+	w.goroutines.Add(cfg.slots + 2)
+	tasks := make(chan jetstream.Msg)
+	go w.fetch(tasks)
 	for range cfg.slots {
 		go w.slot(tasks)
 	}
@@ -156,14 +157,25 @@ func Serve(e *Engine, reg *Registry, opts ...WorkerOption) (*Worker, error) {
 	return w, nil
 }
 
-// deliver is the consumer's callback: it hands each task to a free slot,
-// blocking the consumer while none is (the consumer then fetches no more
-// than PullMaxMessages ahead). A callback consumer, not an iterator: the
-// iterator's Next arms a heartbeat timer on every call, and concurrent
-// callers of Next stall the flow (one waiting holds a lock the delivery
-// needs) until the pull request expires.
-func (w *Worker) deliver(tasks chan<- jetstream.Msg) jetstream.MessageHandler {
-	return func(msg jetstream.Msg) {
+// fetch hands the consumer's tasks to the slots, one goroutine calling
+// Next (it is not made for concurrent callers: one waiting in Next holds a
+// lock the delivery of messages needs too, stalling the flow until the
+// pull request expires). The hand-off is unbuffered, so a task is fetched
+// from the iterator only when a slot is free for it. An iterator, not a
+// callback consumer (jetstream's Consume): a callback that blocks while
+// every slot is busy delays the pull's heartbeats, and remotebench saw
+// the flow stall then until the pull request expired.
+func (w *Worker) fetch(tasks chan<- jetstream.Msg) {
+	defer w.goroutines.Done()
+	defer close(tasks)
+	for {
+		msg, err := w.iter.Next()
+		if err != nil {
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return
+			}
+			continue // a connection blip or a missed heartbeat: the iterator recovers
+		}
 		select {
 		case tasks <- msg:
 		case <-w.quit:
@@ -175,12 +187,12 @@ func (w *Worker) deliver(tasks chan<- jetstream.Msg) jetstream.MessageHandler {
 // slot runs tasks one after another: a goroutine per slot, not per task.
 func (w *Worker) slot(tasks <-chan jetstream.Msg) {
 	defer w.goroutines.Done()
-	for {
+	for msg := range tasks {
 		select {
-		case msg := <-tasks:
-			w.handle(msg)
 		case <-w.quit:
-			return
+			msg.Nak()
+		default:
+			w.handle(msg)
 		}
 	}
 }
@@ -401,7 +413,7 @@ func (w *Worker) Shutdown(wait, cancelRunning bool) {
 	w.mu.Unlock()
 	if first {
 		close(w.quit)
-		w.cc.Stop()
+		w.iter.Stop()
 		w.sub.Unsubscribe()
 		w.e.unregister(w)
 	}
@@ -409,10 +421,6 @@ func (w *Worker) Shutdown(wait, cancelRunning bool) {
 		w.abort(errShutdown)
 	}
 	if wait {
-		select { // the consumer's goroutines; bounded, for a connection closed under it
-		case <-w.cc.Closed():
-		case <-time.After(5 * time.Second):
-		}
 		w.goroutines.Wait()
 	}
 }
