@@ -43,3 +43,6 @@ go test -count=1 -timeout 15m -run 'Large|Stress|Million' ./...
 
 echo "== cmd/duet (the duet command, a module of its own)"
 (cd cmd/duet && go test -race -count=1 -timeout 10m ./...)
+
+echo "== remote module (its own go.mod, so NATS stays out of the root's)"
+(cd remote && go vet ./... && go test -race -count=1 -timeout 10m ./...)
