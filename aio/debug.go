@@ -184,8 +184,7 @@ func curGoid() int64 {
 
 // stackOf returns the stack of goroutine id, or nil.
 func stackOf(id int64) []byte {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
+	buf := allStacks()
 	prefix := []byte("goroutine " + strconv.FormatInt(id, 10) + " ")
 	for _, g := range bytes.Split(buf, []byte("\n\n")) {
 		if bytes.HasPrefix(g, prefix) {

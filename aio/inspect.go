@@ -3,6 +3,8 @@ package aio
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -64,7 +66,21 @@ type TaskInfo struct {
 	// at every step is not free; zero otherwise.
 	Created time.Time     `json:"created,omitzero"`
 	OnLoop  time.Duration `json:"on_loop_ns,omitempty"`
+	// Stack is the task's goroutine's stack, with WithStacks: where a
+	// waiting task waits, in its own code.
+	Stack string `json:"stack,omitempty"`
 }
+
+// SnapshotOption configures Snapshot.
+type SnapshotOption func(*snapshotOpts)
+
+type snapshotOpts struct{ stacks bool }
+
+// WithStacks adds each task's stack to the snapshot. It costs a dump of
+// every goroutine's stack (runtime.Stack), taken in the snapshot's step,
+// so the loop is held for as long as that takes: ask for it when looking
+// at one program, not in a poll every second of a large one.
+func WithStacks() SnapshotOption { return func(o *snapshotOpts) { o.stacks = true } }
 
 // LoopInfo is a snapshot of a loop: its figures and its unfinished tasks.
 type LoopInfo struct {
@@ -93,24 +109,28 @@ const SlowStep = 100 * time.Millisecond
 // task suspends meanwhile). On a loop that is not running it is read at
 // once. Copying costs about what a step of a few microseconds per
 // thousand tasks does; nothing else of the loop waits.
-func (l *Loop) Snapshot(ctx context.Context) (LoopInfo, error) {
+func (l *Loop) Snapshot(ctx context.Context, opts ...SnapshotOption) (LoopInfo, error) {
 	if ctx == nil {
 		return LoopInfo{}, nilCtx("Loop.Snapshot")
+	}
+	var o snapshotOpts
+	for _, opt := range opts {
+		opt(&o)
 	}
 	for {
 		l.inspectMu.Lock()
 		if l.state.Load() != loopRunning {
-			info := l.snapshot()
+			info := l.snapshot(o)
 			l.inspectMu.Unlock()
 			return info, nil
 		}
 		l.inspectMu.Unlock()
 		if t, ok := park.Current(ctx).(*task); ok && t.loop == l {
-			return l.snapshot(), nil // the caller's step is the callback
+			return l.snapshot(o), nil // the caller's step is the callback
 		}
 		var info LoopInfo
 		done := make(chan struct{})
-		h, err := l.CallSoon(func() { info = l.snapshot(); close(done) })
+		h, err := l.CallSoon(func() { info = l.snapshot(o); close(done) })
 		if err != nil {
 			return LoopInfo{}, err
 		}
@@ -138,7 +158,7 @@ func (l *Loop) Snapshot(ctx context.Context) (LoopInfo, error) {
 
 // snapshot copies the loop's state. It runs on the loop's goroutine, or
 // with inspectMu held while the loop is not running.
-func (l *Loop) snapshot() LoopInfo {
+func (l *Loop) snapshot(o snapshotOpts) LoopInfo {
 	l.mu.Lock()
 	info := LoopInfo{
 		ID:         l.id,
@@ -176,7 +196,50 @@ func (l *Loop) snapshot() LoopInfo {
 		}
 		info.Tasks = append(info.Tasks, ti)
 	}
+	if o.stacks {
+		addStacks(ts, info.Tasks)
+	}
 	return info
+}
+
+// addStacks fills in the tasks' stacks from one dump of every goroutine's.
+// A suspended task's coroutine is found by its yield frame, whose
+// argument is the *task: no goroutine ids are needed, so it works on any
+// loop. A task that has not started has no stack yet, and the running one
+// (the snapshot's caller) none in the dump's terms.
+func addStacks(ts []*task, infos []TaskInfo) {
+	byAddr := make(map[string]uint64, len(ts))
+	for _, t := range ts {
+		byAddr[fmt.Sprintf("%p", t)] = t.id
+	}
+	stacks := make(map[uint64]string, len(ts))
+	const body = "github.com/duet-go/duet/aio.(*task).yield("
+	for g := range strings.SplitSeq(string(allStacks()), "\n\n") {
+		i := strings.Index(g, body)
+		if i < 0 {
+			continue
+		}
+		addr, _, _ := strings.Cut(g[i+len(body):], ")")
+		if id, ok := byAddr[addr]; ok {
+			stacks[id] = g
+		}
+	}
+	for i := range infos {
+		infos[i].Stack = stacks[infos[i].ID]
+	}
+}
+
+// allStacks returns every goroutine's stack, growing the buffer until the
+// dump fits.
+func allStacks() []byte {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return buf[:n]
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }
 
 // describeWait says what w waits on, and which task when it awaits one.

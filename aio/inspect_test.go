@@ -98,6 +98,18 @@ func TestSnapshotWaitsAndTree(t *testing.T) {
 		if ti := taskNamed(t, info, "ready"); ti.State != aio.TaskReady || ti.Steps != 0 {
 			t.Errorf("ready task: %+v, want ready, no step", ti)
 		}
+		if ti := taskNamed(t, info, "getter"); ti.Stack != "" {
+			t.Errorf("stack without WithStacks: %q", ti.Stack)
+		}
+		withStacks, err := l.Snapshot(ctx, aio.WithStacks())
+		if err != nil {
+			return err
+		}
+		for name, want := range map[string]string{"getter": ").Get(", "locker": "Lock).Acquire", "child": "duet.Sleep"} {
+			if st := taskNamed(t, withStacks, name).Stack; !strings.Contains(st, want) || !strings.Contains(st, "TestSnapshotWaitsAndTree") {
+				t.Errorf("%s's stack lacks %q and the test's frame:\n%s", name, want, st)
+			}
+		}
 		// From a goroutine, while main awaits it: between two steps.
 		f := duet.NewFuture[aio.LoopInfo]()
 		go func() {

@@ -363,8 +363,8 @@ func (m *Monitor) recordLocked(loop uint64, d time.Duration) {
 }
 
 // Snapshot is Take, with the Monitor's lag samples and advisor flags.
-func (m *Monitor) Snapshot(ctx context.Context) (Snapshot, error) {
-	s, err := Take(ctx)
+func (m *Monitor) Snapshot(ctx context.Context, opts ...aio.SnapshotOption) (Snapshot, error) {
+	s, err := Take(ctx, opts...)
 	now := time.Now()
 	m.mu.Lock()
 	for _, l := range s.Loops {
@@ -392,7 +392,8 @@ var page []byte
 
 // ServeHTTP serves the live page at the root, the snapshot as JSON at
 // snapshot.json and as text at ps and pstree, each relative to where the
-// Monitor is mounted. Only GET and HEAD.
+// Monitor is mounted; ?stacks=1 adds the tasks' stacks (aio.WithStacks).
+// Only GET and HEAD.
 func (m *Monitor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -412,7 +413,11 @@ func (m *Monitor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	s, err := m.Snapshot(ctx)
+	var opts []aio.SnapshotOption
+	if r.URL.Query().Get("stacks") != "" {
+		opts = append(opts, aio.WithStacks())
+	}
+	s, err := m.Snapshot(ctx, opts...)
 	if err != nil && len(s.Loops) == 0 && len(s.Threads) == 0 {
 		http.Error(w, "duet inspect: "+err.Error(), http.StatusServiceUnavailable)
 		return

@@ -42,11 +42,14 @@ type PoolInfo struct {
 // each running loop to finish its current step, at most until ctx ends:
 // call it from a goroutine, or from a task (which then suspends; its own
 // loop's part is taken at once).
-func Take(ctx context.Context) (Snapshot, error) {
+//
+// aio.WithStacks adds each task's stack (a dump of every goroutine's, taken
+// in each loop's snapshot step).
+func Take(ctx context.Context, opts ...aio.SnapshotOption) (Snapshot, error) {
 	s := Snapshot{Taken: time.Now(), Loops: []aio.LoopInfo{}, Pools: []PoolInfo{}, Flags: []Flag{}}
 	var errs []error
 	for _, l := range aio.Loops() {
-		info, err := l.Snapshot(ctx)
+		info, err := l.Snapshot(ctx, opts...)
 		if err != nil {
 			if l.IsClosed() {
 				continue // closed since Loops returned it

@@ -46,6 +46,13 @@ func (s Snapshot) WriteTree(w io.Writer) error {
 		fmt.Fprintf(&b, "loop %d (%s, %d iterations, %d tasks, %d ready, %d I/O waits)\n", l.ID, state, l.Iterations, len(l.Tasks), l.Ready, l.IOWaits)
 		for _, n := range Tree(l) {
 			fmt.Fprintf(&b, "%s%s\n", n.Branch, taskLine(n.Task))
+			if n.Task.Stack != "" {
+				pad := strings.Repeat(" ", len([]rune(n.Branch))+4)
+				for line := range strings.Lines(n.Task.Stack) {
+					b.WriteString(pad + line)
+				}
+				b.WriteString("\n")
+			}
 		}
 	}
 	if len(s.Threads) > 0 {

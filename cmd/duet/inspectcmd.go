@@ -17,7 +17,7 @@ import (
 
 // fetchSnapshot reads a snapshot from an inspect.Monitor mounted at base
 // (the URL the program serves the live page at).
-func fetchSnapshot(ctx context.Context, base string) (inspect.Snapshot, error) {
+func fetchSnapshot(ctx context.Context, base string, stacks bool) (inspect.Snapshot, error) {
 	var s inspect.Snapshot
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -27,6 +27,9 @@ func fetchSnapshot(ctx context.Context, base string) (inspect.Snapshot, error) {
 		u.Path += "/"
 	}
 	u = u.JoinPath("snapshot.json")
+	if stacks {
+		u.RawQuery = "stacks=1"
+	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -53,8 +56,9 @@ func fetchSnapshot(ctx context.Context, base string) (inspect.Snapshot, error) {
 func psCmd(ctx context.Context, name string, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	stacks := fs.Bool("stacks", false, "with each task's stack (pstree)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: duet %s URL\n\nPrints the tasks of the program that serves inspect.Monitor at URL", name)
+		fmt.Fprintf(stderr, "usage: duet %s [-stacks] URL\n\nPrints the tasks of the program that serves inspect.Monitor at URL", name)
 		if name == "pstree" {
 			fmt.Fprint(stderr, " as a tree of who spawned whom, with what each waits on, its threads, pools and the advisor's flags.\n")
 		} else {
@@ -71,7 +75,7 @@ func psCmd(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 		fs.Usage()
 		return usageError{fmt.Errorf("need exactly one URL, got %d arguments", fs.NArg())}
 	}
-	s, err := fetchSnapshot(ctx, fs.Arg(0))
+	s, err := fetchSnapshot(ctx, fs.Arg(0), *stacks)
 	if err != nil {
 		return err
 	}

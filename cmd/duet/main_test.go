@@ -212,13 +212,13 @@ func TestPSAndPSTree(t *testing.T) {
 		done := make(chan error, 1)
 		go func() {
 			defer stop.SetResult(struct{}{})
-			for _, cmd := range []string{"ps", "pstree"} {
+			for _, cmd := range [][]string{{"ps"}, {"pstree"}, {"pstree", "-stacks"}} {
 				var o, e bytes.Buffer
-				if code := run(context.Background(), []string{cmd, srv.URL + "/debug/duet"}, &o, &e); code != 0 {
+				if code := run(context.Background(), append(cmd, srv.URL+"/debug/duet"), &o, &e); code != 0 {
 					done <- fmt.Errorf("duet %s: exit %d: %s", cmd, code, e.String())
 					return
 				}
-				outs[cmd] = o.String()
+				outs[strings.Join(cmd, " ")] = o.String()
 			}
 			done <- nil
 		}()
@@ -231,8 +231,11 @@ func TestPSAndPSTree(t *testing.T) {
 		if !strings.Contains(outs["ps"], "waiter") || !strings.Contains(outs["ps"], "waiting") || !strings.Contains(outs["ps"], "Await") {
 			t.Errorf("duet ps:\n%s", outs["ps"])
 		}
-		if !strings.Contains(outs["pstree"], "└── waiter (task 2) waiting: Await") {
+		if !strings.Contains(outs["pstree"], "└── waiter (task 2) waiting: Await") || strings.Contains(outs["pstree"], "goroutine ") {
 			t.Errorf("duet pstree:\n%s", outs["pstree"])
+		}
+		if st := outs["pstree -stacks"]; !strings.Contains(st, "goroutine ") || !strings.Contains(st, "TestPSAndPSTree") {
+			t.Errorf("duet pstree -stacks: no stack of the waiter:\n%s", st)
 		}
 		return nil
 	})

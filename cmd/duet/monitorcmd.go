@@ -51,7 +51,7 @@ Keys: s changes the order (tree, state, time on the loop); q or Ctrl-C quits.
 	url := fs.Arg(0)
 	// The first snapshot before the screen is taken: a wrong URL is a
 	// plain error, not a blank screen.
-	s, err := fetchSnapshot(ctx, url)
+	s, err := fetchSnapshot(ctx, url, false)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ type monitorModel struct {
 
 func (m monitorModel) fetch() tea.Cmd {
 	return func() tea.Msg {
-		s, err := fetchSnapshot(m.ctx, m.url)
+		s, err := fetchSnapshot(m.ctx, m.url, false)
 		return snapMsg{s, err}
 	}
 }
