@@ -15,6 +15,7 @@
 #   bash bench/run.sh -only subprocess_echo # spawn /bin/echo + Communicate per child, against os/exec, asyncio and uvloop
 #   bash bench/run.sh -only churn      # a minute of connects and disconnects per duet server: conns/s, sockets and goroutines before/after (-churn-peers: the peers too)
 #   bash bench/run.sh -only echo -server-cpu 0 -load-cpu 1   # the pinning (taskset -c), the defaults
+#   bash bench/run.sh -only loops -loops 1,2,4,8 -server-cpus 0-7   # one address from N loops vs gnet (N loops) and net (GOMAXPROCS=N)
 set -euo pipefail
 cd "$(dirname "$0")"
 mkdir -p results

@@ -213,9 +213,9 @@ func cmdCompare(args []string) error {
 		return err
 	}
 	doUDP, onlyRest := udpSection(*only)
-	doEcho, doIdle, doChurn, names := sections(onlyRest)
+	doEcho, doIdle, doChurn, doLoops, names := sections(onlyRest)
 	if onlyRest == "-" {
-		doEcho, doIdle, doChurn, names = false, false, false, nil
+		doEcho, doIdle, doChurn, doLoops, names = false, false, false, false, nil
 	}
 	var ws []workload
 	for _, w := range workloads() {
@@ -223,8 +223,8 @@ func cmdCompare(args []string) error {
 			ws = append(ws, w)
 		}
 	}
-	if len(ws) == 0 && (len(names) > 0 || !doEcho && !doIdle && !doChurn && !doUDP) {
-		return fmt.Errorf("no workload matches -only %q: run 'duetbench list' (and the sections echo, idle, churn, udp)", *only)
+	if len(ws) == 0 && (len(names) > 0 || !doEcho && !doIdle && !doChurn && !doLoops && !doUDP) {
+		return fmt.Errorf("no workload matches -only %q: run 'duetbench list' (and the sections echo, idle, churn, loops, udp)", *only)
 	}
 
 	impls := []impl{
@@ -254,9 +254,13 @@ func cmdCompare(args []string) error {
 			return err
 		}
 	}
+	senv := serverEnv{binDir: filepath.Dir(self), repo: findRepo(dir), pyDir: dir,
+		python: *python, uvPython: uvloopPython(), duetLoops: eo.duetLoops}
+	if doLoops {
+		runLoops(w, self, senv, eo, *quick)
+	}
 	if doEcho || doIdle || doChurn {
-		servers := echoServers(serverEnv{binDir: filepath.Dir(self), repo: findRepo(dir), pyDir: dir,
-			python: *python, uvPython: uvloopPython(), duetLoops: eo.duetLoops})
+		servers := echoServers(senv)
 		if doEcho {
 			runEcho(w, self, servers, eo, *quick)
 		}
@@ -270,7 +274,7 @@ func cmdCompare(args []string) error {
 	if doUDP {
 		runUDP(w, self, udpServers(self, serverEnv{pyDir: dir, python: *python, uvPython: uvloopPython()}), eo, *quick)
 	}
-	if doEcho || doIdle || doChurn || doUDP {
+	if doEcho || doIdle || doChurn || doLoops || doUDP {
 		if *quick {
 			fmt.Fprintln(w, "\n-quick: short windows and few connections; these figures check the harness, not the servers")
 		}

@@ -23,6 +23,8 @@ type echoOpts struct {
 	idleN              int
 	maxConns           int // 0: as the file limit allows; <0: no probe
 	duetLoops          int
+	loops              string // loops section: loop counts
+	serverCPUs         string // loops section: the CPUs servers may take
 
 	churnDur     time.Duration
 	churnWorkers int
@@ -40,6 +42,8 @@ func (o *echoOpts) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.idleN, "idle-n", 10000, "idle: idle connections held open against each server")
 	fs.IntVar(&o.maxConns, "maxconns", 0, "idle: connections of the max-connections probe (0: as many as the file limits allow; -1: no probe)")
 	fs.IntVar(&o.duetLoops, "duet-loops", 1, "echo/idle: -loops passed to duet's examples/echo")
+	fs.StringVar(&o.loops, "loops", "1,2,4,8", "loops: loop counts to serve one address with (each needs as many server CPUs, plus one for the generator)")
+	fs.StringVar(&o.serverCPUs, "server-cpus", "", "loops: CPUs the servers may take, taskset's list form (default: all but the last)")
 	fs.DurationVar(&o.churnDur, "churn-d", time.Minute, "churn: how long each server is churned")
 	fs.IntVar(&o.churnWorkers, "churn-workers", 32, "churn: generator threads connecting at once")
 	fs.BoolVar(&o.churnPeers, "churn-peers", false, "churn: churn the peers too, not only duet's servers")
@@ -47,9 +51,9 @@ func (o *echoOpts) register(fs *flag.FlagSet) {
 
 // sections reports which of the non-workload sections -only selects (all
 // of them when -only is empty) and the names left for the workloads.
-func sections(only string) (echo, idle, churn bool, rest []string) {
+func sections(only string) (echo, idle, churn, loops bool, rest []string) {
 	if only == "" {
-		return true, true, true, nil
+		return true, true, true, true, nil
 	}
 	for _, n := range strings.Split(only, ",") {
 		switch n = strings.TrimSpace(n); n {
@@ -59,11 +63,13 @@ func sections(only string) (echo, idle, churn bool, rest []string) {
 			idle = true
 		case "churn":
 			churn = true
+		case "loops":
+			loops = true
 		default:
 			rest = append(rest, n)
 		}
 	}
-	return echo, idle, churn, rest
+	return echo, idle, churn, loops, rest
 }
 
 // pinning checks the CPU ids and taskset; it returns the CPUs to use (-1:

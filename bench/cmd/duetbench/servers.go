@@ -134,19 +134,32 @@ func (l *lockedBuf) String() string {
 // 0 (taskset execs the server, so the PID is the server's), and waits for
 // its "listening on ADDR" line.
 func startServer(s echoServer, cpu int) (*running, error) {
+	cpus := ""
+	if cpu >= 0 {
+		cpus = strconv.Itoa(cpu)
+	}
+	return startServerOn(s, cpus, nil)
+}
+
+// startServerOn starts s pinned to the CPU list cpus (taskset -c; "" for
+// no pinning), with env added to its environment.
+func startServerOn(s echoServer, cpus string, env []string) (*running, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	argv := make([]string, 0, len(s.argv)+3)
-	if cpu >= 0 {
-		argv = append(argv, "taskset", "-c", strconv.Itoa(cpu))
+	if cpus != "" {
+		argv = append(argv, "taskset", "-c", cpus)
 	}
 	for _, a := range s.argv {
 		argv = append(argv, strings.ReplaceAll(a, "ADDR", addr))
 	}
 	c := exec.Command(argv[0], argv[1:]...)
+	if env != nil {
+		c.Env = append(os.Environ(), env...)
+	}
 	r := &running{cmd: c, lines: make(chan string, 64), errb: &lockedBuf{}, done: make(chan struct{})}
 	c.Stderr = r.errb
 	out, err := c.StdoutPipe()

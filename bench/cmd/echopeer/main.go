@@ -3,6 +3,7 @@
 //
 //	echopeer -impl net  -addr 127.0.0.1:9000   # Go net: a goroutine per connection, 4 KiB buffer
 //	echopeer -impl gnet -addr 127.0.0.1:9000   # gnet v2, one event loop (no multicore)
+//	echopeer -impl gnet -loops 4 -addr ...     # gnet v2, four event loops (multicore)
 //
 // It prints exactly one line "listening on ADDR" when it accepts
 // connections, exits with status 0 on SIGINT or SIGTERM, and on SIGUSR1
@@ -31,6 +32,7 @@ import (
 func main() {
 	impl := flag.String("impl", "net", "net (goroutine per connection) or gnet (one event loop)")
 	addr := flag.String("addr", "127.0.0.1:0", "HOST:PORT to listen on")
+	loops := flag.Int("loops", 1, "gnet: event loops (more than 1: multicore, one per core)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -42,7 +44,7 @@ func main() {
 	case "net":
 		err = serveNet(ctx, *addr)
 	case "gnet":
-		err = serveGnet(ctx, *addr)
+		err = serveGnet(ctx, *addr, *loops)
 	default:
 		err = fmt.Errorf("unknown -impl %q (net or gnet)", *impl)
 	}
@@ -150,12 +152,12 @@ func (e *gnetEcho) OnTraffic(c gnet.Conn) gnet.Action {
 	return gnet.None
 }
 
-func serveGnet(ctx context.Context, addr string) error {
+func serveGnet(ctx context.Context, addr string, loops int) error {
 	h := &gnetEcho{addr: addr, eng: make(chan gnet.Engine, 1)}
 	done := make(chan error, 1)
 	go func() {
 		done <- gnet.Run(h, "tcp://"+addr,
-			gnet.WithMulticore(false), gnet.WithNumEventLoop(1),
+			gnet.WithMulticore(loops > 1), gnet.WithNumEventLoop(max(loops, 1)),
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay), gnet.WithLogLevel(logging.ErrorLevel))
 	}()
 	select {
