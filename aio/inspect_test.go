@@ -2,6 +2,7 @@ package aio_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -151,12 +152,15 @@ func TestLoopsAndIdleSnapshot(t *testing.T) {
 		t.Fatalf("new loop %d not in Loops()", l.ID())
 	}
 	aio.Spawn(l.Context(), func(ctx context.Context) (int, error) { return 0, nil }, aio.WithName("pending"))
+	unnamed := aio.Spawn(l.Context(), func(ctx context.Context) (int, error) { return 0, nil })
 	info, err := l.Snapshot(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Running || len(info.Tasks) != 1 || info.Tasks[0].State != aio.TaskReady || info.Ready != 1 {
-		t.Errorf("idle loop snapshot %+v: want not running, one ready task", info)
+	if info.Running || len(info.Tasks) != 2 || info.Tasks[0].State != aio.TaskReady || info.Ready != 2 {
+		t.Errorf("idle loop snapshot %+v: want not running, two ready tasks", info)
+	} else if want := fmt.Sprint("Task-", unnamed.ID()); info.Tasks[0].Name != "pending" || info.Tasks[1].Name != want {
+		t.Errorf("names %q, %q; want pending, %s", info.Tasks[0].Name, info.Tasks[1].Name, want)
 	}
 	if _, err := aio.RunUntilComplete(l, aio.Spawn(l.Context(), func(ctx context.Context) (int, error) { return 0, nil })); err != nil {
 		t.Fatal(err)
