@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/duet-go/duet"
+	"github.com/duet-go/duet/internal/poll"
 )
 
 // WithReusePort makes the server's sockets SO_REUSEPORT (Python:
@@ -18,9 +21,16 @@ import (
 // loop per core: each loop calls CreateServer (or Listen, through
 // WithServerOptions) with it. Inside RunLoops, port 0 is picked once for
 // the group: the first loop to listen on an address picks the port, and
-// the others listen on the same one. Linux and the BSDs have it (macOS
-// accepts the option but sends every connection to one socket); elsewhere
-// CreateServer fails with an error that says so.
+// the others listen on the same one.
+//
+// Where the kernel does not spread connections across SO_REUSEPORT
+// sockets (Linux, FreeBSD and DragonFly do; macOS accepts the option but
+// gives one socket every connection; Windows has none), a RunLoops group
+// shares one listener instead: the first loop to listen accepts, and hands
+// every connection in turn to the loops that listen on the same address
+// (itself included), round-robin, each serving it on its own poller with
+// its own Server. Outside RunLoops there, CreateServer sets the option as
+// asked, with the system's meaning.
 func WithReusePort() ServerOption { return func(o *serverOpts) { o.reusePort = true } }
 
 // RunLoops runs main as the main task of n event loops at once, each loop
@@ -88,9 +98,10 @@ type groupKey struct{}
 // loopGroup is what RunLoops' loops share: the ports picked for their
 // SO_REUSEPORT servers, one per address asked for with port 0.
 type loopGroup struct {
-	n     int
-	mu    sync.Mutex
-	ports map[string]*duet.Future[[]uint16]
+	n      int
+	mu     sync.Mutex
+	ports  map[string]*duet.Future[[]uint16]
+	shares map[string]*acceptShare // without a balancing SO_REUSEPORT: one acceptor per address
 }
 
 type loopMember struct {
@@ -129,4 +140,129 @@ func sharedPorts(ctx context.Context, key string) (ports []uint16, publish func(
 	}
 	ports, err = duet.Await(ctx, f)
 	return ports, nil, err
+}
+
+// forceSharedAccept makes RunLoops' servers share one acceptor even where
+// SO_REUSEPORT balances, for the tests of that fallback.
+var forceSharedAccept bool
+
+// reusePortBalances reports whether the kernel spreads connections across
+// the sockets bound with SO_REUSEPORT to one address.
+func reusePortBalances() bool {
+	if forceSharedAccept {
+		return false
+	}
+	switch runtime.GOOS {
+	case "linux", "freebsd", "dragonfly":
+		return true
+	}
+	return false
+}
+
+// acceptShare is the loops of a RunLoops group that serve one address
+// through one acceptor: the first's listener accepts, next picks who
+// serves each connection.
+type acceptShare struct {
+	ready   *duet.Future[*Server] // the acceptor's server, once it listens
+	mu      sync.Mutex
+	servers []*Server // serving ones, in the order they joined
+	k       int
+}
+
+func (a *acceptShare) add(s *Server) {
+	a.mu.Lock()
+	a.servers = append(a.servers, s)
+	a.mu.Unlock()
+}
+
+func (a *acceptShare) remove(s *Server) {
+	a.mu.Lock()
+	a.servers = slices.DeleteFunc(a.servers, func(x *Server) bool { return x == s })
+	a.mu.Unlock()
+}
+
+// next returns the server of the next connection, round-robin.
+func (a *acceptShare) next() *Server {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.servers) == 0 {
+		return nil
+	}
+	a.k = (a.k + 1) % len(a.servers)
+	return a.servers[a.k]
+}
+
+// createSharedServer is CreateServer in a RunLoops group that shares one
+// acceptor: the first caller for the address listens; the others make a
+// Server that listens on nothing and is handed connections.
+func (l *Loop) createSharedServer(ctx context.Context, m *loopMember, network, address string, ips []netip.Addr, port uint16, factory func() BaseProtocol, o serverOpts) (*Server, error) {
+	key := network + " " + address
+	m.g.mu.Lock()
+	if m.g.shares == nil {
+		m.g.shares = map[string]*acceptShare{}
+	}
+	sh := m.g.shares[key]
+	first := sh == nil
+	if first {
+		sh = &acceptShare{ready: duet.NewFuture[*Server]()}
+		m.g.shares[key] = sh
+	}
+	m.g.mu.Unlock()
+	o.reusePort = false // one listener: the option is not needed
+	if first {
+		s, err := l.createServer(network, address, ips, port, nil, factory, o)
+		if err != nil {
+			sh.ready.SetError(err)
+			return nil, err
+		}
+		s.share = sh
+		sh.add(s)
+		sh.ready.SetResult(s)
+		return s, nil
+	}
+	acceptor, err := duet.Await(ctx, sh.ready)
+	if err != nil {
+		return nil, fmt.Errorf("the first loop to listen on it failed: %w", err)
+	}
+	s, err := newServer(l, factory, o)
+	if err != nil {
+		return nil, err
+	}
+	s.addrs, s.serving, s.share = acceptor.Addrs(), true, sh
+	sh.add(s)
+	return s, nil
+}
+
+// handOff gives an accepted connection to another loop's server: the fd
+// leaves this loop's poller (a duplicate of it goes to the other loop,
+// which registers it on its own) and is served there.
+func (s *Server) handOff(to *Server, c *poll.FD) {
+	raw, err := dupFD(c.Fd())
+	c.Close()
+	if err != nil {
+		s.l.CallExceptionHandler(ExceptionContext{Message: "aio: a shared acceptor could not hand a connection to another loop", Err: err})
+		return
+	}
+	if _, err := to.l.CallSoonThreadsafe(func() { to.adopt(raw) }); err != nil {
+		closeFD(raw) // that loop is closed
+	}
+}
+
+// adopt serves a connection handed over by the group's acceptor, on s's
+// loop.
+func (s *Server) adopt(raw int) {
+	if !s.serving {
+		closeFD(raw)
+		return
+	}
+	p, err := s.l.poller()
+	if err == nil {
+		var fd *poll.FD
+		if fd, err = p.Register(raw); err == nil {
+			s.serve(fd)
+			return
+		}
+	}
+	closeFD(raw)
+	s.l.CallExceptionHandler(ExceptionContext{Message: "aio: a loop could not take a connection handed to it", Err: err})
 }

@@ -60,6 +60,7 @@ type Server struct {
 	clients   map[serverConn]struct{}
 	waiters   duet.Event // set once closed with every connection gone
 	closeOnce bool
+	share     *acceptShare // RunLoops without a balancing SO_REUSEPORT: the loops this one's accepts are shared with
 
 	idleTimeout time.Duration // WithIdleTimeout's; 0 for none
 	sweepArmed  bool          // a sweep of idle connections is scheduled
@@ -125,6 +126,13 @@ func (l *Loop) CreateServer(ctx context.Context, network, address string, factor
 			return fail(err)
 		}
 	}
+	if m, _ := ctx.Value(groupKey{}).(*loopMember); m != nil && o.reusePort && network != "unix" && !reusePortBalances() {
+		s, err := l.createSharedServer(ctx, m, network, address, ips, port, factory, o)
+		if err != nil {
+			return fail(err)
+		}
+		return s, nil
+	}
 	var shared []uint16
 	if o.reusePort && port == 0 && network != "unix" {
 		// RunLoops' loops pick one port per address for the group.
@@ -165,13 +173,9 @@ func (l *Loop) createServer(network, address string, ips []netip.Addr, port uint
 	if err != nil {
 		return fail(err)
 	}
-	s := &Server{l: l, factory: factory, clients: map[serverConn]struct{}{}, idleTimeout: o.idleTimeout}
-	if o.tls != nil {
-		cfg, err := serverConfig(o.tls.cfg)
-		if err != nil {
-			return fail(err)
-		}
-		s.tls = &tlsSetup{cfg: cfg, opts: o.tls.opts}
+	s, err := newServer(l, factory, o)
+	if err != nil {
+		return fail(err)
 	}
 	closeAll := func() {
 		for _, fd := range s.lns {
@@ -281,6 +285,30 @@ func (s *Server) accepted(ln *poll.FD, c *poll.FD, err error) {
 		return
 	}
 	s.accept(ln)
+	if s.share != nil {
+		if to := s.share.next(); to != s {
+			s.handOff(to, c)
+			return
+		}
+	}
+	s.serve(c)
+}
+
+// newServer makes a Server that listens on nothing yet.
+func newServer(l *Loop, factory func() BaseProtocol, o serverOpts) (*Server, error) {
+	s := &Server{l: l, factory: factory, clients: map[serverConn]struct{}{}, idleTimeout: o.idleTimeout}
+	if o.tls != nil {
+		cfg, err := serverConfig(o.tls.cfg)
+		if err != nil {
+			return nil, err
+		}
+		s.tls = &tlsSetup{cfg: cfg, opts: o.tls.opts}
+	}
+	return s, nil
+}
+
+// serve makes an accepted connection's protocol and transport.
+func (s *Server) serve(c *poll.FD) {
 	setNoDelay(c.Fd(), true)
 	var proto BaseProtocol
 	func() {
@@ -341,6 +369,9 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closeOnce, s.serving = true, false
+	if s.share != nil {
+		s.share.remove(s)
+	}
 	for _, fd := range s.lns {
 		fd.Close() // the pending accept completes with net.ErrClosed, ignored
 		s.l.ioWaitEnd()

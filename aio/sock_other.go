@@ -25,3 +25,6 @@ func setNoDelay(int, bool) error                           { return errNoSockets
 func listenTCP(int, poll.Sockaddr, bool, int) error        { return errNoSockets }
 func writeNow(int, []byte) (int, error)                    { return 0, errNoSockets }
 func shutdownWrite(int) error                              { return errNoSockets }
+
+func dupFD(int) (int, error) { return -1, errNoSockets }
+func closeFD(int)            {}

@@ -161,3 +161,12 @@ func shutdownWrite(fd int) error {
 	}
 	return os.NewSyscallError("shutdown", err)
 }
+
+// dupFD duplicates fd, close-on-exec, for a connection handed to another
+// loop's poller.
+func dupFD(fd int) (int, error) {
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	return nfd, os.NewSyscallError("fcntl F_DUPFD_CLOEXEC", err)
+}
+
+func closeFD(fd int) { unix.Close(fd) }
