@@ -49,10 +49,10 @@ type Client struct {
 
 // pendingCall is a submitted task, untyped, as the client tracks it.
 type pendingCall interface {
-	deliver(ok bool, data []byte) // its result or error arrived
-	end(err error) bool           // complete it with err unless it is complete
-	setSeq(seq uint64)            // its stream sequence, once the stream has it
-	cancelRemote(why error)       // tell the workers it is cancelled
+	deliver(kind resultKind, data []byte) // its result or error arrived
+	end(err error) bool                   // complete it with err unless it is complete
+	setSeq(seq uint64)                    // its stream sequence, once the stream has it
+	cancelRemote(why error)               // tell the workers it is cancelled
 }
 
 // ClientOption configures NewClient.
@@ -108,8 +108,8 @@ func NewClient(e *Engine, opts ...ClientOption) (*Client, error) {
 		}
 		o(&cfg)
 	}
-	if cfg.err == nil && strings.ContainsAny(cfg.codec.Name(), " \t\r\n") || cfg.codec.Name() == "" {
-		cfg.err = fmt.Errorf("remote: WithCodec: the codec's name %q must be one word (it travels in a header)", cfg.codec.Name())
+	if cfg.err == nil && (strings.ContainsAny(cfg.codec.Name(), " ,\t\r\n") || cfg.codec.Name() == "") {
+		cfg.err = fmt.Errorf("remote: WithCodec: the codec's name %q must be one word without commas (it travels in a header)", cfg.codec.Name())
 	}
 	if cfg.err != nil {
 		return nil, cfg.err
@@ -142,12 +142,14 @@ func NewClient(e *Engine, opts ...ClientOption) (*Client, error) {
 // onMsg receives results and the workers' "is the caller alive" pings.
 func (c *Client) onMsg(m *nats.Msg) {
 	rest := m.Subject[len(c.prefix):]
-	var ok bool
+	var kind resultKind
 	switch {
 	case strings.HasPrefix(rest, subjOK):
-		ok, rest = true, rest[len(subjOK):]
+		kind, rest = resultOK, rest[len(subjOK):]
+	case strings.HasPrefix(rest, subjRaw):
+		kind, rest = resultRaw, rest[len(subjRaw):]
 	case strings.HasPrefix(rest, subjErr):
-		rest = rest[len(subjErr):]
+		kind, rest = resultErr, rest[len(subjErr):]
 	case rest == subjPing:
 		m.Respond(nil)
 		return
@@ -158,7 +160,7 @@ func (c *Client) onMsg(m *nats.Msg) {
 	call := c.pending[rest]
 	c.mu.Unlock()
 	if call != nil {
-		call.deliver(ok, m.Data)
+		call.deliver(kind, m.Data)
 	} // else a duplicate, or a result nobody waits for: dropped
 }
 

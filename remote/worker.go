@@ -235,9 +235,11 @@ func (w *Worker) handle(msg jetstream.Msg) {
 		w.answer(msg, inbox, id, nil, &PoisonError{Task: name, Attempts: attempt - 1,
 			Last: fmt.Errorf("remote: the worker running attempt %d stopped acknowledging it (killed, hung or disconnected): %w", attempt-1, ErrWorkerLost)})
 		return
-	case meta.codec != w.cfg.codec.Name():
+	}
+	codec, rawArgs, rawResult := parseCodecField(meta.codec)
+	if codec != w.cfg.codec.Name() {
 		w.answer(msg, inbox, id, nil, &codecError{what: fmt.Sprintf("run %s", name),
-			err: fmt.Errorf("the caller encoded it with codec %q and this worker uses %q (set the same with WithCodec and WithWorkerCodec)", meta.codec, w.cfg.codec.Name())})
+			err: fmt.Errorf("the caller encoded it with codec %q and this worker uses %q (set the same with WithCodec and WithWorkerCodec)", codec, w.cfg.codec.Name())})
 		return
 	}
 	fn, err := w.reg.lookup(name)
@@ -260,7 +262,7 @@ func (w *Worker) handle(msg jetstream.Msg) {
 	if k := h[hdrKey]; len(k) == 1 {
 		info.Key = k[0]
 	}
-	out, err := runHandler(context.WithValue(ctx, infoKey{}, info), fn, w.cfg.codec, msg.Data())
+	out, raw, err := runHandler(context.WithValue(ctx, infoKey{}, info), fn, w.cfg.codec, msg.Data(), rawArgs, rawResult)
 	w.mu.Lock()
 	delete(w.running, id)
 	w.mu.Unlock()
@@ -276,7 +278,7 @@ func (w *Worker) handle(msg jetstream.Msg) {
 		}
 	}
 	if err == nil {
-		w.answer(msg, inbox, id, out, nil)
+		w.answerRaw(msg, inbox, id, out, raw, nil)
 		return
 	}
 	if meta.backoff > 0 {
@@ -300,13 +302,13 @@ func retryDelay(backoff time.Duration, attempt int) time.Duration {
 }
 
 // runHandler runs fn, turning a panic into a *duet.PanicError.
-func runHandler(ctx context.Context, fn handler, c Codec, args []byte) (out []byte, err error) {
+func runHandler(ctx context.Context, fn handler, c Codec, args []byte, rawArgs, rawResult bool) (out []byte, raw bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = duet.NewPanicError(r)
+			out, raw, err = nil, false, duet.NewPanicError(r)
 		}
 	}()
-	return fn(ctx, c, args)
+	return fn(ctx, c, args, rawArgs, rawResult)
 }
 
 // answer sends the task's outcome to its caller, then acks it: a result
@@ -316,15 +318,24 @@ func runHandler(ctx context.Context, fn handler, c Codec, args []byte) (out []by
 // and the ack would then remove a task whose result nobody got; unacked,
 // the task runs again once the connection is back.
 func (w *Worker) answer(msg jetstream.Msg, inbox, id string, out []byte, err error) {
+	w.answerRaw(msg, inbox, id, out, false, err)
+}
+
+// answerRaw is answer, with raw telling that out is a []byte result as it
+// is (see codecField).
+func (w *Worker) answerRaw(msg jetstream.Msg, inbox, id string, out []byte, raw bool, err error) {
 	if !w.e.nc.IsConnected() {
 		return
 	}
-	subj := inbox + subjOK + id
-	if err != nil {
-		subj = inbox + subjErr + id
+	kind := subjOK
+	switch {
+	case err != nil:
+		kind = subjErr
 		out, _ = json.Marshal(encodeErr(err))
+	case raw:
+		kind = subjRaw
 	}
-	w.e.nc.Publish(subj, out)
+	w.e.nc.Publish(inbox+kind+id, out)
 	msg.Ack()
 }
 
