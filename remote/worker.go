@@ -29,20 +29,19 @@ import (
 // A Worker is safe for concurrent use. Make one with Serve. Python: a Dask
 // worker, a Ray worker process.
 type Worker struct {
-	e     *Engine
-	reg   *Registry
-	cfg   workerConfig
-	iter  jetstream.MessagesContext
-	sub   *nats.Subscription // cancels
-	base  context.Context    // cancelled by Shutdown(_, true)
-	abort context.CancelCauseFunc
-	beat  time.Duration
+	e    *Engine
+	reg  *Registry
+	cfg  workerConfig
+	iter jetstream.MessagesContext
+	sub  *nats.Subscription // cancels
+	beat time.Duration
 
 	mu        sync.Mutex
 	running   map[string]*run
 	cancelled [2]map[string]struct{} // recent cancels, two generations
 	rotated   time.Time
 	closed    bool
+	aborted   bool // Shutdown(_, true): running tasks are cancelled, and any starting
 
 	next       chan struct{}  // a token, held by the slot waiting in iter.Next
 	goroutines sync.WaitGroup // the slots and the heartbeat
@@ -55,6 +54,22 @@ type run struct {
 	cancel  context.CancelCauseFunc
 	inbox   string // the caller's
 	started time.Time
+	info    Info
+	ctx     taskCtx // the handler's
+}
+
+// taskCtx is a task's context carrying its Info (InfoFrom): one
+// allocation with the run, where context.WithValue made one more.
+type taskCtx struct {
+	context.Context
+	info *Info
+}
+
+func (c *taskCtx) Value(key any) any {
+	if key == (infoKey{}) {
+		return c.info
+	}
+	return c.Context.Value(key)
 }
 
 // WorkerOption configures Serve.
@@ -128,7 +143,6 @@ func Serve(e *Engine, reg *Registry, opts ...WorkerOption) (*Worker, error) {
 		cancelled: [2]map[string]struct{}{{}, {}},
 	}
 	w.beat = e.cons.CachedInfo().Config.AckWait / 3
-	w.base, w.abort = context.WithCancelCause(context.Background())
 	var err error
 	if w.sub, err = e.nc.Subscribe(cancelSubj, w.onCancel); err != nil {
 		return nil, fmt.Errorf("remote: Serve: cannot subscribe to cancellations: %w", err)
@@ -240,22 +254,30 @@ func (w *Worker) handle(msg jetstream.Msg) {
 		w.answer(msg, inbox, id, nil, err)
 		return
 	}
-	ctx, cancel := context.WithCancelCause(w.base)
+	// A context of its own, not a child of one the worker cancels at
+	// Shutdown: a child registers with its parent under the parent's lock,
+	// a cost every task paid; Shutdown cancels w.running instead.
+	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	if !deadline.IsZero() {
 		var stop context.CancelFunc
 		ctx, stop = context.WithDeadline(ctx, deadline)
 		defer stop()
 	}
-	r := &run{msg: msg, cancel: cancel, inbox: inbox, started: time.Now()}
+	r := &run{msg: msg, cancel: cancel, inbox: inbox, started: time.Now(),
+		info: Info{ID: id, Task: name, Attempt: attempt}}
+	if k := h[hdrKey]; len(k) == 1 {
+		r.info.Key = k[0]
+	}
 	w.mu.Lock()
 	w.running[id] = r
+	aborted := w.aborted
 	w.mu.Unlock()
-	info := &Info{ID: id, Task: name, Attempt: attempt}
-	if k := h[hdrKey]; len(k) == 1 {
-		info.Key = k[0]
+	if aborted {
+		cancel(errShutdown)
 	}
-	out, raw, err := runHandler(context.WithValue(ctx, infoKey{}, info), fn, w.cfg.codec, msg.Data(), rawArgs, rawResult)
+	r.ctx = taskCtx{ctx, &r.info}
+	out, raw, err := runHandler(&r.ctx, fn, w.cfg.codec, msg.Data(), rawArgs, rawResult)
 	w.mu.Lock()
 	delete(w.running, id)
 	w.mu.Unlock()
@@ -422,7 +444,16 @@ func (w *Worker) Shutdown(wait, cancelRunning bool) {
 		w.e.unregister(w)
 	}
 	if cancelRunning {
-		w.abort(errShutdown)
+		w.mu.Lock()
+		w.aborted = true
+		runs := make([]*run, 0, len(w.running))
+		for _, r := range w.running {
+			runs = append(runs, r)
+		}
+		w.mu.Unlock()
+		for _, r := range runs {
+			r.cancel(errShutdown)
+		}
 	}
 	if wait {
 		w.goroutines.Wait()
