@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"github.com/duet-go/duet"
 )
@@ -42,6 +43,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	pending map[string]pendingCall
+	ids     *nuid.NUID // the tasks' ids
 	closed  bool
 	cause   error                 // why later Submits fail
 	stopped duet.Future[struct{}] // completes when closed and nothing is pending
@@ -123,7 +125,7 @@ func NewClient(e *Engine, opts ...ClientOption) (*Client, error) {
 	}
 	c := &Client{
 		e: e, cfg: cfg, prefix: nats.NewInbox(), slots: slots,
-		pending: map[string]pendingCall{},
+		pending: map[string]pendingCall{}, ids: nuid.New(),
 	}
 	if c.sub, err = e.nc.Subscribe(c.prefix+".>", c.onMsg); err != nil {
 		return nil, fmt.Errorf("remote: NewClient: cannot subscribe to the results inbox: %w", err)
@@ -197,14 +199,18 @@ func (c *Client) pubFailed(id string, err error) {
 
 var errClientClosed = fmt.Errorf("remote: Submit on a client that was shut down: %w", duet.ErrClosed)
 
-// add registers call as pending, or returns why it cannot be.
-func (c *Client) add(id string, call pendingCall) error {
+// add registers call as pending under a new task id, stored in *id before
+// the call is seen, or returns why it cannot be. The ids come from the
+// client's own generator, under the lock add takes anyway: nuid.Next takes
+// a process-wide lock of its own.
+func (c *Client) add(id *string, call pendingCall) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return c.cause
 	}
-	c.pending[id] = call
+	*id = c.ids.Next()
+	c.pending[*id] = call
 	return nil
 }
 

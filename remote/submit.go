@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nuid"
 
 	"github.com/duet-go/duet"
 	"github.com/duet-go/duet/internal/futhook"
@@ -189,9 +188,8 @@ func (k *call[R]) submit(ctx context.Context, args any, rawArgs bool, opts []Sub
 	} else if err := c.slots.Acquire(ctx); err != nil {
 		return err
 	}
-	k.id = nuid.Next()
 	futhook.Bind(&k.fut, k)
-	if err := c.add(k.id, k); err != nil {
+	if err := c.add(&k.id, k); err != nil {
 		c.slots.Release()
 		return err
 	}
