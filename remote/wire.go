@@ -60,20 +60,22 @@ type taskMeta struct {
 	deadline               int64         // unix nanoseconds; 0: none
 }
 
+// encode makes the header in one allocation: a Builder's String does not
+// copy, where string(bytes) would.
 func (t *taskMeta) encode() string {
-	b := make([]byte, 0, 128)
-	b = append(b, wireV1...)
-	for _, s := range []string{t.id, t.name, t.inbox, t.codec} {
-		b = append(b, ' ')
-		b = append(b, s...)
+	var b strings.Builder
+	b.Grow(len(wireV1) + len(t.id) + len(t.name) + len(t.inbox) + len(t.codec) + 3*20 + 7)
+	b.WriteString(wireV1)
+	for _, s := range [...]string{t.id, t.name, t.inbox, t.codec} {
+		b.WriteByte(' ')
+		b.WriteString(s)
 	}
-	b = append(b, ' ')
-	b = strconv.AppendInt(b, int64(t.retries), 10)
-	b = append(b, ' ')
-	b = strconv.AppendInt(b, int64(t.backoff), 10)
-	b = append(b, ' ')
-	b = strconv.AppendInt(b, t.deadline, 10)
-	return string(b)
+	var num [20]byte
+	for _, n := range [...]int64{int64(t.retries), int64(t.backoff), t.deadline} {
+		b.WriteByte(' ')
+		b.Write(strconv.AppendInt(num[:0], n, 10))
+	}
+	return b.String()
 }
 
 // metaFields splits a task header into its eight fields without
