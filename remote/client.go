@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"github.com/duet-go/duet"
 )
@@ -42,6 +43,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	pending map[string]pendingCall
+	ids     *nuid.NUID // the tasks' ids
 	closed  bool
 	cause   error                 // why later Submits fail
 	stopped duet.Future[struct{}] // completes when closed and nothing is pending
@@ -49,10 +51,10 @@ type Client struct {
 
 // pendingCall is a submitted task, untyped, as the client tracks it.
 type pendingCall interface {
-	deliver(ok bool, data []byte) // its result or error arrived
-	end(err error) bool           // complete it with err unless it is complete
-	setSeq(seq uint64)            // its stream sequence, once the stream has it
-	cancelRemote(why error)       // tell the workers it is cancelled
+	deliver(kind resultKind, data []byte) // its result or error arrived
+	end(err error) bool                   // complete it with err unless it is complete
+	setSeq(seq uint64)                    // its stream sequence, once the stream has it
+	cancelRemote(why error)               // tell the workers it is cancelled
 }
 
 // ClientOption configures NewClient.
@@ -108,8 +110,8 @@ func NewClient(e *Engine, opts ...ClientOption) (*Client, error) {
 		}
 		o(&cfg)
 	}
-	if cfg.err == nil && strings.ContainsAny(cfg.codec.Name(), " \t\r\n") || cfg.codec.Name() == "" {
-		cfg.err = fmt.Errorf("remote: WithCodec: the codec's name %q must be one word (it travels in a header)", cfg.codec.Name())
+	if cfg.err == nil && (strings.ContainsAny(cfg.codec.Name(), " ,\t\r\n") || cfg.codec.Name() == "") {
+		cfg.err = fmt.Errorf("remote: WithCodec: the codec's name %q must be one word without commas (it travels in a header)", cfg.codec.Name())
 	}
 	if cfg.err != nil {
 		return nil, cfg.err
@@ -123,7 +125,7 @@ func NewClient(e *Engine, opts ...ClientOption) (*Client, error) {
 	}
 	c := &Client{
 		e: e, cfg: cfg, prefix: nats.NewInbox(), slots: slots,
-		pending: map[string]pendingCall{},
+		pending: map[string]pendingCall{}, ids: nuid.New(),
 	}
 	if c.sub, err = e.nc.Subscribe(c.prefix+".>", c.onMsg); err != nil {
 		return nil, fmt.Errorf("remote: NewClient: cannot subscribe to the results inbox: %w", err)
@@ -142,12 +144,14 @@ func NewClient(e *Engine, opts ...ClientOption) (*Client, error) {
 // onMsg receives results and the workers' "is the caller alive" pings.
 func (c *Client) onMsg(m *nats.Msg) {
 	rest := m.Subject[len(c.prefix):]
-	var ok bool
+	var kind resultKind
 	switch {
 	case strings.HasPrefix(rest, subjOK):
-		ok, rest = true, rest[len(subjOK):]
+		kind, rest = resultOK, rest[len(subjOK):]
+	case strings.HasPrefix(rest, subjRaw):
+		kind, rest = resultRaw, rest[len(subjRaw):]
 	case strings.HasPrefix(rest, subjErr):
-		rest = rest[len(subjErr):]
+		kind, rest = resultErr, rest[len(subjErr):]
 	case rest == subjPing:
 		m.Respond(nil)
 		return
@@ -158,7 +162,7 @@ func (c *Client) onMsg(m *nats.Msg) {
 	call := c.pending[rest]
 	c.mu.Unlock()
 	if call != nil {
-		call.deliver(ok, m.Data)
+		call.deliver(kind, m.Data)
 	} // else a duplicate, or a result nobody waits for: dropped
 }
 
@@ -195,14 +199,18 @@ func (c *Client) pubFailed(id string, err error) {
 
 var errClientClosed = fmt.Errorf("remote: Submit on a client that was shut down: %w", duet.ErrClosed)
 
-// add registers call as pending, or returns why it cannot be.
-func (c *Client) add(id string, call pendingCall) error {
+// add registers call as pending under a new task id, stored in *id before
+// the call is seen, or returns why it cannot be. The ids come from the
+// client's own generator, under the lock add takes anyway: nuid.Next takes
+// a process-wide lock of its own.
+func (c *Client) add(id *string, call pendingCall) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return c.cause
 	}
-	c.pending[id] = call
+	*id = c.ids.Next()
+	c.pending[*id] = call
 	return nil
 }
 

@@ -7,6 +7,10 @@ import "encoding/json"
 // worker whose codec differs fails it with a clear error rather than
 // misreading it. A Codec must be safe for concurrent use.
 //
+// Arguments and results of type []byte (the Task's A or R exactly, not a
+// named type or an interface holding one) skip the codec: the bytes travel
+// as they are, whatever the codec, and an empty slice may arrive as nil.
+//
 // JSON is the default. A faster one (protobuf, msgpack, CBOR) plugs in with
 // WithCodec on both sides. Python: Dask and Ray pickle; Go cannot ship
 // code, so only data travels.

@@ -31,7 +31,7 @@
 // # How a task travels
 //
 // Submit encodes the arguments with the client's Codec (JSON unless
-// WithCodec) and publishes one message to a work-queue stream, with the
+// WithCodec; []byte travels as it is) and publishes one message to a work-queue stream, with the
 // task's name, id, deadline and retry budget in headers; the stream's ack
 // tells the client it is stored. Workers share one durable pull consumer
 // with explicit acks. A worker runs the task, sends the result on core

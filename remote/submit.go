@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nuid"
 
 	"github.com/duet-go/duet"
 	"github.com/duet-go/duet/internal/futhook"
@@ -128,7 +127,9 @@ func WithIdempotencyKey(key string) SubmitOption {
 // (ErrUnknownTask).
 func Submit[A, R any](ctx context.Context, c *Client, t Task[A, R], args A, opts ...SubmitOption) *duet.Future[R] {
 	k := &call[R]{c: c, task: t.name}
-	if err := k.submit(ctx, args, opts); err != nil {
+	_, rawArgs := any((*A)(nil)).(*[]byte) // A's static type: a Task[any, R] given a []byte still encodes it
+	_, k.rawResult = any((*R)(nil)).(*[]byte)
+	if err := k.submit(ctx, args, rawArgs, opts); err != nil {
 		var zero R
 		completeFut(&k.fut, zero, err)
 	}
@@ -142,14 +143,16 @@ type call[R any] struct {
 	id   string
 	task string
 	seq  atomic.Uint64
-	done atomic.Bool // the outcome is claimed
+	// rawResult: R is []byte, taken as the worker sends it (see codecField).
+	rawResult bool
+	done      atomic.Bool // the outcome is claimed
 
 	mu      sync.Mutex
 	stopCtx func() bool
 	timer   *time.Timer
 }
 
-func (k *call[R]) submit(ctx context.Context, args any, opts []SubmitOption) error {
+func (k *call[R]) submit(ctx context.Context, args any, rawArgs bool, opts []SubmitOption) error {
 	c := k.c
 	switch {
 	case ctx == nil:
@@ -169,9 +172,14 @@ func (k *call[R]) submit(ctx context.Context, args any, opts []SubmitOption) err
 	if cfg.err != nil {
 		return cfg.err
 	}
-	data, err := c.cfg.codec.Marshal(args)
-	if err != nil {
-		return &codecError{what: fmt.Sprintf("encode the arguments of %s (%T)", k.task, args), err: err}
+	var data []byte
+	if rawArgs {
+		data = args.([]byte) // the bytes travel as they are: written to the connection before Submit returns
+	} else {
+		var err error
+		if data, err = c.cfg.codec.Marshal(args); err != nil {
+			return &codecError{what: fmt.Sprintf("encode the arguments of %s (%T)", k.task, args), err: err}
+		}
 	}
 	if c.cfg.reject {
 		if !c.slots.TryAcquire() {
@@ -180,15 +188,14 @@ func (k *call[R]) submit(ctx context.Context, args any, opts []SubmitOption) err
 	} else if err := c.slots.Acquire(ctx); err != nil {
 		return err
 	}
-	k.id = nuid.Next()
 	futhook.Bind(&k.fut, k)
-	if err := c.add(k.id, k); err != nil {
+	if err := c.add(&k.id, k); err != nil {
 		c.slots.Release()
 		return err
 	}
 	// From here on the call is pending: whatever ends it (a result, a
 	// cancel, the engine closing) goes through finish, which removes it.
-	meta := taskMeta{id: k.id, name: k.task, inbox: c.prefix, codec: c.cfg.codec.Name(), retries: cfg.retries, backoff: cfg.backoff}
+	meta := taskMeta{id: k.id, name: k.task, inbox: c.prefix, codec: codecField(c.cfg.codec.Name(), rawArgs, k.rawResult), retries: cfg.retries, backoff: cfg.backoff}
 	deadline, hasDeadline := ctx.Deadline()
 	if cfg.timeout > 0 {
 		if d := time.Now().Add(cfg.timeout); !hasDeadline || d.Before(deadline) {
@@ -270,10 +277,21 @@ func (k *call[R]) finish(v R, err error) bool {
 	return true
 }
 
-// deliver completes the call with its result (ok) or error.
-func (k *call[R]) deliver(ok bool, data []byte) {
+// deliver completes the call with its result (kind resultOK or
+// resultRaw) or error (resultErr).
+func (k *call[R]) deliver(kind resultKind, data []byte) {
 	var v R
-	if ok {
+	if kind == resultRaw {
+		p, ok := any(&v).(*[]byte)
+		if !ok { // only a worker asked for raw bytes sends them (see codecField)
+			k.end(&codecError{what: fmt.Sprintf("decode the result of %s as %T", k.task, v), err: errors.New("the worker sent raw bytes, unasked")})
+			return
+		}
+		*p = data
+		k.finish(v, nil)
+		return
+	}
+	if kind == resultOK {
 		if err := k.c.cfg.codec.Unmarshal(data, &v); err != nil {
 			k.end(&codecError{what: fmt.Sprintf("decode the result of %s as %T", k.task, v), err: err})
 			return

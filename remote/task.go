@@ -58,9 +58,11 @@ type Registry struct {
 	handlers map[string]handler
 }
 
-// handler runs one task from its encoded arguments, returning its encoded
-// result.
-type handler func(ctx context.Context, c Codec, args []byte) ([]byte, error)
+// handler runs one task from its encoded arguments (rawArgs: the []byte
+// arguments themselves), returning its encoded result, or the []byte
+// result itself (raw) when rawResult asks for one and the task's R is
+// []byte (see codecField).
+type handler func(ctx context.Context, c Codec, args []byte, rawArgs, rawResult bool) (out []byte, raw bool, err error)
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry { return &Registry{handlers: map[string]handler{}} }
@@ -80,20 +82,33 @@ func Handle[A, R any](reg *Registry, t Task[A, R], impl func(ctx context.Context
 	case impl == nil:
 		return fmt.Errorf("remote: Handle(%s): nil implementation", t.name)
 	}
-	h := func(ctx context.Context, c Codec, data []byte) ([]byte, error) {
+	_, bytesA := any((*A)(nil)).(*[]byte)
+	_, bytesR := any((*R)(nil)).(*[]byte)
+	h := func(ctx context.Context, c Codec, data []byte, rawArgs, rawResult bool) ([]byte, bool, error) {
 		var args A
-		if err := c.Unmarshal(data, &args); err != nil {
-			return nil, &codecError{what: fmt.Sprintf("decode the arguments of %s as %T", t.name, args), err: err}
+		switch {
+		case rawArgs && bytesA:
+			args = any(data).(A)
+		case rawArgs:
+			return nil, false, &codecError{what: fmt.Sprintf("decode the arguments of %s as %T", t.name, args),
+				err: errors.New("the caller sent them as raw bytes (its task takes []byte): a type mismatch between caller and worker under one name")}
+		default:
+			if err := c.Unmarshal(data, &args); err != nil {
+				return nil, false, &codecError{what: fmt.Sprintf("decode the arguments of %s as %T", t.name, args), err: err}
+			}
 		}
 		r, err := impl(ctx, args)
 		if err != nil {
-			return nil, err
+			return nil, false, err
+		}
+		if rawResult && bytesR {
+			return any(r).([]byte), true, nil
 		}
 		out, err := c.Marshal(r)
 		if err != nil {
-			return nil, &codecError{what: fmt.Sprintf("encode the result of %s (%T)", t.name, r), err: err}
+			return nil, false, &codecError{what: fmt.Sprintf("encode the result of %s (%T)", t.name, r), err: err}
 		}
-		return out, nil
+		return out, false, nil
 	}
 	reg.mu.Lock()
 	defer reg.mu.Unlock()

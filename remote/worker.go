@@ -29,20 +29,19 @@ import (
 // A Worker is safe for concurrent use. Make one with Serve. Python: a Dask
 // worker, a Ray worker process.
 type Worker struct {
-	e     *Engine
-	reg   *Registry
-	cfg   workerConfig
-	iter  jetstream.MessagesContext
-	sub   *nats.Subscription // cancels
-	base  context.Context    // cancelled by Shutdown(_, true)
-	abort context.CancelCauseFunc
-	beat  time.Duration
+	e    *Engine
+	reg  *Registry
+	cfg  workerConfig
+	iter jetstream.MessagesContext
+	sub  *nats.Subscription // cancels
+	beat time.Duration
 
 	mu        sync.Mutex
 	running   map[string]*run
 	cancelled [2]map[string]struct{} // recent cancels, two generations
 	rotated   time.Time
 	closed    bool
+	aborted   bool // Shutdown(_, true): running tasks are cancelled, and any starting
 
 	goroutines sync.WaitGroup // the slots and the heartbeat
 	quit       chan struct{}
@@ -54,6 +53,22 @@ type run struct {
 	cancel  context.CancelCauseFunc
 	inbox   string // the caller's
 	started time.Time
+	info    Info
+	ctx     taskCtx // the handler's
+}
+
+// taskCtx is a task's context carrying its Info (InfoFrom): one
+// allocation with the run, where context.WithValue made one more.
+type taskCtx struct {
+	context.Context
+	info *Info
+}
+
+func (c *taskCtx) Value(key any) any {
+	if key == (infoKey{}) {
+		return c.info
+	}
+	return c.Context.Value(key)
 }
 
 // WorkerOption configures Serve.
@@ -127,7 +142,6 @@ func Serve(e *Engine, reg *Registry, opts ...WorkerOption) (*Worker, error) {
 		cancelled: [2]map[string]struct{}{{}, {}},
 	}
 	w.beat = e.cons.CachedInfo().Config.AckWait / 3
-	w.base, w.abort = context.WithCancelCause(context.Background())
 	var err error
 	if w.sub, err = e.nc.Subscribe(cancelSubj, w.onCancel); err != nil {
 		return nil, fmt.Errorf("remote: Serve: cannot subscribe to cancellations: %w", err)
@@ -137,8 +151,10 @@ func Serve(e *Engine, reg *Registry, opts ...WorkerOption) (*Worker, error) {
 	// A short pull expiry: at one task at a time the pull consumer was
 	// seen to stall now and then until its pull request expired (nats.go's
 	// default is 30 s, remotebench's raw loop stalls the same way), and a
-	// fresh request every 2 s bounds the stall to that.
-	if w.iter, err = e.cons.Messages(jetstream.PullMaxMessages(cfg.slots), jetstream.PullExpiry(2*time.Second)); err != nil {
+	// fresh request every second (nats.go's least) bounds the stall to
+	// that. remotebench saw the 2 s stalls of a 2 s expiry at 32 in flight
+	// too, for duet and raw alike, in loaded runs.
+	if w.iter, err = e.cons.Messages(jetstream.PullMaxMessages(cfg.slots), jetstream.PullExpiry(time.Second)); err != nil {
 		w.sub.Unsubscribe()
 		return nil, fmt.Errorf("remote: Serve: cannot consume tasks: %w", err)
 	}
@@ -164,7 +180,13 @@ func Serve(e *Engine, reg *Registry, opts ...WorkerOption) (*Worker, error) {
 // from the iterator only when a slot is free for it. An iterator, not a
 // callback consumer (jetstream's Consume): a callback that blocks while
 // every slot is busy delays the pull's heartbeats, and remotebench saw
-// the flow stall then until the pull request expired.
+// the flow stall then until the pull request expired. Nor do the slots
+// call Next themselves, one at a time (tried: it saves the hand-off, a
+// goroutine switch a task): the iterator asks the server for more only
+// inside Next, so the next pull then waited for a slot to finish, and at
+// one slot remotebench -inflight 1 -n 3000 saw 2 s stalls (the pull
+// expiry) in 5 or more of 15 repetitions, where this fetcher, back in Next
+// at once, saw none in 18.
 func (w *Worker) fetch(tasks chan<- jetstream.Msg) {
 	defer w.goroutines.Done()
 	defer close(tasks)
@@ -235,9 +257,11 @@ func (w *Worker) handle(msg jetstream.Msg) {
 		w.answer(msg, inbox, id, nil, &PoisonError{Task: name, Attempts: attempt - 1,
 			Last: fmt.Errorf("remote: the worker running attempt %d stopped acknowledging it (killed, hung or disconnected): %w", attempt-1, ErrWorkerLost)})
 		return
-	case meta.codec != w.cfg.codec.Name():
+	}
+	codec, rawArgs, rawResult := parseCodecField(meta.codec)
+	if codec != w.cfg.codec.Name() {
 		w.answer(msg, inbox, id, nil, &codecError{what: fmt.Sprintf("run %s", name),
-			err: fmt.Errorf("the caller encoded it with codec %q and this worker uses %q (set the same with WithCodec and WithWorkerCodec)", meta.codec, w.cfg.codec.Name())})
+			err: fmt.Errorf("the caller encoded it with codec %q and this worker uses %q (set the same with WithCodec and WithWorkerCodec)", codec, w.cfg.codec.Name())})
 		return
 	}
 	fn, err := w.reg.lookup(name)
@@ -245,22 +269,30 @@ func (w *Worker) handle(msg jetstream.Msg) {
 		w.answer(msg, inbox, id, nil, err)
 		return
 	}
-	ctx, cancel := context.WithCancelCause(w.base)
+	// A context of its own, not a child of one the worker cancels at
+	// Shutdown: a child registers with its parent under the parent's lock,
+	// a cost every task paid; Shutdown cancels w.running instead.
+	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	if !deadline.IsZero() {
 		var stop context.CancelFunc
 		ctx, stop = context.WithDeadline(ctx, deadline)
 		defer stop()
 	}
-	r := &run{msg: msg, cancel: cancel, inbox: inbox, started: time.Now()}
+	r := &run{msg: msg, cancel: cancel, inbox: inbox, started: time.Now(),
+		info: Info{ID: id, Task: name, Attempt: attempt}}
+	if k := h[hdrKey]; len(k) == 1 {
+		r.info.Key = k[0]
+	}
 	w.mu.Lock()
 	w.running[id] = r
+	aborted := w.aborted
 	w.mu.Unlock()
-	info := &Info{ID: id, Task: name, Attempt: attempt}
-	if k := h[hdrKey]; len(k) == 1 {
-		info.Key = k[0]
+	if aborted {
+		cancel(errShutdown)
 	}
-	out, err := runHandler(context.WithValue(ctx, infoKey{}, info), fn, w.cfg.codec, msg.Data())
+	r.ctx = taskCtx{ctx, &r.info}
+	out, raw, err := runHandler(&r.ctx, fn, w.cfg.codec, msg.Data(), rawArgs, rawResult)
 	w.mu.Lock()
 	delete(w.running, id)
 	w.mu.Unlock()
@@ -276,7 +308,7 @@ func (w *Worker) handle(msg jetstream.Msg) {
 		}
 	}
 	if err == nil {
-		w.answer(msg, inbox, id, out, nil)
+		w.answerRaw(msg, inbox, id, out, raw, nil)
 		return
 	}
 	if meta.backoff > 0 {
@@ -300,13 +332,13 @@ func retryDelay(backoff time.Duration, attempt int) time.Duration {
 }
 
 // runHandler runs fn, turning a panic into a *duet.PanicError.
-func runHandler(ctx context.Context, fn handler, c Codec, args []byte) (out []byte, err error) {
+func runHandler(ctx context.Context, fn handler, c Codec, args []byte, rawArgs, rawResult bool) (out []byte, raw bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = duet.NewPanicError(r)
+			out, raw, err = nil, false, duet.NewPanicError(r)
 		}
 	}()
-	return fn(ctx, c, args)
+	return fn(ctx, c, args, rawArgs, rawResult)
 }
 
 // answer sends the task's outcome to its caller, then acks it: a result
@@ -316,15 +348,24 @@ func runHandler(ctx context.Context, fn handler, c Codec, args []byte) (out []by
 // and the ack would then remove a task whose result nobody got; unacked,
 // the task runs again once the connection is back.
 func (w *Worker) answer(msg jetstream.Msg, inbox, id string, out []byte, err error) {
+	w.answerRaw(msg, inbox, id, out, false, err)
+}
+
+// answerRaw is answer, with raw telling that out is a []byte result as it
+// is (see codecField).
+func (w *Worker) answerRaw(msg jetstream.Msg, inbox, id string, out []byte, raw bool, err error) {
 	if !w.e.nc.IsConnected() {
 		return
 	}
-	subj := inbox + subjOK + id
-	if err != nil {
-		subj = inbox + subjErr + id
+	kind := subjOK
+	switch {
+	case err != nil:
+		kind = subjErr
 		out, _ = json.Marshal(encodeErr(err))
+	case raw:
+		kind = subjRaw
 	}
-	w.e.nc.Publish(subj, out)
+	w.e.nc.Publish(inbox+kind+id, out)
 	msg.Ack()
 }
 
@@ -418,7 +459,16 @@ func (w *Worker) Shutdown(wait, cancelRunning bool) {
 		w.e.unregister(w)
 	}
 	if cancelRunning {
-		w.abort(errShutdown)
+		w.mu.Lock()
+		w.aborted = true
+		runs := make([]*run, 0, len(w.running))
+		for _, r := range w.running {
+			runs = append(runs, r)
+		}
+		w.mu.Unlock()
+		for _, r := range runs {
+			r.cancel(errShutdown)
+		}
 	}
 	if wait {
 		w.goroutines.Wait()

@@ -313,7 +313,7 @@ func runRaw(n, inFlight int, memory, tcp bool) (result, error) {
 		r.Data = m.Data()
 		nc.PublishMsg(r)
 		m.Ack()
-	}, jetstream.PullMaxMessages(inFlight), jetstream.PullExpiry(2*time.Second)) // as remote's worker
+	}, jetstream.PullMaxMessages(inFlight), jetstream.PullExpiry(time.Second)) // as remote's worker
 	if err != nil {
 		return result{}, err
 	}
