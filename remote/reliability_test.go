@@ -133,3 +133,51 @@ func TestHeartbeatsKeepLongTaskFromRedelivery(t *testing.T) {
 		t.Fatalf("it started %d times; want once", n)
 	}
 }
+
+// The engine restarted (file storage) while workers run tasks: the tasks
+// running then are redelivered once it is back, and every future still
+// completes, with the result of the task its submit asked for.
+func TestEngineRestartWithTasksRunning(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := remote.NewEngine(remote.WithStoreDir(dir), remote.WithListen("127.0.0.1:0"), remote.WithAckWait(time.Second))
+	must(t, err)
+	defer func() { srv.Close() }()
+	_, port, err := net.SplitHostPort(srv.URL()[len("nats://"):])
+	must(t, err)
+	caller, err := remote.NewEngine(remote.WithURLs(srv.URL()), remote.WithAckWait(time.Second))
+	must(t, err)
+	defer caller.Close()
+	workers, err := remote.NewEngine(remote.WithURLs(srv.URL()), remote.WithAckWait(time.Second))
+	must(t, err)
+	defer workers.Close()
+	started := make(chan string, 100)
+	reg := remote.NewRegistry()
+	must(t, demotasks.Register(reg, func(tag string) { started <- tag }))
+	w, err := remote.Serve(workers, reg, remote.WithSlots(4))
+	must(t, err)
+	defer w.Shutdown(true, true)
+	c, err := remote.NewClient(caller)
+	must(t, err)
+	defer c.Shutdown(true, true)
+	ctx := ctxT(t)
+	const n = 12
+	futs := make([]*duet.Future[demotasks.HoldResult], n)
+	for i := range futs {
+		futs[i] = remote.Submit(ctx, c, demotasks.Hold, demotasks.HoldArgs{Ms: 300, Tag: strconv.Itoa(i)})
+	}
+	for range 4 { // every slot runs one
+		select {
+		case <-started:
+		case <-ctx.Done():
+			t.Fatal("no task started")
+		}
+	}
+	must(t, srv.Close()) // four tasks running, eight queued on disk
+	srv, err = remote.NewEngine(remote.WithStoreDir(dir), remote.WithListen("127.0.0.1:"+port), remote.WithAckWait(time.Second))
+	must(t, err)
+	for i, f := range futs {
+		if r, err := duet.Await(ctx, f); err != nil || r.Tag != strconv.Itoa(i) {
+			t.Fatalf("task %d across the restart: %+v, %v", i, r, err)
+		}
+	}
+}
