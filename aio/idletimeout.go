@@ -86,7 +86,10 @@ func (s *Server) armIdleSweep() {
 // closed through its TLS transport, whose protocol hears ErrIdleTimeout.
 func (s *Server) sweepIdle() {
 	s.sweepArmed = false
-	for c := range s.clients {
+	// Backwards: a connection closed now may leave at once, the last one
+	// (seen already) taking its place.
+	for i := len(s.clients) - 1; i >= 0; i-- {
+		c := s.clients[i]
 		var t *tcpTransport
 		switch c := c.(type) {
 		case *tcpTransport:

@@ -40,6 +40,9 @@ func WithBacklog(n int) ServerOption { return func(o *serverOpts) { o.backlog = 
 type serverConn interface {
 	Close() error
 	Abort()
+	// serverSlot is where the connection keeps its index in the
+	// server's clients.
+	serverSlot() *int
 }
 
 // Server is a listening server (Python: asyncio.Server): its sockets, the
@@ -57,8 +60,8 @@ type Server struct {
 	factory   func() BaseProtocol
 	tls       *tlsSetup // WithServerTLS's, its config checked and cloned
 	serving   bool
-	clients   map[serverConn]struct{}
-	waiters   duet.Event // set once closed with every connection gone
+	clients   []serverConn // each at the index its serverSlot holds: a slice costs a server's connections less than a set
+	waiters   duet.Event   // set once closed with every connection gone
 	closeOnce bool
 
 	idleTimeout time.Duration // WithIdleTimeout's; 0 for none
@@ -165,7 +168,7 @@ func (l *Loop) createServer(network, address string, ips []netip.Addr, port uint
 	if err != nil {
 		return fail(err)
 	}
-	s := &Server{l: l, factory: factory, clients: map[serverConn]struct{}{}, idleTimeout: o.idleTimeout}
+	s := &Server{l: l, factory: factory, idleTimeout: o.idleTimeout}
 	if o.tls != nil {
 		cfg, err := serverConfig(o.tls.cfg)
 		if err != nil {
@@ -306,13 +309,27 @@ func (s *Server) accepted(ln *poll.FD, c *poll.FD, err error) {
 
 // attach and detach keep the set of the server's live connections.
 func (s *Server) attach(c serverConn) {
-	s.clients[c] = struct{}{}
+	*c.serverSlot() = len(s.clients)
+	s.clients = append(s.clients, c)
 	s.armIdleSweep()
 }
 
 func (s *Server) detach(c serverConn) {
-	delete(s.clients, c)
+	s.remove(c)
 	s.wakeup()
+}
+
+// remove takes c out of the server's connections, if it is one of them:
+// the last one takes its place.
+func (s *Server) remove(c serverConn) {
+	i, last := *c.serverSlot(), len(s.clients)-1
+	if i >= 0 && i <= last && s.clients[i] == c {
+		s.clients[i] = s.clients[last]
+		*s.clients[i].serverSlot() = i
+		s.clients[last] = nil
+		s.clients = s.clients[:last]
+		*c.serverSlot() = -1
+	}
 }
 
 // wakeup releases WaitClosed's waiters once the server is closed and has
@@ -371,11 +388,7 @@ func (s *Server) AbortClients() {
 }
 
 func (s *Server) snapshot() []serverConn {
-	cs := make([]serverConn, 0, len(s.clients))
-	for c := range s.clients {
-		cs = append(cs, c)
-	}
-	return cs
+	return append([]serverConn(nil), s.clients...)
 }
 
 // WaitClosed waits until the server is closed and every connection it

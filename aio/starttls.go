@@ -99,7 +99,7 @@ func (l *Loop) startTLS(ctx context.Context, t Transport, cfg *tls.Config, o tls
 			// keeps WaitClosed from seeing no connection in between.
 			tt.srv = srv
 			srv.attach(tt)
-			delete(srv.clients, raw)
+			srv.remove(raw)
 			raw.srv = nil
 		}
 		raw.setProtocol((*tlsLower)(tt))
