@@ -87,8 +87,12 @@ func (s *Server) armIdleSweep() {
 func (s *Server) sweepIdle() {
 	s.sweepArmed = false
 	// Backwards: a connection closed now may leave at once, the last one
-	// (seen already) taking its place.
+	// (seen already) taking its place; one whose ConnectionLost closes
+	// others may shorten the slice more.
 	for i := len(s.clients) - 1; i >= 0; i-- {
+		if i >= len(s.clients) {
+			continue
+		}
 		c := s.clients[i]
 		var t *tcpTransport
 		switch c := c.(type) {
