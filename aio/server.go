@@ -223,9 +223,28 @@ func (l *Loop) createServer(network, address string, ips []netip.Addr, port uint
 	for _, fd := range s.lns {
 		// Each listening socket is a pending I/O wait while it accepts.
 		l.ioWaitBegin()
-		s.accept(fd)
+		s.accept(s.newListener(fd))
 	}
 	return s, nil
+}
+
+// listener is one of a server's listening sockets as its accepts see it.
+type listener struct {
+	fd *poll.FD
+	// local is the address its connections have at this end when the
+	// socket listens on one IP address (the zero inetAddr when it listens
+	// on every address, or is not IP: each connection's is asked for then).
+	local inetAddr
+	done  func(c *poll.FD, sa poll.Sockaddr, err error) // made once: each accept passes it
+}
+
+func (s *Server) newListener(fd *poll.FD) *listener {
+	ln := &listener{fd: fd}
+	if a := fdInetAddr(fd.Fd(), false); a.fam != 0 && a.ip != ([16]byte{}) {
+		ln.local = a
+	}
+	ln.done = func(c *poll.FD, sa poll.Sockaddr, err error) { s.accepted(ln, c, sa, err) }
+	return ln
 }
 
 // listenOn makes one listening socket.
@@ -253,13 +272,14 @@ func listenOn(p *poll.Poller, ip netip.Addr, port uint16, v6only bool, o *server
 func isAddrInUse(err error) bool { return errors.Is(err, syscall.EADDRINUSE) }
 
 // accept arms one accept on ln; each completion arms the next.
-func (s *Server) accept(ln *poll.FD) {
-	if err := ln.Accept(func(c *poll.FD, _ poll.Sockaddr, err error) { s.accepted(ln, c, err) }); err != nil && s.serving {
+func (s *Server) accept(ln *listener) {
+	if err := ln.fd.Accept(ln.done); err != nil && s.serving {
 		s.l.CallExceptionHandler(ExceptionContext{Message: "aio: a server stopped accepting", Err: err})
 	}
 }
 
-func (s *Server) accepted(ln *poll.FD, c *poll.FD, err error) {
+// accepted serves c, which accept gave with its peer's address sa.
+func (s *Server) accepted(ln *listener, c *poll.FD, sa poll.Sockaddr, err error) {
 	if !s.serving {
 		if c != nil {
 			c.Close()
@@ -301,10 +321,10 @@ func (s *Server) accepted(ln *poll.FD, c *poll.FD, err error) {
 	}
 	if s.tls != nil {
 		tt := newTLSTransport(s.l, proto, s.tls.cfg, true, s.tls.opts, s)
-		newTCPTransport(s.l, c, (*tlsLower)(tt), nil).start()
+		newTCPTransport(s.l, c, (*tlsLower)(tt), nil, ln.local, sockaddrInet(sa)).start()
 		return
 	}
-	newTCPTransport(s.l, c, proto, s).start()
+	newTCPTransport(s.l, c, proto, s, ln.local, sockaddrInet(sa)).start()
 }
 
 // attach and detach keep the set of the server's live connections.

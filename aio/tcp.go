@@ -88,7 +88,10 @@ type tcpTransport struct {
 }
 
 // newTCPTransport wraps a connected fd; start makes the connection live.
-func newTCPTransport(l *Loop, fd *poll.FD, proto BaseProtocol, srv *Server) *tcpTransport {
+// local and peer are the connection's addresses when the caller has them
+// (a listener on one address, accept), else the zero inetAddr: the system
+// is asked.
+func newTCPTransport(l *Loop, fd *poll.FD, proto BaseProtocol, srv *Server, local, peer inetAddr) *tcpTransport {
 	t := &tcpTransport{l: l, fd: fd, proto: proto, srv: srv, high: defaultHighWater, low: defaultHighWater / 4}
 	switch pr := proto.(type) {
 	case BufferedProtocol:
@@ -96,7 +99,12 @@ func newTCPTransport(l *Loop, fd *poll.FD, proto BaseProtocol, srv *Server) *tcp
 	case Protocol:
 		t.p = pr
 	}
-	t.laddr, t.raddr = fdInetAddr(fd.Fd(), false), fdInetAddr(fd.Fd(), true)
+	if t.laddr = local; t.laddr.fam == 0 {
+		t.laddr = fdInetAddr(fd.Fd(), false)
+	}
+	if t.raddr = peer; t.raddr.fam == 0 {
+		t.raddr = fdInetAddr(fd.Fd(), true)
+	}
 	if t.laddr.fam == 0 || t.raddr.fam == 0 {
 		// Not IP (a Unix socket): the addresses live on the loop, which
 		// keeps them until the connection's ConnectionLost, so that IP
