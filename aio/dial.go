@@ -161,16 +161,22 @@ func (p *serverStream) ResumeWriting()           { (*streamProto)(p).ResumeWriti
 // address as IPv4), formatted in a stack buffer from a TCP transport's
 // own form of it without making the *net.TCPAddr.
 func handlerName(t Transport) string {
-	if tt, ok := t.(*tlsTransport); ok {
-		t = tt.raw
+	raw := t
+	if tt, ok := t.(*tlsTransport); ok && tt.raw != nil {
+		raw = tt.raw
 	}
-	if tt, ok := t.(*tcpTransport); ok && tt.raddr.zone == 0 {
+	if tt, ok := raw.(*tcpTransport); ok && tt.raddr.zone == 0 {
 		if ap, ok := tt.raddr.addrPort(); ok {
 			var buf [56]byte // the longest, "conn [" + an IPv6 address + "]:65535", fits
 			return string(ap.AppendTo(append(buf[:0], "conn "...)))
 		}
 	}
-	if a := t.RemoteAddr(); a != nil {
+	return handlerPeerName(t.RemoteAddr())
+}
+
+// handlerPeerName is handlerName from the peer's address a (nil when unknown).
+func handlerPeerName(a net.Addr) string {
+	if a != nil {
 		return "conn " + a.String()
 	}
 	return "conn (peer unknown)"
@@ -192,7 +198,7 @@ func (p *serverStream) finish(err error) {
 	s := p.stream()
 	s.Close()
 	if err != nil && !errors.Is(err, duet.ErrCancelled) && !errors.Is(err, io.EOF) && !errors.Is(err, ErrIdleTimeout) {
-		s.l.CallExceptionHandler(ExceptionContext{Message: "Exception in a stream handler", Err: err, Task: handlerName(s.Transport())})
+		s.l.CallExceptionHandler(ExceptionContext{Message: "Exception in a stream handler", Err: err, Task: handlerPeerName(s.RemoteAddr())})
 	}
 }
 

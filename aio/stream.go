@@ -827,6 +827,9 @@ func (s *Stream) keepAddrsLocked(t Transport) {
 // (l.otherAddrs, gone once it is closed).
 func fixedAddrs(t Transport) bool {
 	if tt, ok := t.(*tlsTransport); ok {
+		if tt.raw == nil {
+			return false
+		}
 		t = tt.raw
 	}
 	tt, ok := t.(*tcpTransport)
