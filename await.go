@@ -90,7 +90,7 @@ func awaitOnTask[T any](ctx context.Context, t park.Task, f *Future[T]) (T, erro
 	if !f.subscribe(w) {
 		return f.Result()
 	}
-	if err := t.Suspend(ctx, w); err != nil {
+	if err := t.Suspend(ctx, w, nil); err != nil {
 		f.unsubscribe(w)
 		var zero T
 		return zero, err

@@ -132,14 +132,14 @@ func (l *Loop) connected(ctx context.Context, fd *poll.FD, address string, o *co
 	if o.tls != nil {
 		host, _, _ := net.SplitHostPort(address)
 		tt, err := l.handshake(ctx, proto, clientConfig(o.tls.cfg, host), false, o.tls.opts, func(tt *tlsTransport) {
-			newTCPTransport(l, fd, (*tlsLower)(tt), nil).start()
+			newTCPTransport(l, fd, (*tlsLower)(tt), nil, inetAddr{}, inetAddr{}).start()
 		})
 		if err != nil {
 			return fail(err)
 		}
 		return tt, proto, nil
 	}
-	t := newTCPTransport(l, fd, proto, nil)
+	t := newTCPTransport(l, fd, proto, nil, inetAddr{}, inetAddr{})
 	t.start()
 	return t, proto, nil
 }

@@ -119,8 +119,16 @@ func TestCurrentTaskOnGoroutine(t *testing.T) {
 	}
 	run(t, func(ctx context.Context) error {
 		got := duet.NewFuture[bool]()
+		l := aio.LoopOf(ctx)
 		go func() {
-			// main is suspended in Await below until this is set.
+			// main is suspended in Await below until got is set, once
+			// the loop runs a callback: it does so only between steps.
+			between := make(chan struct{})
+			if _, err := l.CallSoonThreadsafe(func() { close(between) }); err != nil {
+				got.SetError(err)
+				return
+			}
+			<-between
 			_, ok := aio.CurrentTask(ctx)
 			got.SetResult(ok)
 		}()

@@ -57,7 +57,9 @@ func Dial(ctx context.Context, network, address string, opts ...StreamOption) (*
 	host, _, _ := net.SplitHostPort(address)
 	return runOnLoop(ctx, l, "aio.Dial "+address, func(ctx context.Context) (*Stream, error) {
 		s, p := newStream(l, opts...)
-		s.host = host
+		if host != "" {
+			s.rareLocked().host = host // not shared yet: no lock needed
+		}
 		if _, _, err := l.CreateConnection(ctx, network, address, func() BaseProtocol { return p }, cfg.conn...); err != nil {
 			return nil, err
 		}
@@ -91,6 +93,13 @@ func Dial(ctx context.Context, network, address string, opts ...StreamOption) (*
 // (slowloris), and the connection stays open for the handler to decide.
 // Options other than the stream's own (WithLimit) go through
 // WithServerOptions; WithConnOptions, Dial's, is refused.
+//
+// Memory: an idle connection costs its handler task's coroutine (a
+// goroutine, parked on the runtime's smallest stack, 2 KiB, when the
+// handler waits in a read with no deeper frames of its own than
+// examples/echo's), the Stream, its transport and socket (bench/run.sh
+// -only idle has the figures). Receive buffers exist only while they hold
+// unread bytes.
 func Listen(ctx context.Context, network, address string, handler func(ctx context.Context, s *Stream) error, opts ...StreamOption) (*Server, error) {
 	if ctx == nil {
 		return nil, nilCtx("Listen")
@@ -109,11 +118,10 @@ func Listen(ctx context.Context, network, address string, handler func(ctx conte
 	if len(cfg.conn) > 0 {
 		return nil, errors.New("aio: Listen given WithConnOptions, which configure Dial's connect: pass server options through WithServerOptions")
 	}
-	base := l.Context()
 	factory := func() BaseProtocol {
-		s, p := newStream(l, opts...)
-		s.server = true
-		return &serverStream{streamProto: p.(*streamProto), s: s, base: base, handler: handler}
+		s, _ := newStream(l, opts...)
+		s.server, s.handler = true, handler
+		return (*serverStream)(s)
 	}
 	sopts := cfg.srv
 	if cfg.tls != nil {
@@ -123,41 +131,92 @@ func Listen(ctx context.Context, network, address string, handler func(ctx conte
 }
 
 // serverStream is a served connection's protocol: the stream's, which on
-// ConnectionMade also starts the connection's handler task.
-type serverStream struct {
-	*streamProto
-	s       *Stream
-	base    context.Context
-	handler func(ctx context.Context, s *Stream) error
-	started bool // the handler runs: a second ConnectionMade is StartTLS's
-}
+// ConnectionMade also starts the connection's handler task. It is the
+// Stream itself (its handler field set), so that serving a connection
+// allocates no protocol of its own.
+type serverStream Stream
+
+var _ FlowController = (*serverStream)(nil)
+
+func (p *serverStream) stream() *Stream { return (*Stream)(p) }
 
 func (p *serverStream) ConnectionMade(t Transport) {
-	p.streamProto.ConnectionMade(t)
-	if p.started {
+	s := p.stream()
+	(*streamProto)(s).ConnectionMade(t)
+	if s.started {
+		return // StartTLS's TLS transport
+	}
+	s.started = true // the loop's: only ConnectionMade reads it
+	Spawn(s.l.Context(), p.run, WithName(handlerName(t)))
+}
+
+func (p *serverStream) DataReceived(b []byte)    { (*streamProto)(p).DataReceived(b) }
+func (p *serverStream) EOFReceived() bool        { return (*streamProto)(p).EOFReceived() }
+func (p *serverStream) ConnectionLost(err error) { (*streamProto)(p).ConnectionLost(err) }
+func (p *serverStream) PauseWriting()            { (*streamProto)(p).PauseWriting() }
+func (p *serverStream) ResumeWriting()           { (*streamProto)(p).ResumeWriting() }
+
+// handlerName is the name of the handler task of t's connection: "conn"
+// and the peer's address as *net.TCPAddr prints it (an IPv4-mapped
+// address as IPv4), formatted in a stack buffer from a TCP transport's
+// own form of it without making the *net.TCPAddr.
+func handlerName(t Transport) string {
+	raw := t
+	if tt, ok := t.(*tlsTransport); ok && tt.raw != nil {
+		raw = tt.raw
+	}
+	if tt, ok := raw.(*tcpTransport); ok && tt.raddr.zone == 0 {
+		if ap, ok := tt.raddr.addrPort(); ok {
+			var buf [56]byte // the longest, "conn [" + an IPv6 address + "]:65535", fits
+			return string(ap.AppendTo(append(buf[:0], "conn "...)))
+		}
+	}
+	return handlerPeerName(t.RemoteAddr())
+}
+
+// handlerPeerName is handlerName from the peer's address a (nil when unknown).
+func handlerPeerName(a net.Addr) string {
+	if a != nil {
+		return "conn " + a.String()
+	}
+	return "conn (peer unknown)"
+}
+
+// run is the handler's task. Its frame lies under the handler's for as
+// long as the handler waits, so it holds nothing but a deferred call: an
+// idle connection's task must fit in a 2 KiB stack (see park.Task).
+func (p *serverStream) run(ctx context.Context) (struct{}, error) {
+	defer p.end()
+	p.finish(p.handler(ctx, p.stream()))
+	return struct{}{}, nil
+}
+
+// finish closes the stream once the handler has returned err, and reports
+// err unless it is a cancellation, io.EOF (the peer went away) or the
+// server's idle timeout.
+func (p *serverStream) finish(err error) {
+	s := p.stream()
+	s.Close()
+	if err != nil && !errors.Is(err, duet.ErrCancelled) && !errors.Is(err, io.EOF) && !errors.Is(err, ErrIdleTimeout) {
+		s.l.CallExceptionHandler(ExceptionContext{Message: "Exception in a stream handler", Err: err, Task: handlerPeerName(s.RemoteAddr())})
+	}
+}
+
+// end handles a handler that did not return: a panic is reported as its
+// error; a task destroyed with its loop, or one whose goroutine exits
+// (runtime.Goexit), closes its stream and unwinds on. After a return it
+// only closes the stream again, which does nothing.
+func (p *serverStream) end() {
+	r := recover()
+	if r == nil {
+		p.stream().Close()
 		return
 	}
-	p.started = true
-	s, l := p.s, p.s.l
-	name := "conn " + t.RemoteAddr().String()
-	Spawn(p.base, func(ctx context.Context) (struct{}, error) {
-		defer s.Close()
-		err := func() (err error) {
-			defer func() {
-				if r := recover(); r != nil {
-					if _, unwind := r.(park.Unwind); unwind {
-						panic(r)
-					}
-					err = duet.NewPanicError(r)
-				}
-			}()
-			return p.handler(ctx, s)
-		}()
-		if err != nil && !errors.Is(err, duet.ErrCancelled) && !errors.Is(err, io.EOF) && !errors.Is(err, ErrIdleTimeout) {
-			l.CallExceptionHandler(ExceptionContext{Message: "Exception in a stream handler", Err: err, Task: name})
-		}
-		return struct{}{}, nil
-	}, WithName(name))
+	if _, unwind := r.(park.Unwind); unwind {
+		p.stream().Close()
+		panic(r)
+	}
+	p.finish(duet.NewPanicError(r))
 }
 
 // NetListen listens like Listen and gives the connections to goroutine-side

@@ -282,3 +282,55 @@ func TestListenSlowClientsClosedByDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A handler task is named after its peer as *net.TCPAddr prints it, and
+// its stream's addresses are the connection's, over IPv4, IPv6 and an
+// empty host's dual-stack socket (whose IPv4 peers come IPv4-mapped).
+func TestListenHandlerNameAndAddrs(t *testing.T) {
+	for _, c := range []struct{ listen, dial string }{
+		{"127.0.0.1:0", "127.0.0.1"},
+		{"[::1]:0", "::1"},
+		{":0", "127.0.0.1"},
+	} {
+		err := aio.Run(context.Background(), func(ctx context.Context) error {
+			type seen struct {
+				name          string
+				local, remote net.Addr
+			}
+			got := duet.NewFuture[seen]()
+			srv, err := aio.Listen(ctx, "tcp", c.listen, func(ctx context.Context, s *aio.Stream) error {
+				task, _ := aio.CurrentTask(ctx)
+				got.SetResult(seen{task.Name(), s.LocalAddr(), s.RemoteAddr()})
+				return nil
+			})
+			if err != nil {
+				if strings.Contains(c.listen, ":") && strings.Contains(err.Error(), "address") {
+					t.Logf("%s: no IPv6 here: %v", c.listen, err)
+					return nil
+				}
+				return err
+			}
+			defer srv.Close()
+			_, port, _ := net.SplitHostPort(srv.Addrs()[0].String())
+			s, err := aio.Dial(ctx, "tcp", net.JoinHostPort(c.dial, port))
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			g, err := duet.Await(ctx, got)
+			if err != nil {
+				return err
+			}
+			if want := "conn " + s.LocalAddr().String(); g.name != want {
+				return fmt.Errorf("handler task named %q, want %q", g.name, want)
+			}
+			if g.remote.String() != s.LocalAddr().String() || g.local.String() != s.RemoteAddr().String() {
+				return fmt.Errorf("server side %v <- %v, client side %v -> %v", g.local, g.remote, s.LocalAddr(), s.RemoteAddr())
+			}
+			return nil
+		})
+		if err != nil {
+			t.Errorf("listen %s, dial %s: %v", c.listen, c.dial, err)
+		}
+	}
+}

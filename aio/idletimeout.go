@@ -86,7 +86,14 @@ func (s *Server) armIdleSweep() {
 // closed through its TLS transport, whose protocol hears ErrIdleTimeout.
 func (s *Server) sweepIdle() {
 	s.sweepArmed = false
-	for c := range s.clients {
+	// Backwards: a connection closed now may leave at once, the last one
+	// (seen already) taking its place; one whose ConnectionLost closes
+	// others may shorten the slice more.
+	for i := len(s.clients) - 1; i >= 0; i-- {
+		if i >= len(s.clients) {
+			continue
+		}
+		c := s.clients[i]
 		var t *tcpTransport
 		switch c := c.(type) {
 		case *tcpTransport:

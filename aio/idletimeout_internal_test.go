@@ -19,11 +19,12 @@ func BenchmarkIdleSweep(b *testing.B) {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			l := New()
 			defer l.Close()
-			s := &Server{l: l, clients: map[serverConn]struct{}{}}
+			s := &Server{l: l}
 			ts := make([]*tcpTransport, n)
 			for i := range ts {
 				ts[i] = &tcpTransport{l: l, fd: &poll.FD{}}
-				s.clients[ts[i]] = struct{}{}
+				*ts[i].serverSlot() = len(s.clients)
+				s.clients = append(s.clients, ts[i])
 			}
 			// No timeout: the sweep does not re-arm, and nothing is closed
 			// as long as a read (here, the reset below) comes within it.

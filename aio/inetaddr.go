@@ -1,6 +1,9 @@
 package aio
 
-import "net"
+import (
+	"net"
+	"net/netip"
+)
 
 // inetAddr is an IP socket address held by value: what a transport keeps
 // of its two ends, so that an idle connection holds no *net.TCPAddr (two
@@ -30,4 +33,17 @@ func (a *inetAddr) tcp() net.Addr {
 		return ta
 	}
 	return nil
+}
+
+// addrPort returns the address as a netip.AddrPort, an IPv4-mapped IPv6
+// address unmapped (as net.IP prints it), without its zone; false for no
+// address.
+func (a *inetAddr) addrPort() (netip.AddrPort, bool) {
+	switch a.fam {
+	case 4:
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(a.ip[:4])), a.port), true
+	case 6:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.ip).Unmap(), a.port), true
+	}
+	return netip.AddrPort{}, false
 }

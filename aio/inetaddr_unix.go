@@ -16,6 +16,12 @@ func inetAddrOf(fd int, peer bool) inetAddr {
 	if err != nil {
 		return inetAddr{}
 	}
+	return sockaddrInet(sa)
+}
+
+// sockaddrInet returns sa as an inetAddr: the zero one for nil or a
+// family other than IP.
+func sockaddrInet(sa unix.Sockaddr) inetAddr {
 	var a inetAddr
 	switch s := sa.(type) {
 	case *unix.SockaddrInet4:

@@ -221,7 +221,7 @@ func (l *Loop) snapshot(o snapshotOpts) LoopInfo {
 }
 
 // addStacks fills in the tasks' stacks from one dump of every goroutine's.
-// A suspended task's coroutine is found by its yield frame, whose
+// A suspended task's coroutine is found by its suspend frame, whose
 // argument is the *task: no goroutine ids are needed, so it works on any
 // loop. A task that has not started has no stack yet, and the running one
 // (the snapshot's caller) none in the dump's terms.
@@ -231,7 +231,7 @@ func addStacks(ts []*task, infos []TaskInfo) {
 		byAddr[fmt.Sprintf("%p", t)] = t.id
 	}
 	stacks := make(map[uint64]string, len(ts))
-	const body = "github.com/duet-go/duet/aio.(*task).yield("
+	const body = "github.com/duet-go/duet/aio.(*task).suspend("
 	for g := range strings.SplitSeq(string(allStacks()), "\n\n") {
 		i := strings.Index(g, body)
 		if i < 0 {

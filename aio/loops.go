@@ -236,21 +236,21 @@ func (l *Loop) createSharedServer(ctx context.Context, m *loopMember, network, a
 // handOff gives an accepted connection to another loop's server: the fd
 // leaves this loop's poller (a duplicate of it goes to the other loop,
 // which registers it on its own) and is served there.
-func (s *Server) handOff(to *Server, c *poll.FD) {
+func (s *Server) handOff(to *Server, c *poll.FD, local, peer inetAddr) {
 	raw, err := dupFD(c.Fd())
 	c.Close()
 	if err != nil {
 		s.l.CallExceptionHandler(ExceptionContext{Message: "aio: a shared acceptor could not hand a connection to another loop", Err: err})
 		return
 	}
-	if _, err := to.l.CallSoonThreadsafe(func() { to.adopt(raw) }); err != nil {
+	if _, err := to.l.CallSoonThreadsafe(func() { to.adopt(raw, local, peer) }); err != nil {
 		closeFD(raw) // that loop is closed
 	}
 }
 
 // adopt serves a connection handed over by the group's acceptor, on s's
 // loop.
-func (s *Server) adopt(raw int) {
+func (s *Server) adopt(raw int, local, peer inetAddr) {
 	if !s.serving {
 		closeFD(raw)
 		return
@@ -259,7 +259,7 @@ func (s *Server) adopt(raw int) {
 	if err == nil {
 		var fd *poll.FD
 		if fd, err = p.Register(raw); err == nil {
-			s.serve(fd)
+			s.serve(fd, local, peer)
 			return
 		}
 	}

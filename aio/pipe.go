@@ -38,7 +38,7 @@ func newPipeTransport(l *Loop, p *poll.Poller, fd int, kind pipeKind, proto Prot
 	if err != nil {
 		return nil, err
 	}
-	return &pipeTransport{tcpTransport: newTCPTransport(l, f, proto, nil), kind: kind}, nil
+	return &pipeTransport{tcpTransport: newTCPTransport(l, f, proto, nil, inetAddr{}, inetAddr{}), kind: kind}, nil
 }
 
 // start calls ConnectionMade with the pipe transport itself (not the TCP

@@ -40,6 +40,9 @@ func WithBacklog(n int) ServerOption { return func(o *serverOpts) { o.backlog = 
 type serverConn interface {
 	Close() error
 	Abort()
+	// serverSlot is where the connection keeps its index in the
+	// server's clients.
+	serverSlot() *int
 }
 
 // Server is a listening server (Python: asyncio.Server): its sockets, the
@@ -57,8 +60,8 @@ type Server struct {
 	factory   func() BaseProtocol
 	tls       *tlsSetup // WithServerTLS's, its config checked and cloned
 	serving   bool
-	clients   map[serverConn]struct{}
-	waiters   duet.Event // set once closed with every connection gone
+	clients   []serverConn // each at the index its serverSlot holds: a slice costs a server's connections less than a set
+	waiters   duet.Event   // set once closed with every connection gone
 	closeOnce bool
 	share     *acceptShare // RunLoops without a balancing SO_REUSEPORT: the loops this one's accepts are shared with
 
@@ -224,9 +227,28 @@ func (l *Loop) createServer(network, address string, ips []netip.Addr, port uint
 	for _, fd := range s.lns {
 		// Each listening socket is a pending I/O wait while it accepts.
 		l.ioWaitBegin()
-		s.accept(fd)
+		s.accept(s.newListener(fd))
 	}
 	return s, nil
+}
+
+// listener is one of a server's listening sockets as its accepts see it.
+type listener struct {
+	fd *poll.FD
+	// local is the address its connections have at this end when the
+	// socket listens on one IP address (the zero inetAddr when it listens
+	// on every address, or is not IP: each connection's is asked for then).
+	local inetAddr
+	done  func(c *poll.FD, sa poll.Sockaddr, err error) // made once: each accept passes it
+}
+
+func (s *Server) newListener(fd *poll.FD) *listener {
+	ln := &listener{fd: fd}
+	if a := fdInetAddr(fd.Fd(), false); a.fam != 0 && a.ip != ([16]byte{}) {
+		ln.local = a
+	}
+	ln.done = func(c *poll.FD, sa poll.Sockaddr, err error) { s.accepted(ln, c, sa, err) }
+	return ln
 }
 
 // listenOn makes one listening socket.
@@ -254,13 +276,14 @@ func listenOn(p *poll.Poller, ip netip.Addr, port uint16, v6only bool, o *server
 func isAddrInUse(err error) bool { return errors.Is(err, syscall.EADDRINUSE) }
 
 // accept arms one accept on ln; each completion arms the next.
-func (s *Server) accept(ln *poll.FD) {
-	if err := ln.Accept(func(c *poll.FD, _ poll.Sockaddr, err error) { s.accepted(ln, c, err) }); err != nil && s.serving {
+func (s *Server) accept(ln *listener) {
+	if err := ln.fd.Accept(ln.done); err != nil && s.serving {
 		s.l.CallExceptionHandler(ExceptionContext{Message: "aio: a server stopped accepting", Err: err})
 	}
 }
 
-func (s *Server) accepted(ln *poll.FD, c *poll.FD, err error) {
+// accepted serves c, which accept gave with its peer's address sa.
+func (s *Server) accepted(ln *listener, c *poll.FD, sa poll.Sockaddr, err error) {
 	if !s.serving {
 		if c != nil {
 			c.Close()
@@ -285,18 +308,19 @@ func (s *Server) accepted(ln *poll.FD, c *poll.FD, err error) {
 		return
 	}
 	s.accept(ln)
+	local, peer := ln.local, sockaddrInet(sa)
 	if s.share != nil {
 		if to := s.share.next(); to != s {
-			s.handOff(to, c)
+			s.handOff(to, c, local, peer)
 			return
 		}
 	}
-	s.serve(c)
+	s.serve(c, local, peer)
 }
 
 // newServer makes a Server that listens on nothing yet.
 func newServer(l *Loop, factory func() BaseProtocol, o serverOpts) (*Server, error) {
-	s := &Server{l: l, factory: factory, clients: map[serverConn]struct{}{}, idleTimeout: o.idleTimeout}
+	s := &Server{l: l, factory: factory, idleTimeout: o.idleTimeout}
 	if o.tls != nil {
 		cfg, err := serverConfig(o.tls.cfg)
 		if err != nil {
@@ -307,8 +331,10 @@ func newServer(l *Loop, factory func() BaseProtocol, o serverOpts) (*Server, err
 	return s, nil
 }
 
-// serve makes an accepted connection's protocol and transport.
-func (s *Server) serve(c *poll.FD) {
+// serve makes an accepted connection's protocol and transport; local and
+// peer are its addresses when accept gave them (else the transport asks
+// the socket).
+func (s *Server) serve(c *poll.FD, local, peer inetAddr) {
 	setNoDelay(c.Fd(), true)
 	var proto BaseProtocol
 	func() {
@@ -326,21 +352,35 @@ func (s *Server) serve(c *poll.FD) {
 	}
 	if s.tls != nil {
 		tt := newTLSTransport(s.l, proto, s.tls.cfg, true, s.tls.opts, s)
-		newTCPTransport(s.l, c, (*tlsLower)(tt), nil).start()
+		newTCPTransport(s.l, c, (*tlsLower)(tt), nil, local, peer).start()
 		return
 	}
-	newTCPTransport(s.l, c, proto, s).start()
+	newTCPTransport(s.l, c, proto, s, local, peer).start()
 }
 
 // attach and detach keep the set of the server's live connections.
 func (s *Server) attach(c serverConn) {
-	s.clients[c] = struct{}{}
+	*c.serverSlot() = len(s.clients)
+	s.clients = append(s.clients, c)
 	s.armIdleSweep()
 }
 
 func (s *Server) detach(c serverConn) {
-	delete(s.clients, c)
+	s.remove(c)
 	s.wakeup()
+}
+
+// remove takes c out of the server's connections, if it is one of them:
+// the last one takes its place.
+func (s *Server) remove(c serverConn) {
+	i, last := *c.serverSlot(), len(s.clients)-1
+	if i >= 0 && i <= last && s.clients[i] == c {
+		s.clients[i] = s.clients[last]
+		*s.clients[i].serverSlot() = i
+		s.clients[last] = nil
+		s.clients = s.clients[:last]
+		*c.serverSlot() = -1
+	}
 }
 
 // wakeup releases WaitClosed's waiters once the server is closed and has
@@ -402,11 +442,7 @@ func (s *Server) AbortClients() {
 }
 
 func (s *Server) snapshot() []serverConn {
-	cs := make([]serverConn, 0, len(s.clients))
-	for c := range s.clients {
-		cs = append(cs, c)
-	}
-	return cs
+	return append([]serverConn(nil), s.clients...)
 }
 
 // WaitClosed waits until the server is closed and every connection it

@@ -21,6 +21,7 @@ func tcpAddrOf(poll.Sockaddr) net.Addr                     { return nil }
 func localAddr(int) net.Addr                               { return nil }
 func peerAddr(int) net.Addr                                { return nil }
 func fdInetAddr(int, bool) inetAddr                        { return inetAddr{} }
+func sockaddrInet(poll.Sockaddr) inetAddr                  { return inetAddr{} }
 func setNoDelay(int, bool) error                           { return errNoSockets }
 func listenTCP(int, poll.Sockaddr, bool, int) error        { return errNoSockets }
 func writeNow(int, []byte) (int, error)                    { return 0, errNoSockets }

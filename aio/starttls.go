@@ -99,7 +99,7 @@ func (l *Loop) startTLS(ctx context.Context, t Transport, cfg *tls.Config, o tls
 			// keeps WaitClosed from seeing no connection in between.
 			tt.srv = srv
 			srv.attach(tt)
-			delete(srv.clients, raw)
+			srv.remove(raw)
 			raw.srv = nil
 		}
 		raw.setProtocol((*tlsLower)(tt))
@@ -151,7 +151,10 @@ func (s *Stream) StartTLS(ctx context.Context, cfg *tls.Config, opts ...TLSOptio
 		if tr == nil && err == nil {
 			err = errors.New("aio: StartTLS: the stream is not connected")
 		}
-		server, host := s.server, s.host
+		server, host := s.server, ""
+		if s.rare != nil {
+			host = s.rare.host
+		}
 		s.mu.Unlock()
 		if err != nil {
 			return struct{}{}, err
@@ -161,6 +164,9 @@ func (s *Stream) StartTLS(ctx context.Context, cfg *tls.Config, opts ...TLSOptio
 			defer s.mu.Unlock()
 			// Writes wait in the stream until the TLS transport's
 			// ConnectionMade; the transport reads for the handshake.
+			// Its addresses stay the stream's meanwhile.
+			r := s.rareLocked()
+			r.addrs, r.laddr, r.raddr = true, tr.LocalAddr(), tr.RemoteAddr()
 			s.tr, s.readPaused = nil, false
 			return s.buf.take(len(s.buf.unread()))
 		})

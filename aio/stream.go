@@ -91,40 +91,69 @@ var (
 //
 // A Stream is made by Dial (a connection out) or handed to a Listen or
 // NetListen handler (a connection in); the zero Stream is not usable.
+//
+// A Stream is held for as long as its connection is open, by every idle
+// connection of a server too, so its fields are laid out to keep it small
+// (the flags together, nothing the transport already knows).
 type Stream struct {
-	l      *Loop
-	limit  int
-	server bool   // a Listen handler's: StartTLS's default side
-	host   string // Dial's host: StartTLS's default server name
+	l *Loop
 
 	mu sync.Mutex
 	// Reading, guarded by mu.
-	buf        recvBuf
-	readErr    error        // the error the connection was lost with
-	turn       bool         // a reader holds the read turn
-	turnq      park.List    // readers waiting for the turn, in arrival order
-	dataw      *park.Waiter // the turn's holder, waiting for bytes
-	readPaused bool         // the stream paused the transport's reading
+	buf   recvBuf
+	turnq park.List    // readers waiting for the turn, in arrival order
+	dataw *park.Waiter // the turn's holder, waiting for bytes
 
 	// Writing, guarded by mu.
-	tr             Transport // nil until ConnectionMade
-	laddr, raddr   net.Addr
-	out, spare     []byte // bytes written off the loop, not yet handed to tr
-	queued         uint64 // bytes ever put in out
-	flushed        uint64 // bytes ever taken from out
+	tr       Transport   // nil until ConnectionMade, and during StartTLS's handshake
+	rare     *streamRare // made by the first write off the loop, NetConn, Dial or StartTLS
+	queued   uint64      // bytes ever put in out
+	flushed  uint64      // bytes ever taken from out
+	writeErr error
+	drainers park.List
+	lostErr  error // the error the connection was lost with: reads give it once the buffer is read
+
+	// Flags, guarded by mu.
+	turn           bool // a reader holds the read turn
+	readPaused     bool // the stream paused the transport's reading
 	flushScheduled bool
 	closeReq       bool // Close was called
 	closeDone      bool // tr.Close was called
 	eofReq         bool // WriteEOF was called
 	eofDone        bool // tr.WriteEOF was called
-	writeErr       error
 	writePaused    bool // PauseWriting without ResumeWriting
-	drainers       park.List
 	lost           bool
-	lostErr        error
+	server         bool // a Listen handler's: StartTLS's default side
+	started        bool // a served stream's handler runs: a second ConnectionMade is StartTLS's
 
 	closed duet.Event // set by ConnectionLost
-	conn   *streamConn
+
+	// handler is a served connection's handler (Listen), which its task
+	// runs; nil for a stream Dial made.
+	handler func(ctx context.Context, s *Stream) error
+}
+
+// streamRare holds what few streams need, kept out of every Stream: the
+// bytes written off the loop, not yet handed to the transport (out), the
+// memory of the last batch, for the next (spare), the net.Conn view,
+// Dial's host (StartTLS's default server name), and the connection's
+// addresses when its transport cannot give them off the loop (see
+// fixedAddrs) or is being upgraded by StartTLS. A served TCP stream used
+// only by tasks of its loop never needs it.
+type streamRare struct {
+	out, spare   []byte
+	conn         *streamConn
+	host         string
+	addrs        bool // laddr and raddr are the stream's addresses
+	laddr, raddr net.Addr
+}
+
+// rareLocked returns s.rare, making it.
+func (s *Stream) rareLocked() *streamRare {
+	if s.rare == nil {
+		s.rare = new(streamRare)
+	}
+	return s.rare
 }
 
 // newStream returns a stream of loop l that is not connected yet, and the
@@ -136,7 +165,7 @@ func newStream(l *Loop, opts ...StreamOption) (*Stream, Protocol) {
 	for _, o := range opts {
 		o(&c)
 	}
-	s := &Stream{l: l, limit: c.limit}
+	s := &Stream{l: l}
 	s.buf.limit = c.limit
 	return s, (*streamProto)(s)
 }
@@ -156,45 +185,28 @@ func (s *Stream) onLoop(ctx context.Context) bool {
 // bytes in between. try takes bytes from s.buf or nothing. When try is not
 // done and no more bytes can come (the connection was lost with an error),
 // read returns that error.
+//
+// An idle connection's handler is parked here, with this frame on its
+// stack (see park.Task): what is rare (waiting for the turn, a lost
+// connection, paused reading) is in functions of their own.
 func (s *Stream) read(ctx context.Context, try func() bool) error {
-	inline := s.onLoop(ctx)
 	s.mu.Lock()
 	if !s.turn {
 		s.turn = true
-	} else {
-		w := park.NewWaiter(ctx).Labeled(&labelStreamTurn, s)
-		s.turnq.PushBack(w)
-		s.mu.Unlock()
-		granted, err := park.Wait(ctx, w, s.dropTurnWaiter)
-		s.mu.Lock()
-		if err != nil {
-			s.turnq.Remove(w)
-			if granted {
-				s.releaseTurnLocked() // handed the turn, then cancelled: pass it on
-			}
-			s.mu.Unlock()
-			return err
-		}
+	} else if err := s.waitTurnLocked(ctx); err != nil {
+		return err
 	}
 	for !try() {
-		if s.readErr != nil {
-			err := s.readErr
-			s.releaseTurnLocked()
-			s.mu.Unlock()
-			return err
+		if s.lostErr != nil || s.readPaused {
+			if err := s.cannotWaitLocked(ctx); err != nil {
+				return err
+			}
+			continue // bytes may have come while mu was released
 		}
-		// Waiting for bytes while reading is paused would wait forever
-		// (a ReadExactly longer than twice the limit): resume, as
-		// asyncio's _wait_for_data does. DataReceived pauses again.
-		resume := s.readPaused
-		s.readPaused = false
-		w := park.NewWaiter(ctx).Labeled(&labelStreamRead, s)
+		w := dataWaiter(ctx).Labeled(&labelStreamRead, s) // On, s, is for dropData too: a method value would be allocated on each wait
 		s.dataw = w
 		s.mu.Unlock()
-		if resume {
-			s.resumeReading(inline)
-		}
-		_, err := park.Wait(ctx, w, s.dropDataWaiter)
+		_, err := park.Wait(ctx, w, dropData)
 		s.mu.Lock()
 		if s.dataw == w {
 			s.dataw = nil
@@ -207,16 +219,78 @@ func (s *Stream) read(ctx context.Context, try func() bool) error {
 			return err
 		}
 	}
-	resume := s.readPaused && len(s.buf.unread()) <= s.limit
-	if resume {
-		s.readPaused = false
+	if s.readPaused {
+		s.readDoneLocked(ctx)
+		return nil
 	}
 	s.releaseTurnLocked()
 	s.mu.Unlock()
-	if resume {
-		s.resumeReading(inline)
-	}
 	return nil
+}
+
+// dataWaiter returns the waiter of a read waiting for bytes. A task whose
+// every cancellation comes as a task cancellation (ctx is its own, or a
+// duet scope of it) waits on its reusable waiter, as Await does: nothing
+// but the stream and the task's own cancellation can resolve it, and both
+// let go of it before the task resumes, so a read allocates nothing.
+// Another context is watched by a context.AfterFunc that may still fire
+// after the wait ends: such a wait gets a waiter of its own.
+func dataWaiter(ctx context.Context) *park.Waiter {
+	if t := park.Current(ctx); t != nil && t.Owns(ctx) {
+		return t.AwaitWaiter()
+	}
+	return park.NewWaiter(ctx)
+}
+
+// waitTurnLocked waits for the read turn, held by another reader; it is
+// entered with mu held, and left with it held and the turn taken, or
+// released and an error.
+func (s *Stream) waitTurnLocked(ctx context.Context) error {
+	w := park.NewWaiter(ctx).Labeled(&labelStreamTurn, s)
+	s.turnq.PushBack(w)
+	s.mu.Unlock()
+	granted, err := park.Wait(ctx, w, s.dropTurnWaiter)
+	s.mu.Lock()
+	if err != nil {
+		s.turnq.Remove(w)
+		if granted {
+			s.releaseTurnLocked() // handed the turn, then cancelled: pass it on
+		}
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// cannotWaitLocked is read's check before it waits for bytes, with mu
+// held: a connection lost with an error gives no more bytes (the turn is
+// released, mu too, and the error returned), and waiting while reading is
+// paused would wait forever (a ReadExactly longer than twice the limit),
+// so reading resumes, as asyncio's _wait_for_data does (DataReceived
+// pauses again); mu is released meanwhile, so read tries again.
+func (s *Stream) cannotWaitLocked(ctx context.Context) error {
+	if err := s.lostErr; err != nil {
+		s.releaseTurnLocked()
+		s.mu.Unlock()
+		return err
+	}
+	s.readPaused = false
+	s.mu.Unlock()
+	s.resumeReading(s.onLoop(ctx))
+	s.mu.Lock()
+	return nil
+}
+
+// readDoneLocked ends a read made while reading is paused: it releases
+// the turn and mu, and resumes reading once the buffer is down to the
+// limit.
+func (s *Stream) readDoneLocked(ctx context.Context) {
+	resume := len(s.buf.unread()) <= s.buf.limit
+	s.readPaused = !resume
+	s.releaseTurnLocked()
+	s.mu.Unlock()
+	if resume {
+		s.resumeReading(s.onLoop(ctx))
+	}
 }
 
 // releaseTurnLocked hands the read turn to the oldest waiting reader, or
@@ -236,6 +310,8 @@ func (s *Stream) dropTurnWaiter(w *park.Waiter) {
 	}
 	s.mu.Unlock()
 }
+
+func dropData(w *park.Waiter) { w.On.(*Stream).dropDataWaiter(w) }
 
 func (s *Stream) dropDataWaiter(w *park.Waiter) {
 	s.mu.Lock()
@@ -323,10 +399,7 @@ func (b *recvBuf) tryReadInto(p []byte) (n int, ok bool) {
 	switch {
 	case len(u) > 0:
 		n = copy(p, u)
-		b.r += n
-		if b.r == len(b.data) {
-			b.data, b.r = b.data[:0], 0
-		}
+		b.consumed(n)
 		return n, true
 	case b.eof:
 		return 0, true
@@ -360,10 +433,11 @@ func (s *Stream) ReadExactly(ctx context.Context, n int) ([]byte, error) {
 }
 
 // incomplete turns an *IncompleteReadError without any byte into io.EOF,
-// and gives the partial bytes of one as the data too.
+// and gives the partial bytes of one as the data too. err is the buffer's
+// own, never wrapped: a type assertion, unlike errors.As, allocates
+// nothing on the path of every read.
 func incomplete(p []byte, err error) ([]byte, error) {
-	var inc *IncompleteReadError
-	if errors.As(err, &inc) {
+	if inc, ok := err.(*IncompleteReadError); ok {
 		if len(inc.Partial) == 0 {
 			return nil, io.EOF
 		}
@@ -512,7 +586,8 @@ func (s *Stream) Write(ctx context.Context, p []byte) error {
 		}
 		return tr.Write(p)
 	}
-	s.out = append(s.out, p...)
+	o := s.rareLocked()
+	o.out = append(o.out, p...)
 	s.queued += uint64(len(p))
 	schedule := !s.flushScheduled && s.tr != nil
 	s.flushScheduled = s.flushScheduled || schedule
@@ -536,11 +611,12 @@ func (s *Stream) scheduleFlush() error {
 
 // takeOutLocked takes the bytes waiting in out, for the loop to write.
 func (s *Stream) takeOutLocked() []byte {
-	out := s.out
-	if len(out) == 0 {
+	o := s.rare
+	if o == nil || len(o.out) == 0 {
 		return nil
 	}
-	s.out, s.spare = s.spare[:0], nil
+	out := o.out
+	o.out, o.spare = o.spare[:0], nil
 	return out
 }
 
@@ -552,8 +628,8 @@ func (s *Stream) takeOutLocked() []byte {
 func (s *Stream) doneOut(out []byte, err error) {
 	s.mu.Lock()
 	s.flushed += uint64(len(out))
-	if s.spare == nil {
-		s.spare = out[:0]
+	if o := s.rare; o != nil && o.spare == nil {
+		o.spare = out[:0]
 	}
 	if err != nil && s.writeErr == nil {
 		s.writeErr = err
@@ -707,19 +783,57 @@ func (s *Stream) WaitClosed(ctx context.Context) error {
 }
 
 // LocalAddr returns the connection's local address, or nil before it is
-// connected (Python: get_extra_info("sockname")). Safe from anywhere.
-func (s *Stream) LocalAddr() net.Addr {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.laddr
-}
+// connected (Python: get_extra_info("sockname")). Safe from anywhere: a
+// TCP transport's addresses are fixed when it is made, so they are read
+// from it off the loop too; others are kept by the stream (see fixedAddrs).
+func (s *Stream) LocalAddr() net.Addr { return s.addr(false) }
 
 // RemoteAddr returns the connection's remote address, or nil before it is
-// connected (Python: get_extra_info("peername")). Safe from anywhere.
-func (s *Stream) RemoteAddr() net.Addr {
+// connected (Python: get_extra_info("peername")). Safe from anywhere, as
+// LocalAddr.
+func (s *Stream) RemoteAddr() net.Addr { return s.addr(true) }
+
+func (s *Stream) addr(remote bool) net.Addr {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.raddr
+	tr, r := s.tr, s.rare
+	s.mu.Unlock()
+	switch {
+	case r != nil && r.addrs:
+		if remote {
+			return r.raddr
+		}
+		return r.laddr
+	case tr == nil:
+		return nil
+	case remote:
+		return tr.RemoteAddr()
+	}
+	return tr.LocalAddr()
+}
+
+// keepAddrsLocked keeps t's addresses in the stream, for LocalAddr and
+// RemoteAddr, unless t can give them off the loop. Loop goroutine.
+func (s *Stream) keepAddrsLocked(t Transport) {
+	if fixedAddrs(t) {
+		return
+	}
+	r := s.rareLocked()
+	r.addrs, r.laddr, r.raddr = true, t.LocalAddr(), t.RemoteAddr()
+}
+
+// fixedAddrs reports whether t's addresses may be read from it off the
+// loop: a TCP transport over IP keeps them by value from its start (a TLS
+// transport's are its raw transport's); a Unix one's are the loop's
+// (l.otherAddrs, gone once it is closed).
+func fixedAddrs(t Transport) bool {
+	if tt, ok := t.(*tlsTransport); ok {
+		if tt.raw == nil {
+			return false
+		}
+		t = tt.raw
+	}
+	tt, ok := t.(*tcpTransport)
+	return ok && tt.laddr.fam != 0 && tt.raddr.fam != 0
 }
 
 // Transport returns the stream's transport, or nil before it is connected
@@ -748,9 +862,9 @@ var (
 
 func (p *streamProto) ConnectionMade(t Transport) {
 	s := (*Stream)(p)
-	la, ra := t.LocalAddr(), t.RemoteAddr()
 	s.mu.Lock()
-	s.tr, s.laddr, s.raddr = t, la, ra
+	s.tr = t
+	s.keepAddrsLocked(t)
 	s.mu.Unlock()
 	s.flush() // writes, WriteEOF and Close made before the connection
 }
@@ -762,7 +876,7 @@ func (p *streamProto) DataReceived(b []byte) {
 	s.wakeReaderLocked()
 	// Stop reading above twice the limit until a reader takes some
 	// (asyncio's StreamReader.feed_data).
-	pause := !s.readPaused && len(s.buf.unread()) > 2*s.limit && s.tr != nil
+	pause := !s.readPaused && len(s.buf.unread()) > 2*s.buf.limit && s.tr != nil
 	s.readPaused = s.readPaused || pause
 	tr := s.tr
 	s.mu.Unlock()
@@ -789,11 +903,11 @@ func (p *streamProto) ConnectionLost(err error) {
 	s.lost, s.lostErr = true, err
 	if err == nil {
 		s.buf.feedEOF()
-	} else {
-		s.readErr = err
 	}
 	s.wakeReaderLocked()
-	s.out, s.spare = nil, nil
+	if o := s.rare; o != nil {
+		o.out, o.spare = nil, nil
+	}
 	ws := s.drainers.Detach()
 	s.mu.Unlock()
 	park.WakeChain(ws)

@@ -2,7 +2,6 @@ package aio
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -48,7 +47,10 @@ func (e *LimitOverrunError) Error() string {
 }
 
 // recvBuf is a stream's receive buffer: bytes fed by the transport, taken
-// by the read methods. Each try method either completes (ok) or says it
+// by the read methods. It holds memory only while it holds unread bytes:
+// the first feed after it drained allocates, and a read that takes every
+// byte of its memory takes the memory itself rather than a copy, so an
+// idle connection, served or not, keeps no buffer. Each try method either completes (ok) or says it
 // needs more bytes; the stream waits for the next feed and tries again
 // with the same scan state. Every slice a try method returns is the
 // caller's own: the buffer never hands out memory it will write again.
@@ -58,8 +60,8 @@ func (e *LimitOverrunError) Error() string {
 type recvBuf struct {
 	data     []byte // unread bytes are data[r:]
 	r        int
+	limit    int // the stream's (WithLimit)
 	eof      bool
-	limit    int
 	skipping bool // ReadLine is discarding the rest of an over-long line
 }
 
@@ -77,14 +79,26 @@ func (b *recvBuf) feed(p []byte) {
 
 func (b *recvBuf) feedEOF() { b.eof = true }
 
-// take removes and returns the first n unread bytes, as a copy.
+// take removes and returns the first n unread bytes: the buffer's own
+// memory when they are all of it (it is the caller's from then on), else
+// a copy.
 func (b *recvBuf) take(n int) []byte {
+	if b.r == 0 && n == len(b.data) {
+		out := b.data
+		b.data = nil
+		return out
+	}
 	out := slices.Clone(b.data[b.r : b.r+n])
+	b.consumed(n)
+	return out
+}
+
+// consumed drops n unread bytes; memory left with none is released.
+func (b *recvBuf) consumed(n int) {
 	b.r += n
 	if b.r == len(b.data) {
-		b.data, b.r = b.data[:0], 0
+		b.data, b.r = nil, 0
 	}
-	return out
 }
 
 // tryRead takes up to n bytes as soon as any are buffered (Python:
@@ -195,11 +209,11 @@ func (b *recvBuf) tryReadLine(scan *int) (p []byte, err error, ok bool) {
 		b.skipping = false
 	}
 	p, err, ok = b.tryReadUntil(newline, scan)
-	var inc *IncompleteReadError
+	inc, isInc := err.(*IncompleteReadError) // tryReadUntil's own: not wrapped, and no allocation
 	switch {
 	case !ok:
 		return nil, nil, false
-	case errors.As(err, &inc):
+	case isInc:
 		return inc.Partial, nil, true
 	case err != nil:
 		b.skipping = true

@@ -35,10 +35,11 @@ import (
 func (s *Stream) NetConn() net.Conn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.conn == nil {
-		s.conn = &streamConn{s: s}
+	o := s.rareLocked()
+	if o.conn == nil {
+		o.conn = &streamConn{s: s}
 	}
-	return s.conn
+	return o.conn
 }
 
 // streamConn is the net.Conn view of a Stream.

@@ -36,6 +36,7 @@ type task struct {
 
 	done      atomic.Bool // the function has returned
 	cancelReq atomic.Bool // Cancel was called at least once
+	returned  bool        // the function returned (rather than panic or Goexit); the task's own
 
 	mu     sync.Mutex                  // guards the fields below against foreign Cancel
 	waiter atomic.Pointer[park.Waiter] // what the task waits on; written by the task only
@@ -174,49 +175,55 @@ func (l *Loop) spawn(c *task) bool {
 // conversion from *Task is free, so spawning allocates nothing for it.
 type taskBody[T any] Task[T]
 
-// Run is the task's body, on its coroutine. It calls the function itself,
-// under its own deferred recovery, rather than through a helper: every
-// frame between the coroutine's base and the function's is on the stack of
-// each suspended task, and the garbage collector walks all of them at every
-// cycle (100,000 sleeping tasks: 100,000 stacks).
-//
-// A panic comes back as a *duet.PanicError; a park.Unwind is the unwinding
-// of a task whose loop was closed under it. A runtime.Goexit ends the task
-// with a *duet.PanicError of errGoexit and never returns here: the
-// coroutine hands the loop back and retires.
+// Run is the task's body, on its coroutine. Its frame and call's lie
+// under the function's for the task's whole life, so both are kept small
+// (see park.Task): the rare paths are functions of their own.
 func (b *taskBody[T]) Run() {
 	t := (*Task[T])(b)
 	c := &t.core
-	early, msg := false, ""
-	if c.cancelReq.Load() {
-		c.mu.Lock()
-		early, msg = c.cs.mustCancel, c.cs.cancelMsg
-		c.cs.mustCancel = false
-		c.mu.Unlock()
-	}
-	if early {
-		// Cancelled before it started: like asyncio, the function never runs.
-		var zero T
-		t.end(zero, &duet.CancelledError{Msg: msg})
+	if c.cancelReq.Load() && t.startCancelled() {
 		return
 	}
-	returned := false
-	defer func() {
-		if returned {
-			return
-		}
+	if c.loop.instr.Load() != nil || c.loop.profile {
+		t.callInspected()
+		return
+	}
+	t.call()
+}
+
+// startCancelled ends a task cancelled before it started, and reports
+// whether it was: like asyncio, the function then never runs.
+func (t *Task[T]) startCancelled() bool {
+	c := &t.core
+	c.mu.Lock()
+	early, msg := c.cs.mustCancel, c.cs.cancelMsg
+	c.cs.mustCancel = false
+	c.mu.Unlock()
+	if early {
 		var zero T
-		if r := recover(); r != nil {
-			if _, ok := r.(park.Unwind); ok {
-				t.end(zero, &duet.CancelledError{Msg: "task destroyed: its loop was closed"})
-				return
-			}
-			t.end(zero, duet.NewPanicError(r))
-			return
-		}
-		t.end(zero, &duet.PanicError{Value: errGoexit, Stack: debug.Stack()})
-		c.coro.Exit()
-	}()
+		t.end(zero, &duet.CancelledError{Msg: msg})
+	}
+	return early
+}
+
+// errGoexit is the failure of a task whose function called runtime.Goexit.
+var errGoexit = errors.New("aio: the task's function exited without returning: runtime.Goexit was called on its goroutine (by t.FailNow, t.Fatal, or a log.Fatal-like helper?)")
+
+// call runs the task's function and ends the task with its outcome; when
+// the function does not return, unreturned does.
+func (t *Task[T]) call() {
+	defer t.unreturned()
+	v, err := t.fn(&t.core.ctx)
+	t.core.returned = true
+	t.returnWith(v, err)
+}
+
+// callInspected is call on a loop that is timed or profiled: the task's
+// goroutine is noted for StepNow, and its function runs under its
+// profiling labels.
+func (t *Task[T]) callInspected() {
+	c := &t.core
+	defer t.unreturned()
 	if c.loop.instr.Load() != nil {
 		g := curGoid()
 		c.extension().goid = g
@@ -227,12 +234,16 @@ func (b *taskBody[T]) Run() {
 		defer c.profileEnd()
 	}
 	v, err := t.fn(&c.ctx)
-	returned = true
+	c.returned = true
+	t.returnWith(v, err)
+}
+
+// returnWith ends the task whose function returned v, err. One cancelled
+// while it ran that then returned without waiting again ends cancelled
+// (asyncio's __step on StopIteration with _must_cancel set).
+func (t *Task[T]) returnWith(v T, err error) {
 	if err == nil {
-		// Cancelled while it ran, then returned without waiting again:
-		// the task ends cancelled (asyncio's __step on StopIteration
-		// with _must_cancel set).
-		if cerr := c.takeMustCancel(); cerr != nil {
+		if cerr := t.core.takeMustCancel(); cerr != nil {
 			var zero T
 			v, err = zero, cerr
 		}
@@ -240,8 +251,27 @@ func (b *taskBody[T]) Run() {
 	t.end(v, err)
 }
 
-// errGoexit is the failure of a task whose function called runtime.Goexit.
-var errGoexit = errors.New("aio: the task's function exited without returning: runtime.Goexit was called on its goroutine (by t.FailNow, t.Fatal, or a log.Fatal-like helper?)")
+// unreturned ends the task whose function did not return: a panic ends it
+// with a *duet.PanicError, the unwinding of a task whose loop was closed
+// under it as cancelled, and a runtime.Goexit with a *duet.PanicError of
+// errGoexit, the coroutine then handing the loop back and retiring
+// (the Goexit goes on elsewhere: see coro.Exit).
+func (t *Task[T]) unreturned() {
+	c := &t.core
+	if c.returned {
+		return
+	}
+	var zero T
+	switch r := recover(); r.(type) {
+	case nil:
+		t.end(zero, &duet.PanicError{Value: errGoexit, Stack: debug.Stack()})
+		c.coro.Exit()
+	case park.Unwind:
+		t.end(zero, &duet.CancelledError{Msg: "task destroyed: its loop was closed"})
+	default:
+		t.end(zero, duet.NewPanicError(r))
+	}
+}
 
 // end completes the task with its outcome. It runs as the loop (a task
 // step), so ended is the loop's own: the task leaves the live list at the
@@ -328,12 +358,33 @@ func (c *task) Schedule() { c.loop.push(entry{t: c}) }
 
 // yield hands control back to the loop until the task is scheduled again.
 func (c *task) yield() {
+	if !c.suspend() {
+		panic(park.Unwind{})
+	}
+}
+
+// suspend hands control back to the loop until the task is scheduled
+// again, and reports false when the task is to unwind instead (its loop
+// was closed under it). A suspended task's stack is found by this frame,
+// whose argument is the *task (see addStacks), so it is never inlined; it
+// lies under every parked task's function, so it is kept small.
+//
+//go:noinline
+func (c *task) suspend() bool {
 	if c.ext != nil {
 		c.profileSuspend()
 	}
 	if !c.coro.Suspend() {
-		panic(park.Unwind{})
+		return false
 	}
+	if c.ext != nil {
+		c.resumed()
+	}
+	return true
+}
+
+// resumed notes a resumption on an inspected or profiled loop.
+func (c *task) resumed() {
 	if x := c.ext; x != nil {
 		if x.goid == 0 && c.loop.instr.Load() != nil {
 			// Timed since it started (an instrument came later): note its
@@ -346,56 +397,90 @@ func (c *task) yield() {
 }
 
 // Suspend parks the running task on w until w is resolved; see park.Park.
+// A task destroyed while it waits calls drop(w) (when not nil) as it
+// unwinds.
 //
 // The hot path takes no lock: the task publishes its waiter, then checks
 // cancelReq; Cancel sets cancelReq, then reads the waiter. With both
 // sequentially consistent, at least one of them sees the other, and once a
 // cancellation was ever requested the task takes the lock and serializes
 // with Cancel.
-func (c *task) Suspend(ctx context.Context, w *park.Waiter) error {
+//
+// Its frame stays on the task's stack while it waits, so everything but
+// the switch itself is in functions of their own (see park.Task).
+func (c *task) Suspend(ctx context.Context, w *park.Waiter, drop func(*park.Waiter)) error {
 	if c.loop.debug && !c.loop.debugCheckGoroutine(c) {
 		w.Abandon()
 		return errForeign
 	}
 	c.waiter.Store(w)
 	if c.cancelReq.Load() {
-		c.mu.Lock()
-		must, msg := c.cs.mustCancel, c.cs.cancelMsg
-		c.mu.Unlock()
-		if must && c.cancelWaiter(w, msg) {
-			c.mu.Lock()
-			c.cs.mustCancel = false
-			c.cs.byCancel, c.cs.abandonMsg = true, msg
-			c.mu.Unlock()
-		}
+		c.cancelBeforeWait(w)
 	}
 	var stop func() bool
 	if !c.ctx.owns(ctx) && ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, func() { w.Abandon() })
+		stop = abandonWhenDone(ctx, w)
 	}
-	c.yield()
+	if !c.suspend() {
+		unwind(w, drop)
+	}
 	if stop != nil {
 		stop()
 	}
 	c.waiter.Store(nil)
 	if c.cancelReq.Load() {
-		c.mu.Lock()
-		must, by, msg, amsg := c.cs.mustCancel, c.cs.byCancel, c.cs.cancelMsg, c.cs.abandonMsg
-		c.cs.mustCancel, c.cs.byCancel = false, false
-		c.mu.Unlock()
-		// As in asyncio's __step: the cancellation the wait itself ended
-		// with wins; otherwise a pending request is delivered now.
-		if by && w.State() == park.Cancelled {
-			return &duet.CancelledError{Msg: amsg}
-		}
-		if must {
-			return &duet.CancelledError{Msg: msg}
+		if err := c.cancelAfterWait(w); err != nil {
+			return err
 		}
 	}
 	if w.State() == park.Cancelled {
 		return park.CtxErr(ctx)
 	}
 	return nil
+}
+
+// cancelBeforeWait delivers a cancellation requested before the task
+// waits on w: it cancels what w waits for.
+func (c *task) cancelBeforeWait(w *park.Waiter) {
+	c.mu.Lock()
+	must, msg := c.cs.mustCancel, c.cs.cancelMsg
+	c.mu.Unlock()
+	if must && c.cancelWaiter(w, msg) {
+		c.mu.Lock()
+		c.cs.mustCancel = false
+		c.cs.byCancel, c.cs.abandonMsg = true, msg
+		c.mu.Unlock()
+	}
+}
+
+// cancelAfterWait is the cancellation a wait on w ends with, if any. As in
+// asyncio's __step, the cancellation the wait itself ended with wins;
+// otherwise a pending request is delivered now.
+func (c *task) cancelAfterWait(w *park.Waiter) error {
+	c.mu.Lock()
+	must, by, msg, amsg := c.cs.mustCancel, c.cs.byCancel, c.cs.cancelMsg, c.cs.abandonMsg
+	c.cs.mustCancel, c.cs.byCancel = false, false
+	c.mu.Unlock()
+	if by && w.State() == park.Cancelled {
+		return &duet.CancelledError{Msg: amsg}
+	}
+	if must {
+		return &duet.CancelledError{Msg: msg}
+	}
+	return nil
+}
+
+// abandonWhenDone abandons w when ctx, which the task does not own, ends.
+func abandonWhenDone(ctx context.Context, w *park.Waiter) func() bool {
+	return context.AfterFunc(ctx, func() { w.Abandon() })
+}
+
+// unwind unwinds a task destroyed while it waited on w, dropping w first.
+func unwind(w *park.Waiter, drop func(*park.Waiter)) {
+	if drop != nil {
+		drop(w)
+	}
+	panic(park.Unwind{})
 }
 
 // cancelWaiter cancels what the task waits on (Python: fut_waiter.cancel()).
@@ -441,7 +526,7 @@ func (c *task) Sleep(ctx context.Context, d time.Duration) error {
 	if !c.loop.addTimer(h) {
 		return errLoopClosed
 	}
-	err := c.Suspend(ctx, w)
+	err := c.Suspend(ctx, w, nil)
 	if err != nil {
 		h.Cancel()
 	}

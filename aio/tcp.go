@@ -52,8 +52,8 @@ type tcpTransport struct {
 	proto BaseProtocol
 	p     Protocol         // set for a Protocol
 	bp    BufferedProtocol // set for a BufferedProtocol
-	fc    FlowController   // set if the protocol implements it
 	srv   *Server          // the server that accepted it, if any
+	slot  int              // its index in srv.clients (see Server.attach)
 
 	laddr, raddr inetAddr // by value: see inetAddr
 
@@ -88,7 +88,10 @@ type tcpTransport struct {
 }
 
 // newTCPTransport wraps a connected fd; start makes the connection live.
-func newTCPTransport(l *Loop, fd *poll.FD, proto BaseProtocol, srv *Server) *tcpTransport {
+// local and peer are the connection's addresses when the caller has them
+// (a listener on one address, accept), else the zero inetAddr: the system
+// is asked.
+func newTCPTransport(l *Loop, fd *poll.FD, proto BaseProtocol, srv *Server, local, peer inetAddr) *tcpTransport {
 	t := &tcpTransport{l: l, fd: fd, proto: proto, srv: srv, high: defaultHighWater, low: defaultHighWater / 4}
 	switch pr := proto.(type) {
 	case BufferedProtocol:
@@ -96,8 +99,12 @@ func newTCPTransport(l *Loop, fd *poll.FD, proto BaseProtocol, srv *Server) *tcp
 	case Protocol:
 		t.p = pr
 	}
-	t.fc, _ = proto.(FlowController)
-	t.laddr, t.raddr = fdInetAddr(fd.Fd(), false), fdInetAddr(fd.Fd(), true)
+	if t.laddr = local; t.laddr.fam == 0 {
+		t.laddr = fdInetAddr(fd.Fd(), false)
+	}
+	if t.raddr = peer; t.raddr.fam == 0 {
+		t.raddr = fdInetAddr(fd.Fd(), true)
+	}
 	if t.laddr.fam == 0 || t.raddr.fam == 0 {
 		// Not IP (a Unix socket): the addresses live on the loop, which
 		// keeps them until the connection's ConnectionLost, so that IP
@@ -180,7 +187,16 @@ func (t *tcpTransport) setProtocol(proto BaseProtocol) {
 		t.p = pr
 		t.alloc = t.allocPlain
 	}
-	t.fc, _ = proto.(FlowController)
+}
+
+func (t *tcpTransport) serverSlot() *int { return &t.slot }
+
+// flow returns the protocol as a FlowController, or nil when it is not
+// one. It is asked only when the buffer crosses a watermark, rather than
+// kept in a field of every transport.
+func (t *tcpTransport) flow() FlowController {
+	fc, _ := t.proto.(FlowController)
+	return fc
 }
 
 // allocPlain lends a Protocol's reads the loop's one read buffer, as libuv
@@ -316,9 +332,9 @@ func (t *tcpTransport) afterBuffered() {
 	if t.inflight == 0 {
 		t.submit()
 	}
-	if !t.lost && !t.wpaused && t.wsize > t.high && t.fc != nil {
+	if !t.lost && !t.wpaused && t.wsize > t.high && t.flow() != nil {
 		t.wpaused = true
-		t.guard("PauseWriting", t.fc.PauseWriting)
+		t.guard("PauseWriting", t.flow().PauseWriting)
 	}
 }
 
@@ -363,8 +379,8 @@ func (t *tcpTransport) onWritten(n int, err error) {
 	}
 	if !t.lost && t.wpaused && t.wsize <= t.low {
 		t.wpaused = false
-		if t.fc != nil {
-			t.guard("ResumeWriting", t.fc.ResumeWriting)
+		if fc := t.flow(); fc != nil {
+			t.guard("ResumeWriting", fc.ResumeWriting)
 		}
 	}
 }
@@ -489,12 +505,12 @@ func (t *tcpTransport) SetWriteBufferLimits(high, low int) {
 		return
 	}
 	switch {
-	case !t.wpaused && t.wsize > t.high && t.fc != nil:
+	case !t.wpaused && t.wsize > t.high && t.flow() != nil:
 		t.wpaused = true
-		t.guard("PauseWriting", t.fc.PauseWriting)
+		t.guard("PauseWriting", t.flow().PauseWriting)
 	case t.wpaused && t.wsize <= t.low:
 		t.wpaused = false
-		t.guard("ResumeWriting", t.fc.ResumeWriting)
+		t.guard("ResumeWriting", t.flow().ResumeWriting)
 	}
 }
 

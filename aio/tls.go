@@ -174,11 +174,12 @@ type tlsTransport struct {
 	opts tlsOpts
 	peer string // for errors
 
-	app BaseProtocol
-	p   Protocol
-	bp  BufferedProtocol
-	fc  FlowController
-	srv *Server
+	app  BaseProtocol
+	p    Protocol
+	bp   BufferedProtocol
+	fc   FlowController
+	srv  *Server
+	slot int // its index in srv.clients (see Server.attach)
 
 	// onHandshake, when set, hears the handshake's result (nil: done),
 	// once, on the loop, before the app protocol's ConnectionMade.
@@ -200,6 +201,8 @@ type tlsTransport struct {
 	rawPaused bool // the raw transport said PauseWriting
 	wpaused   bool // the app protocol was told PauseWriting
 }
+
+func (t *tlsTransport) serverSlot() *int { return &t.slot }
 
 // newTLSTransport returns the TLS transport of app over a raw transport
 // not given yet (tlsLower.ConnectionMade or attach gives it).

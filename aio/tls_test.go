@@ -1425,3 +1425,47 @@ func TestTLSKeepOpenAfterCloseNotify(t *testing.T) {
 		return await(ctx, got)
 	})
 }
+
+// A handler whose StartTLS failed (the peer speaks no TLS) returns the
+// error: it is reported under the handler's name, the peer's address, and
+// the stream still tells its addresses, which its transport, set aside
+// for the handshake, no longer gives.
+func TestTLSStartTLSFailedHandlerReported(t *testing.T) {
+	p := newPKI(t)
+	runTCP(t, func(ctx context.Context, reports *[]aio.ExceptionContext) error {
+		type seen struct{ local, remote net.Addr }
+		got := duet.NewFuture[seen]()
+		srv, err := aio.Listen(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aio.Stream) error {
+			err := s.StartTLS(ctx, p.server)
+			got.SetResult(seen{s.LocalAddr(), s.RemoteAddr()})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		c, err := aio.Dial(ctx, "tcp", srv.Addrs()[0].String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if err := c.Write(ctx, bytes.Repeat([]byte("not a ClientHello\n"), 8)); err != nil {
+			return err
+		}
+		g, err := duet.Await(ctx, got)
+		if err != nil {
+			return err
+		}
+		if g.remote == nil || g.remote.String() != c.LocalAddr().String() || g.local == nil || g.local.String() != c.RemoteAddr().String() {
+			return fmt.Errorf("after a failed StartTLS the server's stream is %v <- %v; the client's %v -> %v", g.local, g.remote, c.LocalAddr(), c.RemoteAddr())
+		}
+		want := "conn " + c.LocalAddr().String()
+		if err := until(ctx, "the handler's report", func() bool { return len(*reports) > 0 }); err != nil {
+			return err
+		}
+		if r := (*reports)[0]; r.Task != want || r.Err == nil {
+			return fmt.Errorf("report %q for task %q, want one for %q", r.Err, r.Task, want)
+		}
+		return nil
+	})
+}

@@ -13,7 +13,7 @@
 // (so -addr 127.0.0.1:0 works), once it accepts connections; it exits with
 // status 0 on SIGINT or SIGTERM, and answers SIGUSR1 with a line
 // `stats {"heap_inuse":N,"stack_inuse":N,"goroutines":N}` (runtime.MemStats'
-// HeapInuse and StackInuse, in bytes, and runtime.NumGoroutine) for the
+// HeapInuse and StackInuse after a GC, in bytes, and runtime.NumGoroutine) for the
 // benchmark's memory table and its churn section's leak check.
 package main
 
@@ -106,9 +106,12 @@ func (e *echo) ConnectionLost(error)           {}
 func (e *echo) PauseWriting()                  { e.t.PauseReading() }
 func (e *echo) ResumeWriting()                 { e.t.ResumeReading() }
 
-// printStats prints the runtime's memory in use, the line the benchmark
-// harness (bench/cmd/duetbench) reads after a SIGUSR1.
+// printStats prints the runtime's memory in use after a collection, the
+// line the benchmark harness (bench/cmd/duetbench) reads after a SIGUSR1:
+// without the GC, the figure would hold the garbage of the accepts too,
+// where the Go peers' (bench/cmd/echopeer) is measured after one.
 func printStats() {
+	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	b, _ := json.Marshal(struct {

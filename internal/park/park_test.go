@@ -82,7 +82,7 @@ type fakeTask struct {
 
 func (f *fakeTask) Schedule() {}
 
-func (f *fakeTask) Suspend(_ context.Context, w *park.Waiter) error {
+func (f *fakeTask) Suspend(_ context.Context, w *park.Waiter, _ func(*park.Waiter)) error {
 	if f.wake {
 		w.Wake()
 	} else {
