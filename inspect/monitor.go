@@ -227,39 +227,38 @@ func (m *Monitor) sample() {
 	live := map[*aio.Loop]bool{}
 	for _, l := range aio.Loops() {
 		live[l] = true
+		id := l.ID()
 		m.mu.Lock()
 		if m.advisors[l] == nil {
-			a := newAdvisor(l.ID())
+			a := newAdvisor(id)
 			m.advisors[l] = a
 			l.AddInstrument(a)
 		}
-		since, pending := m.probing[l.ID()]
-		m.mu.Unlock()
+		since, pending := m.probing[id]
 		if pending {
-			m.mu.Lock()
-			m.recordLocked(l.ID(), now.Sub(since))
-			m.mu.Unlock()
-			continue
+			m.recordLocked(id, now.Sub(since)) // still blocked: the lag grows
+		} else if l.IsRunning() {
+			m.probing[id] = now
 		}
-		if !l.IsRunning() {
-			continue
-		}
-		id := l.ID()
-		m.mu.Lock()
-		m.probing[id] = now
 		m.mu.Unlock()
-		if _, err := l.CallSoonThreadsafe(func() {
+		if pending || !l.IsRunning() {
+			continue
+		}
+		_, err := l.CallSoonThreadsafe(func() {
 			d := time.Since(now)
 			m.mu.Lock()
 			delete(m.probing, id)
 			m.recordLocked(id, d)
 			m.mu.Unlock()
-		}); err != nil {
+		})
+		if err != nil {
 			m.mu.Lock()
 			delete(m.probing, id)
 			m.mu.Unlock()
 		}
 	}
+	pools := thread.Pools()
+	listed := make(map[*thread.Pool]bool, len(pools))
 	m.mu.Lock()
 	var watching []*advisor
 	for l, a := range m.advisors {
@@ -270,13 +269,16 @@ func (m *Monitor) sample() {
 			delete(m.probing, l.ID())
 		}
 	}
-	m.mu.Unlock()
-	pools := thread.Pools()
-	m.mu.Lock()
 	for _, p := range pools {
+		listed[p] = true
 		if !m.timed[p] && !p.Stats().Timed {
 			p.SetTimed(true)
 			m.timed[p] = true
+		}
+	}
+	for p := range m.timed {
+		if !listed[p] {
+			delete(m.timed, p) // shut down: not kept alive by the Monitor
 		}
 	}
 	m.mu.Unlock()

@@ -3,6 +3,7 @@ package inspect
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -39,6 +40,13 @@ type poolAdvisor struct {
 // sample takes one dump and counts each watched pool's busy workers as
 // computing or waiting.
 func (pa *poolAdvisor) sample(pools []*thread.Pool) {
+	pa.mu.Lock()
+	for p := range pa.pools {
+		if !slices.Contains(pools, p) {
+			delete(pa.pools, p) // shut down: forget it, and do not keep it alive
+		}
+	}
+	pa.mu.Unlock()
 	busy := false
 	for _, p := range pools {
 		if st := p.Stats(); st.Live > st.Idle {
