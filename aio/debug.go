@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/duet-go/duet/internal/stacks"
 )
 
 // debugState watches the loop for steps that hold it too long, capturing
@@ -184,11 +187,10 @@ func curGoid() int64 {
 
 // stackOf returns the stack of goroutine id, or nil.
 func stackOf(id int64) []byte {
-	buf := allStacks()
-	prefix := []byte("goroutine " + strconv.FormatInt(id, 10) + " ")
-	for _, g := range bytes.Split(buf, []byte("\n\n")) {
-		if bytes.HasPrefix(g, prefix) {
-			return append([]byte(nil), g...)
+	prefix := "goroutine " + strconv.FormatInt(id, 10) + " "
+	for _, g := range stacks.All() {
+		if strings.HasPrefix(g, prefix) {
+			return []byte(g)
 		}
 	}
 	return nil

@@ -3,7 +3,6 @@ package aio
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/duet-go/duet/internal/futhook"
 	"github.com/duet-go/duet/internal/park"
+	"github.com/duet-go/duet/internal/stacks"
 	"github.com/duet-go/duet/internal/weakreg"
 )
 
@@ -230,33 +230,20 @@ func addStacks(ts []*task, infos []TaskInfo) {
 	for _, t := range ts {
 		byAddr[fmt.Sprintf("%p", t)] = t.id
 	}
-	stacks := make(map[uint64]string, len(ts))
+	byTask := make(map[uint64]string, len(ts))
 	const body = "github.com/duet-go/duet/aio.(*task).suspend("
-	for g := range strings.SplitSeq(string(allStacks()), "\n\n") {
+	for _, g := range stacks.All() {
 		i := strings.Index(g, body)
 		if i < 0 {
 			continue
 		}
 		addr, _, _ := strings.Cut(g[i+len(body):], ")")
 		if id, ok := byAddr[addr]; ok {
-			stacks[id] = g
+			byTask[id] = g
 		}
 	}
 	for i := range infos {
-		infos[i].Stack = stacks[infos[i].ID]
-	}
-}
-
-// allStacks returns every goroutine's stack, growing the buffer until the
-// dump fits.
-func allStacks() []byte {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			return buf[:n]
-		}
-		buf = make([]byte, 2*len(buf))
+		infos[i].Stack = byTask[infos[i].ID]
 	}
 }
 

@@ -1,10 +1,10 @@
 package aio
 
 import (
-	"bytes"
 	"slices"
-	"strings"
 	"time"
+
+	"github.com/duet-go/duet/internal/stacks"
 )
 
 // Instrument hears what a loop does, for tools that measure or trace it
@@ -187,10 +187,7 @@ func (l *Loop) StepNow(min time.Duration) (StepInfo, bool) {
 	info := StepInfo{Task: t.id, Name: t.Name(), Started: started, Held: held}
 	if g := l.stepGoid.Load(); g != 0 {
 		if st := stackOf(g); st != nil {
-			info.Stack = string(st)
-			if i, j := bytes.IndexByte(st, '['), bytes.IndexByte(st, ']'); i >= 0 && j > i {
-				info.State, _, _ = strings.Cut(string(st[i+1:j]), ",") // "sleep, 2 minutes"
-			}
+			info.Stack, info.State = string(st), stacks.State(string(st))
 		}
 	}
 	return info, true

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/duet-go/duet/internal/stacks"
 	"github.com/duet-go/duet/thread"
 )
 
@@ -60,18 +61,10 @@ func (pa *poolAdvisor) sample(pools []*thread.Pool) {
 	for _, p := range pools {
 		byAddr[fmt.Sprintf("%p", p)] = p
 	}
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
+	dump := stacks.All()
 	pa.mu.Lock()
 	defer pa.mu.Unlock()
-	for g := range strings.SplitSeq(string(buf), "\n\n") {
+	for _, g := range dump {
 		// A worker running a task: its frames have the job's run and the
 		// pool's work loop, whose first argument is the pool.
 		const work = "github.com/duet-go/duet/thread.(*Pool).work("
@@ -90,11 +83,7 @@ func (pa *poolAdvisor) sample(pools []*thread.Pool) {
 			pa.pools[p] = w
 		}
 		w.busy++
-		state := ""
-		if a, b := strings.IndexByte(g, '['), strings.IndexByte(g, ']'); a >= 0 && b > a {
-			state, _, _ = strings.Cut(g[a+1:b], ",")
-		}
-		if !computing[state] {
+		if state := stacks.State(g); !computing[state] {
 			w.waiting++
 			w.states[state]++
 		}
