@@ -28,32 +28,16 @@ func BenchmarkSnapshot100k(b *testing.B) {
 		l := aio.LoopOf(ctx)
 		var in time.Duration
 		for b.Loop() {
-			var info aio.LoopInfo
 			t0 := time.Now()
-			done := make(chan error, 1)
-			go func() {
-				var err error
-				info, err = l.Snapshot(context.Background())
-				done <- err
-			}()
-			// The loop idles meanwhile: the snapshot's callback is its only work.
-			for {
-				select {
-				case err := <-done:
-					in += time.Since(t0)
-					if err != nil {
-						return err
-					}
-					if len(info.Tasks) != n+1 {
-						b.Fatalf("%d tasks in the snapshot, want %d", len(info.Tasks), n+1)
-					}
-				default:
-					if err := duet.Sleep(ctx, 100*time.Microsecond); err != nil {
-						return err
-					}
-					continue
-				}
-				break
+			f := duet.NewFuture[aio.LoopInfo]()
+			go func() { f.Complete(l.Snapshot(context.Background())) }()
+			info, err := duet.Await(ctx, f) // the loop waits meanwhile: the snapshot's callback is its only work
+			in += time.Since(t0)
+			if err != nil {
+				return err
+			}
+			if len(info.Tasks) != n+1 {
+				b.Fatalf("%d tasks in the snapshot, want %d", len(info.Tasks), n+1)
 			}
 		}
 		b.ReportMetric(float64(in.Microseconds())/1000/float64(b.N), "ms/snapshot")
