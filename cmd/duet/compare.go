@@ -208,6 +208,9 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	f.Close()
 
 	env, err := probeEnv(ctx, c)
+	if env.script != "" {
+		defer os.RemoveAll(filepath.Dir(env.script)) // compare.py's temporary directory
+	}
 	if err != nil {
 		return err
 	}
