@@ -87,8 +87,9 @@ func runGo(ctx context.Context, m model, w workload, p params, addr string) (sam
 // operation when it is done with one (as asyncio code with a bounded
 // number of connections is written).
 func loopShare(ctx context.Context, m model, w workload, p params, addr string, from, to, conc int, rec *recorder) error {
-	var next atomic.Int64
-	next.Store(int64(from))
+	// The tasks of one loop never run at once, so the next operation's
+	// index needs no lock or atomic (the asyncio model's point).
+	next := from
 	if w == cpuBound {
 		// No connections: a task per chunk, all spawned at once.
 		tasks := make([]duet.Awaitable[int], 0, to-from)
@@ -114,7 +115,8 @@ func loopShare(ctx context.Context, m model, w workload, p params, addr string, 
 				}
 			}()
 			for {
-				i := int(next.Add(1) - 1)
+				i := next
+				next++
 				if i >= to {
 					return struct{}{}, nil
 				}
