@@ -105,6 +105,7 @@ type Poller struct {
 	iov   [][]byte // writev's scratch, shared: one write at a time runs
 	cur   *FD      // the FD being serviced (re-queued if a callback panics)
 	woke  bool     // the last Poll consumed a Wake
+	acc   acceptScratch
 
 	polling bool // inside Poll or Close: callbacks may run
 	inPass  bool // a service pass is under way (cleared unless a callback panicked)
@@ -823,7 +824,9 @@ func (f *FD) writeOnce(op *writeOp) (want, n int, err error) {
 // io_uring accept). Accepts complete in order, one connection each; call
 // Accept again, from done if you like, for the next. A failed accept (for
 // example EMFILE) is done(nil, nil, err); an aborted connection is skipped.
-// Close completes pending accepts with an error matching net.ErrClosed. It
+// The peer's address may be the poller's own, rewritten by the next
+// accept (so that accepting allocates nothing): done must copy what it
+// keeps of it. Close completes pending accepts with an error matching net.ErrClosed. It
 // returns an error, and done is never called, on a closed FD or with a nil
 // done.
 func (f *FD) Accept(done func(c *FD, sa Sockaddr, err error)) error {
@@ -959,7 +962,7 @@ func (f *FD) service() (ran int) {
 			f.p.enqueue(f)
 			break
 		}
-		nfd, sa, err := sysAccept(f.fd)
+		nfd, sa, err := f.p.accept(f.fd)
 		if err == unix.EAGAIN {
 			f.rready = false
 			break

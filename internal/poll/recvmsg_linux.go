@@ -52,28 +52,34 @@ func (d *dgram) sender(namelen uint32) Sockaddr {
 		d.last = sa
 		return sa
 	case unix.AF_UNIX:
-		pp := (*unix.RawSockaddrUnix)(unsafe.Pointer(&d.rsa))
-		// An unnamed sender's address is the family alone.
-		n := int(namelen) - int(unsafe.Offsetof(pp.Path))
-		if n <= 0 {
-			return nil
-		}
-		n = min(n, len(pp.Path))
-		path := unsafe.Slice((*byte)(unsafe.Pointer(&pp.Path[0])), n)
-		if path[0] == 0 {
-			// Abstract: the name is every byte of the length; '@' stands
-			// for the leading NUL, as x/sys writes it.
-			return &unix.SockaddrUnix{Name: "@" + string(path[1:])}
-		}
-		for i, c := range path {
-			if c == 0 {
-				path = path[:i]
-				break
-			}
-		}
-		return &unix.SockaddrUnix{Name: string(path)}
+		return unixSockaddr(&d.rsa, namelen)
 	}
 	return nil
+}
+
+// unixSockaddr decodes the AF_UNIX address of namelen bytes in rsa; nil
+// for an unnamed one.
+func unixSockaddr(rsa *unix.RawSockaddrAny, namelen uint32) Sockaddr {
+	pp := (*unix.RawSockaddrUnix)(unsafe.Pointer(rsa))
+	// An unnamed socket's address is the family alone.
+	n := int(namelen) - int(unsafe.Offsetof(pp.Path))
+	if n <= 0 {
+		return nil
+	}
+	n = min(n, len(pp.Path))
+	path := unsafe.Slice((*byte)(unsafe.Pointer(&pp.Path[0])), n)
+	if path[0] == 0 {
+		// Abstract: the name is every byte of the length; '@' stands
+		// for the leading NUL, as x/sys writes it.
+		return &unix.SockaddrUnix{Name: "@" + string(path[1:])}
+	}
+	for i, c := range path {
+		if c == 0 {
+			path = path[:i]
+			break
+		}
+	}
+	return &unix.SockaddrUnix{Name: string(path)}
 }
 
 // netPort reads a port stored in network byte order.

@@ -10,7 +10,8 @@ func sysSocket(domain, typ, proto int) (int, error) {
 	return unix.Socket(domain, typ|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
 }
 
-// sysAccept accepts a connection non-blocking and close-on-exec.
-func sysAccept(fd int) (int, unix.Sockaddr, error) {
+// acceptAlloc accepts a connection non-blocking and close-on-exec, the
+// peer's address in a new Sockaddr.
+func acceptAlloc(fd int) (int, unix.Sockaddr, error) {
 	return unix.Accept4(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 }

@@ -30,9 +30,9 @@ func sysSocket(domain, typ, proto int) (int, error) {
 	return fd, nil
 }
 
-// sysAccept accepts a connection non-blocking and close-on-exec (see
-// sysSocket).
-func sysAccept(fd int) (int, unix.Sockaddr, error) {
+// acceptAlloc accepts a connection non-blocking and close-on-exec (see
+// sysSocket), the peer's address in a new Sockaddr.
+func acceptAlloc(fd int) (int, unix.Sockaddr, error) {
 	syscall.ForkLock.RLock()
 	nfd, sa, err := unix.Accept(fd)
 	if err == nil {
