@@ -65,7 +65,7 @@ func Await[T any](ctx context.Context, a Awaitable[T]) (T, error) {
 }
 
 func awaitOnTask[T any](ctx context.Context, t park.Task, f *Future[T]) (T, error) {
-	w := t.AwaitWaiter().Labeled(&labelAwait, f.owner)
+	w := t.AwaitWaiter().Labeled(labelAwait, f.owner)
 	w.Target = (*relayTarget[T])(f)
 	// A future that refuses cancellation while it runs elsewhere (a pool
 	// job, which has no owner, or a thread): the task stops waiting, the
@@ -162,6 +162,6 @@ func Sleep(ctx context.Context, d time.Duration) error {
 // Labels of the waits on futures (see park.Label): Await, and the
 // combinators' waits (Wait, Gather, AsCompleted, WaitFor) on their watcher.
 var (
-	labelAwait = park.Label{Op: "Await"}
-	labelWait  = park.Label{Op: "Wait"}
+	labelAwait = park.NewLabel("Await")
+	labelWait  = park.NewLabel("Wait")
 )

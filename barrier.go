@@ -164,7 +164,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	}
 	b.mu.Lock()
 	for (b.acting || b.drain != nil) && b.broken == nil {
-		w := park.NewWaiter(ctx).Labeled(&labelBarrier, b)
+		w := park.NewWaiter(ctx).Labeled(labelBarrier, b)
 		b.entry.PushBack(w)
 		b.mu.Unlock()
 		_, err := park.Wait(ctx, w, b.dropEntry)
@@ -187,7 +187,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	if r.count == b.parties {
 		return b.trip(ctx, r)
 	}
-	w := park.NewWaiter(ctx).Labeled(&labelBarrier, b)
+	w := park.NewWaiter(ctx).Labeled(labelBarrier, b)
 	r.waiters.PushBack(w)
 	b.mu.Unlock()
 
@@ -414,4 +414,4 @@ func (b *Barrier) Broken() bool {
 	return b.broken != nil
 }
 
-var labelBarrier = park.Label{Op: "Barrier.Wait"}
+var labelBarrier = park.NewLabel("Barrier.Wait")

@@ -89,7 +89,7 @@ func (c *Condition) Wait(ctx context.Context) error {
 	}
 	// Register before releasing, so that a Notify that follows the
 	// Release cannot miss this waiter.
-	w := park.NewWaiter(ctx).Labeled(&labelCondition, c)
+	w := park.NewWaiter(ctx).Labeled(labelCondition, c)
 	c.mu.Lock()
 	c.waiters.PushBack(w)
 	c.mu.Unlock()
@@ -205,4 +205,4 @@ func (c *Condition) notifyLocked(n int) {
 	}
 }
 
-var labelCondition = park.Label{Op: "Condition.Wait"}
+var labelCondition = park.NewLabel("Condition.Wait")

@@ -74,7 +74,7 @@ func (e *Event) Wait(ctx context.Context) error {
 		e.mu.Unlock()
 		return nil
 	}
-	w := park.NewWaiter(ctx).Labeled(&labelEvent, e)
+	w := park.NewWaiter(ctx).Labeled(labelEvent, e)
 	e.waiters.PushBack(w)
 	e.mu.Unlock()
 	woken, err := park.Wait(ctx, w, e.dropWaiter)
@@ -90,4 +90,4 @@ func (e *Event) dropWaiter(w *park.Waiter) {
 	e.mu.Unlock()
 }
 
-var labelEvent = park.Label{Op: "Event.Wait"}
+var labelEvent = park.NewLabel("Event.Wait")

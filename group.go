@@ -575,7 +575,7 @@ func (g *Group) waitChildren(ex waitExit) waitExit {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for g.children.Len() > 0 {
-		w := park.NewWaiter(waitCtx).Labeled(&labelGroup, g)
+		w := park.NewWaiter(waitCtx).Labeled(labelGroup, g)
 		g.waiter = w
 		g.mu.Unlock()
 		err := park.Park(waitCtx, w)
@@ -671,4 +671,4 @@ func (g *Group) outsideCancelLocked() error {
 	return nil
 }
 
-var labelGroup = park.Label{Op: "Group.Wait"}
+var labelGroup = park.NewLabel("Group.Wait")

@@ -84,7 +84,7 @@ func (l *Lock) acquireSlow(ctx context.Context) error {
 			l.mu.Unlock()
 			return nil
 		}
-		w := park.NewWaiter(ctx).Labeled(&labelLock, l)
+		w := park.NewWaiter(ctx).Labeled(labelLock, l)
 		l.waiters.PushBack(w)
 		l.mu.Unlock()
 
@@ -254,4 +254,4 @@ func (l *Lock) syncQueuedLocked() {
 	}
 }
 
-var labelLock = park.Label{Op: "Lock.Acquire"}
+var labelLock = park.NewLabel("Lock.Acquire")

@@ -133,7 +133,7 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 		if !q.fullLocked() {
 			break
 		}
-		w := park.NewWaiter(ctx).Labeled(&labelQueuePut, q)
+		w := park.NewWaiter(ctx).Labeled(labelQueuePut, q)
 		q.putters.PushBack(w)
 		q.mu.Unlock()
 		woken, err := park.Wait(ctx, w, q.dropPutter)
@@ -200,7 +200,7 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 			var zero T
 			return zero, ErrQueueShutDown
 		}
-		w := park.NewWaiter(ctx).Labeled(&labelQueueGet, q)
+		w := park.NewWaiter(ctx).Labeled(labelQueueGet, q)
 		q.getters.PushBack(w)
 		q.mu.Unlock()
 		woken, err := park.Wait(ctx, w, q.dropGetter)
@@ -276,7 +276,7 @@ func (q *Queue[T]) Join(ctx context.Context) error {
 		q.mu.Unlock()
 		return nil
 	}
-	w := park.NewWaiter(ctx).Labeled(&labelQueueJoin, q)
+	w := park.NewWaiter(ctx).Labeled(labelQueueJoin, q)
 	q.joiners.PushBack(w)
 	q.mu.Unlock()
 	woken, err := park.Wait(ctx, w, q.dropJoiner)
@@ -492,7 +492,7 @@ func (q *Queue[T]) heapDown(i int) {
 }
 
 var (
-	labelQueuePut  = park.Label{Op: "Queue.Put"}
-	labelQueueGet  = park.Label{Op: "Queue.Get"}
-	labelQueueJoin = park.Label{Op: "Queue.Join"}
+	labelQueuePut  = park.NewLabel("Queue.Put")
+	labelQueueGet  = park.NewLabel("Queue.Get")
+	labelQueueJoin = park.NewLabel("Queue.Join")
 )

@@ -68,7 +68,7 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 		s.mu.Unlock()
 		return nil
 	}
-	w := park.NewWaiter(ctx).Labeled(&labelSemaphore, s)
+	w := park.NewWaiter(ctx).Labeled(labelSemaphore, s)
 	s.waiters.PushBack(w)
 	s.mu.Unlock()
 
@@ -221,4 +221,4 @@ func (b *BoundedSemaphore) Release() error {
 	return nil
 }
 
-var labelSemaphore = park.Label{Op: "Semaphore.Acquire"}
+var labelSemaphore = park.NewLabel("Semaphore.Acquire")

@@ -399,7 +399,7 @@ func WaitFor[T any](ctx context.Context, a Awaitable[T], timeout time.Duration) 
 // (asyncio's _cancel_and_wait): a cancelled task or done ctx abandons the
 // wait.
 func waitDone[T any](ctx context.Context, f *Future[T]) error {
-	w := park.NewWaiter(ctx).Labeled(&labelAwait, f.owner)
+	w := park.NewWaiter(ctx).Labeled(labelAwait, f.owner)
 	if !f.subscribe(w) {
 		return nil
 	}

@@ -327,7 +327,7 @@ func (w *watcher[T]) wait(ctx context.Context, target park.Canceller) error {
 		w.mu.Unlock()
 		return nil
 	}
-	pw := park.NewWaiter(ctx).Labeled(&labelWait, w)
+	pw := park.NewWaiter(ctx).Labeled(labelWait, w)
 	pw.Target = target
 	w.parked = pw
 	w.mu.Unlock()

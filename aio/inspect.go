@@ -250,8 +250,8 @@ func addStacks(ts []*task, infos []TaskInfo) {
 // describeWait says what w waits on, and which task when it awaits one.
 func describeWait(w *park.Waiter) (string, uint64) {
 	op := "a wait"
-	if w.What != nil {
-		op = w.What.Op
+	if w.What != 0 {
+		op = w.What.Op()
 	}
 	switch on := w.On.(type) {
 	case *Handle:

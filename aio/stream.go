@@ -203,7 +203,7 @@ func (s *Stream) read(ctx context.Context, try func() bool) error {
 			}
 			continue // bytes may have come while mu was released
 		}
-		w := dataWaiter(ctx).Labeled(&labelStreamRead, s) // On, s, is for dropData too: a method value would be allocated on each wait
+		w := dataWaiter(ctx).Labeled(labelStreamRead, s) // On, s, is for dropData too: a method value would be allocated on each wait
 		s.dataw = w
 		s.mu.Unlock()
 		_, err := park.Wait(ctx, w, dropData)
@@ -246,7 +246,7 @@ func dataWaiter(ctx context.Context) *park.Waiter {
 // entered with mu held, and left with it held and the turn taken, or
 // released and an error.
 func (s *Stream) waitTurnLocked(ctx context.Context) error {
-	w := park.NewWaiter(ctx).Labeled(&labelStreamTurn, s)
+	w := park.NewWaiter(ctx).Labeled(labelStreamTurn, s)
 	s.turnq.PushBack(w)
 	s.mu.Unlock()
 	granted, err := park.Wait(ctx, w, s.dropTurnWaiter)
@@ -708,7 +708,7 @@ func (s *Stream) Drain(ctx context.Context) error {
 			s.mu.Unlock()
 			return err
 		}
-		w := park.NewWaiter(ctx).Labeled(&labelStreamDrain, s)
+		w := park.NewWaiter(ctx).Labeled(labelStreamDrain, s)
 		s.drainers.PushBack(w)
 		s.mu.Unlock()
 		_, err = park.Wait(ctx, w, s.dropDrainer)
@@ -931,7 +931,7 @@ func (p *streamProto) ResumeWriting() {
 }
 
 var (
-	labelStreamTurn  = park.Label{Op: "Stream.Read (another reader's turn)"}
-	labelStreamRead  = park.Label{Op: "Stream.Read"}
-	labelStreamDrain = park.Label{Op: "Stream.Drain"}
+	labelStreamTurn  = park.NewLabel("Stream.Read (another reader's turn)")
+	labelStreamRead  = park.NewLabel("Stream.Read")
+	labelStreamDrain = park.NewLabel("Stream.Drain")
 )

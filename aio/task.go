@@ -522,7 +522,7 @@ func (c *task) Sleep(ctx context.Context, d time.Duration) error {
 	w.ResetFor(c)
 	h := &s.h
 	h.w, h.when, h.loop = w, c.loop.clock.Now().Add(d), c.loop
-	w.What, w.On = &labelSleep, h
+	w.What, w.On = labelSleep, h
 	if !c.loop.addTimer(h) {
 		return errLoopClosed
 	}
@@ -853,4 +853,4 @@ func CurrentTask(ctx context.Context) (AnyTask, bool) {
 	return nil, false
 }
 
-var labelSleep = park.Label{Op: "Sleep"}
+var labelSleep = park.NewLabel("Sleep")

@@ -442,7 +442,7 @@ func (p *Pool) submit(ctx context.Context, j runnable) error {
 			p.mu.Unlock()
 			return err
 		}
-		w := park.NewWaiter(ctx).Labeled(&labelSubmit, p)
+		w := park.NewWaiter(ctx).Labeled(labelSubmit, p)
 		p.full.PushBack(w)
 		p.mu.Unlock()
 		err := park.Park(ctx, w)
@@ -912,4 +912,4 @@ func (p *Pool) SetTimed(on bool) { p.timed.Store(on) }
 // Size returns the most workers p runs (Python: _max_workers).
 func (p *Pool) Size() int { return p.max }
 
-var labelSubmit = park.Label{Op: "Pool.Submit (queue full)"}
+var labelSubmit = park.NewLabel("Pool.Submit (queue full)")

@@ -74,7 +74,7 @@ func (l *RLock) Acquire(ctx context.Context) error {
 		l.mu.Unlock()
 		return nil
 	}
-	w := park.NewWaiter(ctx).Labeled(&labelRLock, l)
+	w := park.NewWaiter(ctx).Labeled(labelRLock, l)
 	w.Val = o
 	l.waiters.PushBack(w)
 	l.mu.Unlock()
@@ -192,4 +192,4 @@ func describeOwner(o any) string {
 	return fmt.Sprint(o)
 }
 
-var labelRLock = park.Label{Op: "RLock.Acquire"}
+var labelRLock = park.NewLabel("RLock.Acquire")

@@ -16,7 +16,7 @@ func waitDone[T any](ctx context.Context, f *duet.Future[T]) error {
 		return nil
 	}
 	if park.Current(ctx) != nil {
-		w := park.NewWaiter(ctx).Labeled(&labelAwait, f)
+		w := park.NewWaiter(ctx).Labeled(labelAwait, f)
 		f.AddDoneCallback(context.Background(), func(*duet.Future[T]) { w.Wake() })
 		return park.Park(ctx, w)
 	}
@@ -33,4 +33,4 @@ func waitDone[T any](ctx context.Context, f *duet.Future[T]) error {
 	}
 }
 
-var labelAwait = park.Label{Op: "Await"}
+var labelAwait = park.NewLabel("Await")

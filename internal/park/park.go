@@ -18,6 +18,7 @@ package park
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -86,10 +87,15 @@ type Waiter struct {
 	// the task stops waiting for it, as asyncio's wrap_future'd futures
 	// accept cancellation. Without it a refusal means "I will end soon" (a
 	// task finishing its cleanup, work the bridge waits for) and the task
-	// keeps waiting, the cancellation delivered when it wakes. (It sits
-	// next to state, in the word state leaves, so that a Waiter takes 120
-	// bytes, not 128: every parked task holds one.)
+	// keeps waiting, the cancellation delivered when it wakes.
 	DetachOnRefuse bool
+
+	// What and On say what the wait is for whoever inspects it (see
+	// Label): set by the primitive that makes the waiter, before it parks;
+	// read only by inspection, on the waiting task's loop. (What and
+	// DetachOnRefuse sit in the word state leaves, so that a Waiter takes
+	// 112 bytes: every parked task holds one.)
+	What Label
 
 	task Task          // nil for a goroutine waiter
 	ch   chan struct{} // goroutine waiters: closed on resolve
@@ -104,11 +110,7 @@ type Waiter struct {
 	// generation outcome, for example). Written before Wake, read after.
 	Val any
 
-	// What and On say what the wait is for whoever inspects it (see
-	// Label): set by the primitive that makes the waiter, before it parks;
-	// read only by inspection, on the waiting task's loop.
-	What *Label
-	On   any
+	On any
 
 	next, prev *Waiter
 	list       *List
@@ -116,13 +118,42 @@ type Waiter struct {
 
 // Label names a kind of wait for inspection: the primitive and operation
 // a task or goroutine is blocked in ("Lock.Acquire", "Queue.Get").
-// Primitives keep one Label per operation in a package variable and set
-// it, with the object waited on, on each waiter they make (Labeled): two
-// stores on the hot path, read only when someone takes a snapshot.
-type Label struct{ Op string }
+// Primitives keep one Label per operation in a package variable, made by
+// NewLabel, and set it, with the object waited on, on each waiter they
+// make (Labeled): two stores on the hot path, read only when someone
+// takes a snapshot. A Label is a small number, so that a Waiter keeps it
+// in a byte; the zero Label is none.
+type Label uint8
+
+var labels struct {
+	mu  sync.Mutex
+	ops []string // by Label - 1
+}
+
+// NewLabel returns the Label of the wait named op. It is meant for package
+// variables: there are at most 255 Labels, and NewLabel panics past that.
+func NewLabel(op string) Label {
+	labels.mu.Lock()
+	defer labels.mu.Unlock()
+	if len(labels.ops) == 255 {
+		panic("park: more than 255 Labels (NewLabel is for package variables)")
+	}
+	labels.ops = append(labels.ops, op)
+	return Label(len(labels.ops))
+}
+
+// Op returns the operation l names, "" for the zero Label.
+func (l Label) Op() string {
+	if l == 0 {
+		return ""
+	}
+	labels.mu.Lock()
+	defer labels.mu.Unlock()
+	return labels.ops[l-1]
+}
 
 // Labeled sets w's label and the object it waits on, and returns w.
-func (w *Waiter) Labeled(what *Label, on any) *Waiter {
+func (w *Waiter) Labeled(what Label, on any) *Waiter {
 	w.What, w.On = what, on
 	return w
 }

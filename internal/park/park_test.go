@@ -122,3 +122,17 @@ func TestWaitGrantRule(t *testing.T) {
 		t.Fatalf("task woken: %v, %v; want true, nil", granted, err)
 	}
 }
+
+func TestLabels(t *testing.T) {
+	a, b := park.NewLabel("A.Wait"), park.NewLabel("B.Wait")
+	if a == 0 || b == 0 || a == b {
+		t.Fatalf("labels %d and %d: want two distinct non-zero labels", a, b)
+	}
+	if a.Op() != "A.Wait" || b.Op() != "B.Wait" || park.Label(0).Op() != "" {
+		t.Fatalf("ops %q %q %q", a.Op(), b.Op(), park.Label(0).Op())
+	}
+	var w park.Waiter
+	if w.Labeled(b, "on").What != b || w.On != "on" {
+		t.Fatal("Labeled did not set the label and the object")
+	}
+}
