@@ -3,21 +3,22 @@ package aio
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/duet-go/duet/internal/park"
 )
 
 // taskCtx is a task's context: the spawning context's values, the task's
-// own cancellation, and the task and loop for duet's waiting code. It lives
-// inside the Task allocation, so spawning allocates no context; the state a
-// Done channel or a watcher needs is allocated when first asked for.
-type taskCtx struct {
-	parent context.Context
-	t      *task
-	st     atomic.Pointer[ctxState]
-}
+// own cancellation, and the task and loop for duet's waiting code. It is
+// the task itself, seen as a context, so spawning allocates no context;
+// the state a Done channel or a watcher needs is allocated when first
+// asked for.
+type taskCtx task
+
+// context returns c's context.
+func (c *task) context() *taskCtx { return (*taskCtx)(c) }
+
+func (c *taskCtx) task() *task { return (*task)(c) }
 
 // ctxState is the cancellation state of a task's context, made on first use.
 type ctxState struct {
@@ -32,22 +33,17 @@ type afterFunc struct {
 	once sync.Once
 }
 
-func (c *taskCtx) init(parent context.Context, t *task) {
-	c.parent = parent
-	c.t = t
-}
-
 // state returns the context's cancellation state, making it if needed. A
 // task that has already returned is cancelled.
 func (c *taskCtx) state() *ctxState {
-	if st := c.st.Load(); st != nil {
+	if st := c.ctxSt.Load(); st != nil {
 		return st
 	}
 	st := &ctxState{}
-	if !c.st.CompareAndSwap(nil, st) {
-		return c.st.Load()
+	if !c.ctxSt.CompareAndSwap(nil, st) {
+		return c.ctxSt.Load()
 	}
-	if c.t.done.Load() {
+	if c.task().isDone() {
 		c.cancel(nil)
 	}
 	return st
@@ -69,16 +65,16 @@ func (c *taskCtx) Done() <-chan struct{} {
 }
 
 func (c *taskCtx) Err() error {
-	st := c.st.Load()
+	st := c.ctxSt.Load()
 	if st == nil {
-		if c.t.done.Load() {
+		if c.task().isDone() {
 			return context.Canceled
 		}
 		return nil
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.err == nil && c.t.done.Load() {
+	if st.err == nil && c.task().isDone() {
 		return context.Canceled
 	}
 	return st.err
@@ -88,7 +84,7 @@ func (c *taskCtx) Err() error {
 // context is cancelled once it returns; it costs nothing when nobody
 // watches the context. (A watcher arriving later sees the task done.)
 func (c *taskCtx) finish() {
-	if c.st.Load() != nil {
+	if c.ctxSt.Load() != nil {
 		c.cancel(nil)
 	}
 }
@@ -97,15 +93,15 @@ func (c *taskCtx) Value(k any) any {
 	if kk, ok := k.(*park.Key); ok {
 		switch kk {
 		case park.TaskKey:
-			return c.t
+			return c.task()
 		case park.LoopKey:
-			return (*loopPort)(c.t.loop)
+			return (*loopPort)(c.task().loop)
 		}
 	}
-	return c.parent.Value(k)
+	return c.parentCtx.Value(k)
 }
 
-func (c *taskCtx) String() string { return "aio.taskCtx(" + c.t.Name() + ")" }
+func (c *taskCtx) String() string { return "aio.taskCtx(" + c.task().Name() + ")" }
 
 // cancel cancels the context. Go contexts carry no cause of their own
 // type, so the cancellation's message travels in the task's errors instead.
@@ -165,7 +161,7 @@ func (c *taskCtx) owns(ctx context.Context) bool {
 		return true
 	}
 	if s, ok := ctx.(park.Scope); ok {
-		return s.ScopeOf() == park.Task(c.t)
+		return s.ScopeOf() == park.Task(c.task())
 	}
 	return false
 }

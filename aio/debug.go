@@ -61,7 +61,7 @@ func (h debugHooks) StepStarted(t AnyTask) { h.l.dbg.begin(coreOf(t)) }
 func (h debugHooks) StepEnded(t AnyTask, _ time.Duration) {
 	d := h.l.dbg
 	d.end()
-	if c := coreOf(t); d.goidOf(c) == 0 && !c.done.Load() {
+	if c := coreOf(t); d.goidOf(c) == 0 && !c.isDone() {
 		// The coroutine noted its goroutine during its first step.
 		d.setGoid(c, h.l.stepGoid.Load())
 	}

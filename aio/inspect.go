@@ -185,14 +185,14 @@ func (l *Loop) snapshot(o snapshotOpts) LoopInfo {
 	var names []byte
 	var ends []int
 	for _, t := range ts {
-		if t.name == "" && !t.done.Load() {
+		if t.name == "" && !t.isDone() {
 			names = strconv.AppendUint(append(names, "Task-"...), t.id, 10)
 			ends = append(ends, len(names))
 		}
 	}
 	all, k, from := string(names), 0, 0
 	for _, t := range ts {
-		if t.done.Load() {
+		if t.isDone() {
 			continue
 		}
 		name := t.name

@@ -481,7 +481,7 @@ func (l *Loop) Close() error {
 	l.mu.Unlock()
 	l.closeChildren()
 	for _, t := range pending {
-		if t.done.Load() {
+		if t.isDone() {
 			continue
 		}
 		l.CallExceptionHandler(ExceptionContext{Message: "Task was destroyed but it is pending!", Task: t.Name()})
@@ -517,7 +517,7 @@ func (l *Loop) Tasks() []AnyTask {
 	l.mu.Unlock()
 	out := make([]AnyTask, 0, len(ts))
 	for _, t := range ts {
-		if !t.done.Load() {
+		if !t.isDone() {
 			out = append(out, t.body.handle())
 		}
 	}

@@ -93,7 +93,7 @@ func (l *Loop) shutdown() error {
 		(*taskOwner)(t).Cancel("")
 	}
 	for _, t := range ts {
-		for !t.done.Load() {
+		for !t.isDone() {
 			l.runOnce()
 		}
 	}

@@ -31,12 +31,16 @@ type task struct {
 		destroyUnstarted()
 		handle() AnyTask
 	}
-	ctx  taskCtx
 	coro *coro.Coro
 
-	done      atomic.Bool // the function has returned
-	cancelReq atomic.Bool // Cancel was called at least once
-	returned  bool        // the function returned (rather than panic or Goexit); the task's own
+	// The task's context is the task itself, as a taskCtx (ctx.go), so
+	// that spawning allocates no context: what the spawning context gave
+	// it, and its cancellation state, made on first use.
+	parentCtx context.Context
+	ctxSt     atomic.Pointer[ctxState]
+
+	flags    atomic.Uint32 // taskDone, taskCancelReq
+	returned bool          // the function returned (rather than panic or Goexit); the task's own
 
 	mu     sync.Mutex                  // guards the fields below against foreign Cancel
 	waiter atomic.Pointer[park.Waiter] // what the task waits on; written by the task only
@@ -49,6 +53,16 @@ type task struct {
 	steps  uint64   // steps taken; the loop's own
 	ext    *taskExt // timings, goroutine, profiling: only on inspected or profiled loops (instrument.go)
 }
+
+// The bits of task.flags, which foreign Cancel and inspection read.
+const (
+	taskDone      = 1 << iota // the function has returned
+	taskCancelReq             // Cancel was called at least once
+)
+
+func (c *task) hasFlag(f uint32) bool { return c.flags.Load()&f != 0 }
+func (c *task) setFlag(f uint32)      { c.flags.Or(f) }
+func (c *task) isDone() bool          { return c.hasFlag(taskDone) }
 
 // Task is a function running as a task of an event loop (Python:
 // asyncio.Task). It is an Awaitable: Await it from a task or a goroutine to
@@ -123,7 +137,7 @@ func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), 
 	if cur := l.running.Load(); cur != nil && park.Current(ctx) == park.Task(cur) {
 		c.parent = cur.id
 	}
-	c.ctx.init(ctx, c)
+	c.parentCtx = ctx
 	futhook.Bind(&t.fut, (*taskOwner)(c))
 	if o.eager {
 		if cur, _ := park.Current(ctx).(*task); cur != nil && cur.loop == l {
@@ -181,7 +195,7 @@ type taskBody[T any] Task[T]
 func (b *taskBody[T]) Run() {
 	t := (*Task[T])(b)
 	c := &t.core
-	if c.cancelReq.Load() && t.startCancelled() {
+	if c.hasFlag(taskCancelReq) && t.startCancelled() {
 		return
 	}
 	if c.loop.instr.Load() != nil || c.loop.profile {
@@ -213,7 +227,7 @@ var errGoexit = errors.New("aio: the task's function exited without returning: r
 // the function does not return, unreturned does.
 func (t *Task[T]) call() {
 	defer t.unreturned()
-	v, err := t.fn(&t.core.ctx)
+	v, err := t.fn(t.core.context())
 	t.core.returned = true
 	t.returnWith(v, err)
 }
@@ -233,7 +247,7 @@ func (t *Task[T]) callInspected() {
 		c.profileStart()
 		defer c.profileEnd()
 	}
-	v, err := t.fn(&c.ctx)
+	v, err := t.fn(c.context())
 	c.returned = true
 	t.returnWith(v, err)
 }
@@ -278,16 +292,16 @@ func (t *Task[T]) unreturned() {
 // loop's next locked moment rather than take the lock here.
 func (t *Task[T]) end(v T, err error) {
 	c := &t.core
-	c.done.Store(true)
+	c.setFlag(taskDone)
 	c.loop.ended = append(c.loop.ended, c)
-	c.ctx.finish()
+	c.context().finish()
 	t.fut.Complete(v, err)
 }
 
 // destroyUnstarted ends a task whose loop closed before it started.
 func (b *taskBody[T]) destroyUnstarted() {
 	t := (*Task[T])(b)
-	t.core.done.Store(true)
+	t.core.setFlag(taskDone)
 	var zero T
 	t.fut.Complete(zero, &duet.CancelledError{Msg: "task destroyed: its loop was closed before it started"})
 }
@@ -316,7 +330,7 @@ type failureReport struct {
 // step runs the task until it suspends or finishes. Loop goroutine (or the
 // task that eagerly spawned it).
 func (l *Loop) step(c *task) {
-	if c.coro == nil && c.done.Load() {
+	if c.coro == nil && c.isDone() {
 		return // ended before its first step (destroyed, or run by RunNow)
 	}
 	l.depth++
@@ -414,11 +428,11 @@ func (c *task) Suspend(ctx context.Context, w *park.Waiter, drop func(*park.Wait
 		return errForeign
 	}
 	c.waiter.Store(w)
-	if c.cancelReq.Load() {
+	if c.hasFlag(taskCancelReq) {
 		c.cancelBeforeWait(w)
 	}
 	var stop func() bool
-	if !c.ctx.owns(ctx) && ctx.Done() != nil {
+	if !c.context().owns(ctx) && ctx.Done() != nil {
 		stop = abandonWhenDone(ctx, w)
 	}
 	if !c.suspend() {
@@ -428,7 +442,7 @@ func (c *task) Suspend(ctx context.Context, w *park.Waiter, drop func(*park.Wait
 		stop()
 	}
 	c.waiter.Store(nil)
-	if c.cancelReq.Load() {
+	if c.hasFlag(taskCancelReq) {
 		if err := c.cancelAfterWait(w); err != nil {
 			return err
 		}
@@ -496,7 +510,7 @@ func (c *task) ListLinks() *ilist.Links[task] { return &c.links }
 
 // Owns reports whether ctx's cancellation reaches the task only as a task
 // cancellation.
-func (c *task) Owns(ctx context.Context) bool { return c.ctx.owns(ctx) }
+func (c *task) Owns(ctx context.Context) bool { return c.context().owns(ctx) }
 
 // AwaitWaiter returns the task's reusable waiter, reset.
 func (c *task) AwaitWaiter() *park.Waiter {
@@ -570,7 +584,7 @@ func (c *task) Cancel(msg string) bool { return c.CancelVia(msg, nil) }
 // when it first reached the task).
 func (c *task) CancelVia(msg string, via *park.Via) bool {
 	c.mu.Lock()
-	if c.loop == nil || c.done.Load() {
+	if c.loop == nil || c.isDone() {
 		c.mu.Unlock()
 		return false
 	}
@@ -585,7 +599,7 @@ func (c *task) CancelVia(msg string, via *park.Via) bool {
 		return true
 	}
 	c.cs.numCancel++
-	c.cancelReq.Store(true)
+	c.setFlag(taskCancelReq)
 	var target park.Canceller
 	if w := c.waiter.Load(); w != nil {
 		if w.Target == nil {
@@ -607,7 +621,7 @@ func (c *task) CancelVia(msg string, via *park.Via) bool {
 		return true
 	}
 	c.mu.Lock()
-	if !c.done.Load() {
+	if !c.isDone() {
 		if w := c.waiter.Load(); w != nil && w.Target == target && w.DetachOnRefuse && c.abandonLocked(w, msg) {
 			c.mu.Unlock()
 			return true
@@ -621,7 +635,7 @@ func (c *task) CancelVia(msg string, via *park.Via) bool {
 // takeMustCancel delivers a cancellation requested while the task was not
 // waiting, at a point where it could have waited (asyncio's _must_cancel).
 func (c *task) takeMustCancel() error {
-	if !c.cancelReq.Load() {
+	if !c.hasFlag(taskCancelReq) {
 		return nil
 	}
 	c.mu.Lock()
@@ -661,7 +675,7 @@ func (o *taskOwner) CancelVia(msg string, via *park.Via) bool {
 	if !c.CancelVia(msg, via) {
 		return false
 	}
-	c.ctx.cancel(nil)
+	c.context().cancel(nil)
 	return true
 }
 
@@ -684,7 +698,7 @@ func (o *taskOwner) RunNow(aw park.Task, w *park.Waiter) (ran bool, err error) {
 	c := (*task)(o)
 	a, ok := aw.(*task)
 	l := c.loop
-	if !ok || a.loop != l || l.debug || c.coro != nil || c.done.Load() || l.depth != 1 ||
+	if !ok || a.loop != l || l.debug || c.coro != nil || c.isDone() || l.depth != 1 ||
 		l.pos != len(l.ready)-1 {
 		return false, nil
 	}
@@ -701,7 +715,7 @@ func (o *taskOwner) RunNow(aw park.Task, w *park.Waiter) (ran bool, err error) {
 	a.waiter.Store(w)
 	l.step(c)
 	a.waiter.Store(nil)
-	if !c.done.Load() {
+	if !c.isDone() {
 		return true, nil
 	}
 	l.mu.Lock()
@@ -804,7 +818,7 @@ func (t *Task[T]) ID() uint64 { return t.core.id }
 func (t *Task[T]) taskCore() *task { return &t.core }
 
 // Context returns the task's context.
-func (t *Task[T]) Context() context.Context { return &t.core.ctx }
+func (t *Task[T]) Context() context.Context { return t.core.context() }
 
 // String returns the task's name and state.
 func (t *Task[T]) String() string {

@@ -5,10 +5,7 @@
 package ilist
 
 // Links are the list pointers an element embeds.
-type Links[T any] struct {
-	next, prev *T
-	in         bool
-}
+type Links[T any] struct{ next, prev *T }
 
 // Elem is a pointer to an element that embeds Links.
 type Elem[T any] interface {
@@ -28,7 +25,7 @@ func (l *List[T, P]) Len() int { return l.n }
 // PushBack appends e, which must not be in a list.
 func (l *List[T, P]) PushBack(e *T) {
 	k := P(e).ListLinks()
-	k.prev, k.next, k.in = l.tail, nil, true
+	k.prev, k.next = l.tail, nil
 	if l.tail != nil {
 		P(l.tail).ListLinks().next = e
 	} else {
@@ -38,11 +35,13 @@ func (l *List[T, P]) PushBack(e *T) {
 	l.n++
 }
 
-// Remove takes e out of the list; it does nothing if e is not in it.
+// Remove takes e out of the list; it does nothing if e is in no list. (An
+// element in another list of the same type must not be passed: its links
+// alone cannot tell which list holds it.)
 func (l *List[T, P]) Remove(e *T) {
 	k := P(e).ListLinks()
-	if !k.in {
-		return
+	if k.prev == nil && l.head != e {
+		return // in no list (an element with no prev heads its list)
 	}
 	if k.prev != nil {
 		P(k.prev).ListLinks().next = k.next

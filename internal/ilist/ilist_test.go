@@ -47,3 +47,24 @@ func TestPushRemoveOrder(t *testing.T) {
 		t.Fatal("list not empty")
 	}
 }
+
+// An element in no list is told apart from the head by the list's head,
+// not by a flag: removing one, or a removed head, changes nothing.
+func TestRemoveElementInNoList(t *testing.T) {
+	var l ilist.List[item, *item]
+	a, b, stray := &item{v: 1}, &item{v: 2}, &item{v: 3}
+	l.Remove(stray) // empty list
+	l.PushBack(a)
+	l.PushBack(b)
+	l.Remove(stray) // never added
+	l.Remove(a)
+	l.Remove(a) // the former head, removed again
+	if got := values(&l); len(got) != 1 || got[0] != 2 || l.Len() != 1 {
+		t.Fatalf("after removals: %v (len %d)", got, l.Len())
+	}
+	l.Remove(b)
+	l.Remove(b) // the last one, removed again
+	if l.Len() != 0 || len(l.All()) != 0 {
+		t.Fatal("list not empty")
+	}
+}
