@@ -47,10 +47,10 @@ func newPipeTransport(l *Loop, p *poll.Poller, fd int, kind pipeKind, proto Prot
 func (t *pipeTransport) start() {
 	tt := t.tcpTransport
 	tt.reading = t.kind == pipeReader
-	if !tt.guard("ConnectionMade", func() { tt.proto.ConnectionMade(t) }) || !tt.reading {
+	if !tt.guard("ConnectionMade", func() { tt.proto().ConnectionMade(t) }) || !tt.reading {
 		return
 	}
-	if err := tt.fd.StartRead(tt.alloc, tt.readDone); err != nil {
+	if err := tt.fd.StartRead(tt.io()); err != nil {
 		tt.lose(err)
 	}
 }

@@ -90,7 +90,7 @@ func (l *Loop) startTLS(ctx context.Context, t Transport, cfg *tls.Config, o tls
 	if take != nil {
 		pre = take()
 	}
-	tt, err := l.handshake(ctx, raw.proto, cfg, server, o, func(tt *tlsTransport) {
+	tt, err := l.handshake(ctx, raw.proto(), cfg, server, o, func(tt *tlsTransport) {
 		tt.appMade = true
 		tt.rawPaused, tt.wpaused = raw.wpaused, raw.wpaused
 		if srv := raw.srv; srv != nil {

@@ -44,14 +44,15 @@ var errAborted = fmt.Errorf("aio: transport aborted: %w", net.ErrClosed)
 // inside Poll, the transport's methods from protocol callbacks and tasks.
 //
 // Every idle connection holds one, so its size counts: the flags sit
-// together, which makes it 248 bytes, in the 256-byte size class with
-// room for one more flag (the next word would take it to 288).
+// together, the protocol is kept once (in p or bp, by kind), and the
+// poller's callbacks are the transport itself (tcpIO), not closures; that
+// makes it 216 bytes, in the 224-byte size class with room for one more
+// word.
 type tcpTransport struct {
 	l     *Loop
 	fd    *poll.FD
-	proto BaseProtocol
-	p     Protocol         // set for a Protocol
-	bp    BufferedProtocol // set for a BufferedProtocol
+	p     Protocol         // a Protocol, or a protocol that is neither (see baseOnly)
+	bp    BufferedProtocol // a BufferedProtocol (p is then nil)
 	srv   *Server          // the server that accepted it, if any
 	slot  int              // its index in srv.clients (see Server.attach)
 
@@ -76,9 +77,6 @@ type tcpTransport struct {
 	spare    []byte
 	high     int
 	low      int
-	readDone func([]byte, int, error)
-	alloc    func() []byte
-	writeCb  func(int, error)
 
 	// idleSweeps counts its server's idle sweeps since a byte last moved
 	// (WithIdleTimeout): a read or write clears it, nothing more; wprogress
@@ -92,13 +90,8 @@ type tcpTransport struct {
 // (a listener on one address, accept), else the zero inetAddr: the system
 // is asked.
 func newTCPTransport(l *Loop, fd *poll.FD, proto BaseProtocol, srv *Server, local, peer inetAddr) *tcpTransport {
-	t := &tcpTransport{l: l, fd: fd, proto: proto, srv: srv, high: defaultHighWater, low: defaultHighWater / 4}
-	switch pr := proto.(type) {
-	case BufferedProtocol:
-		t.bp = pr
-	case Protocol:
-		t.p = pr
-	}
+	t := &tcpTransport{l: l, fd: fd, srv: srv, high: defaultHighWater, low: defaultHighWater / 4}
+	t.setProtocol(proto)
 	if t.laddr = local; t.laddr.fam == 0 {
 		t.laddr = fdInetAddr(fd.Fd(), false)
 	}
@@ -114,13 +107,6 @@ func newTCPTransport(l *Loop, fd *poll.FD, proto BaseProtocol, srv *Server, loca
 		}
 		l.otherAddrs[t] = [2]net.Addr{localAddr(fd.Fd()), peerAddr(fd.Fd())}
 	}
-	t.readDone = t.onRead
-	t.writeCb = t.onWritten
-	if t.bp != nil {
-		t.alloc = t.allocBuffered
-	} else {
-		t.alloc = t.allocPlain
-	}
 	// An open transport is a pending I/O wait: a virtual clock waits for
 	// the autojump threshold before jumping past it (ended in lose).
 	l.ioWaitBegin()
@@ -133,17 +119,17 @@ func newTCPTransport(l *Loop, fd *poll.FD, proto BaseProtocol, srv *Server, loca
 // start calls ConnectionMade and starts reading (Python: the transport's
 // __init__ scheduling connection_made and then _add_reader).
 func (t *tcpTransport) start() {
-	if t.p == nil && t.bp == nil {
-		t.lose(fmt.Errorf("aio: the protocol %T implements neither Protocol nor BufferedProtocol", t.proto))
+	if b, ok := t.p.(baseOnly); ok {
+		t.lose(fmt.Errorf("aio: the protocol %T implements neither Protocol nor BufferedProtocol", b.BaseProtocol))
 		return
 	}
 	// Reading counts as on during ConnectionMade, so that a PauseReading
 	// there holds (asyncio starts reading right after connection_made).
 	t.reading = true
-	if !t.guard("ConnectionMade", func() { t.proto.ConnectionMade(t) }) || !t.reading {
+	if !t.guard("ConnectionMade", func() { t.proto().ConnectionMade(t) }) || !t.reading {
 		return
 	}
-	if err := t.fd.StartRead(t.alloc, t.readDone); err != nil {
+	if err := t.fd.StartRead(t.io()); err != nil {
 		t.lose(err)
 	}
 }
@@ -178,16 +164,60 @@ func callProtocol(l *Loop, kind, what string, fn func()) (pe *duet.PanicError) {
 // transport.set_protocol), for StartTLS, which puts TLS between the
 // transport and its protocol.
 func (t *tcpTransport) setProtocol(proto BaseProtocol) {
-	t.proto, t.p, t.bp = proto, nil, nil
+	t.p, t.bp = nil, nil
 	switch pr := proto.(type) {
 	case BufferedProtocol:
 		t.bp = pr
-		t.alloc = t.allocBuffered
 	case Protocol:
 		t.p = pr
-		t.alloc = t.allocPlain
+	default:
+		t.p = baseOnly{proto}
 	}
 }
+
+// proto returns the transport's protocol.
+func (t *tcpTransport) proto() BaseProtocol {
+	if t.bp != nil {
+		return t.bp
+	}
+	if b, ok := t.p.(baseOnly); ok {
+		return b.BaseProtocol
+	}
+	return t.p
+}
+
+// baseOnly holds, in a transport's p, a protocol that implements neither
+// Protocol nor BufferedProtocol, for start to refuse and ConnectionLost
+// to reach: the transport keeps one protocol field per kind, not a third
+// for this case. Its reading methods are never called.
+type baseOnly struct{ BaseProtocol }
+
+func (baseOnly) DataReceived([]byte) {}
+func (baseOnly) EOFReceived() bool   { return false }
+
+// tcpIO is a transport as the poller's Reader and Writer: a conversion,
+// which allocates nothing, and keeps the poller's callbacks out of the
+// Transport's method set.
+type tcpIO tcpTransport
+
+func (t *tcpTransport) io() *tcpIO { return (*tcpIO)(t) }
+
+// ReadBuffer lends a Protocol's reads the loop's one read buffer, as libuv
+// lends uvloop's: DataReceived may keep no reference to it, and the
+// readiness poller fills and reports one read at a time (alloc, read,
+// done), so every connection of the loop can share it, and an idle
+// connection costs no buffer at all. A completion backend, which keeps
+// reads outstanding, would need a buffer per read in flight (io_uring's
+// provided buffers). A BufferedProtocol lends its own (allocBuffered).
+func (t *tcpIO) ReadBuffer() []byte {
+	if tt := (*tcpTransport)(t); tt.bp != nil {
+		return tt.allocBuffered()
+	}
+	return t.l.sharedReadBuf()
+}
+
+func (t *tcpIO) ReadDone(buf []byte, n int, err error) { (*tcpTransport)(t).onRead(buf, n, err) }
+func (t *tcpIO) WriteDone(n int, err error)            { (*tcpTransport)(t).onWritten(n, err) }
 
 func (t *tcpTransport) serverSlot() *int { return &t.slot }
 
@@ -195,18 +225,9 @@ func (t *tcpTransport) serverSlot() *int { return &t.slot }
 // one. It is asked only when the buffer crosses a watermark, rather than
 // kept in a field of every transport.
 func (t *tcpTransport) flow() FlowController {
-	fc, _ := t.proto.(FlowController)
+	fc, _ := t.proto().(FlowController)
 	return fc
 }
-
-// allocPlain lends a Protocol's reads the loop's one read buffer, as libuv
-// lends uvloop's: DataReceived may keep no reference to it, and the
-// readiness poller fills and reports one read at a time (alloc, read,
-// done), so every connection of the loop can share it, and an idle
-// connection costs no buffer at all. A completion backend, which keeps
-// reads outstanding, would need a buffer per read in flight (io_uring's
-// provided buffers).
-func (t *tcpTransport) allocPlain() []byte { return t.l.sharedReadBuf() }
 
 func (t *tcpTransport) allocBuffered() []byte {
 	var buf []byte
@@ -345,7 +366,7 @@ func (t *tcpTransport) submit() {
 		return
 	}
 	t.inflight = k
-	if err := t.fd.Write(t.wq[:k:k], t.writeCb); err != nil {
+	if err := t.fd.Write(t.wq[:k:k], t.io()); err != nil {
 		t.lose(err)
 	}
 }
@@ -416,7 +437,7 @@ func (t *tcpTransport) lose(err error) {
 	t.wq, t.inflight, t.wsize, t.spare = nil, 0, 0, nil
 	t.l.ioWaitEnd()
 	call := func() {
-		callProtocol(t.l, "TCP", "ConnectionLost", func() { t.proto.ConnectionLost(err) })
+		callProtocol(t.l, "TCP", "ConnectionLost", func() { t.proto().ConnectionLost(err) })
 		delete(t.l.otherAddrs, t)
 		if t.srv != nil {
 			t.srv.detach(t)
@@ -483,7 +504,7 @@ func (t *tcpTransport) ResumeReading() {
 		return
 	}
 	t.reading = true
-	if err := t.fd.StartRead(t.alloc, t.readDone); err != nil {
+	if err := t.fd.StartRead(t.io()); err != nil {
 		t.lose(err)
 	}
 }

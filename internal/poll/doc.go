@@ -18,8 +18,8 @@
 // # A completion-style API
 //
 // An FD's operations are started by a call that never blocks and report
-// through a callback: StartRead(alloc, done) reads on until StopRead,
-// Write(bufs, done) writes every byte, Accept(done) and Connect(sa, done)
+// through a callback: StartRead(r) reads on until StopRead, reporting to
+// r (a Reader), Write(bufs, done) writes every byte, Accept(done) and Connect(sa, done)
 // report their result, Close completes whatever is pending. Datagram
 // sockets have operations of their own (dgram_unix.go): StartRecvFrom
 // reports each datagram with its sender, TrySendTo and SendTo send one to

@@ -101,7 +101,7 @@ func (s *sink) done(b []byte, n int, err error) {
 func (s *sink) start(t testing.TB, f *poll.FD) {
 	t.Helper()
 	s.lent = false // StartRead takes back a buffer done never reported
-	if err := f.StartRead(s.alloc, s.done); err != nil {
+	if err := f.StartRead(poll.ReadFuncs{s.alloc, s.done}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -128,15 +128,13 @@ type FD struct{}
 func (f *FD) Fd() int { return -1 }
 
 // StartRead fails with an error matching errors.ErrUnsupported.
-func (f *FD) StartRead(alloc func() []byte, done func(buf []byte, n int, err error)) error {
-	return errUnsupported
-}
+func (f *FD) StartRead(r Reader) error { return errUnsupported }
 
 // StopRead does nothing.
 func (f *FD) StopRead() {}
 
 // Write fails with an error matching errors.ErrUnsupported.
-func (f *FD) Write(bufs [][]byte, done func(n int, err error)) error { return errUnsupported }
+func (f *FD) Write(bufs [][]byte, done Writer) error { return errUnsupported }
 
 // WriteProgress is 0: no Write starts.
 func (f *FD) WriteProgress() int { return 0 }

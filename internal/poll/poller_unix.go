@@ -534,7 +534,7 @@ const (
 // result.
 type writeOp struct {
 	bufs [][]byte
-	done func(n int, err error)
+	done Writer
 	n    int // bytes written
 	bi   int // bufs[bi][off:] is the first byte not written
 	off  int
@@ -574,8 +574,7 @@ type FD struct {
 	stream         bool
 
 	reading bool
-	alloc   func() []byte
-	rdone   func(buf []byte, n int, err error)
+	r       Reader
 	rbuf    []byte // allocated for a read that found nothing yet (EAGAIN)
 	dg      *dgram // datagram receives and sends (dgram_unix.go); nil until the first
 
@@ -645,9 +644,9 @@ func (f *FD) ready(bits uint8) {
 	}
 }
 
-// StartRead starts reading the fd as a stream: whenever data arrives, alloc
-// is called for a buffer, the data is read into it, and done(buf, n, nil)
-// reports it (asyncio's data_received or BufferedProtocol's get_buffer and
+// StartRead starts reading the fd as a stream: whenever data arrives,
+// r.ReadBuffer (alloc, below) is called for a buffer, the data is read
+// into it, and r.ReadDone(buf, n, nil) (done) reports it (asyncio's data_received or BufferedProtocol's get_buffer and
 // buffer_updated; libuv's uv_read_start). Reading goes on until StopRead,
 // Close, end of stream or an error: end of stream is done(buf, 0, io.EOF),
 // an error (a peer's reset: syscall.ECONNRESET) is done(buf, 0, err), and
@@ -655,9 +654,9 @@ func (f *FD) ready(bits uint8) {
 // socket). Close reports done(buf, 0, err) with err matching net.ErrClosed,
 // buf being the buffer lent at the time or nil.
 //
-// StartRead while reading replaces alloc and done for the reads that
-// follow (asyncio's set_protocol). It returns an error, and nothing is
-// called, on a closed FD or with a nil function. It never reads itself:
+// StartRead while reading replaces r for the reads that follow (asyncio's
+// set_protocol). It returns an error, and nothing is called, on a closed
+// FD or with a nil r. It never reads itself:
 // data already known to be there is read at the next Poll.
 //
 // Buffer ownership: a buffer returned by alloc is lent to the poller from
@@ -671,15 +670,15 @@ func (f *FD) ready(bits uint8) {
 // before they return (a receive that completed meanwhile is delivered by
 // the next StartRead's done first), so the rule holds for both. alloc must
 // return a non-empty buffer; an empty one stops reading with an error.
-func (f *FD) StartRead(alloc func() []byte, done func(buf []byte, n int, err error)) error {
+func (f *FD) StartRead(r Reader) error {
 	if f.closed {
 		return errClosed
 	}
-	if alloc == nil || done == nil {
-		return fmt.Errorf("poll: StartRead on fd %d with a nil function", f.fd)
+	if r == nil {
+		return fmt.Errorf("poll: StartRead on fd %d with a nil Reader", f.fd)
 	}
 	f.rbuf = nil
-	f.alloc, f.rdone, f.reading = alloc, done, true
+	f.r, f.reading = r, true
 	if f.rready {
 		f.p.enqueue(f)
 	}
@@ -693,14 +692,15 @@ func (f *FD) StartRead(alloc func() []byte, done func(buf []byte, n int, err err
 // that is not reading does nothing.
 func (f *FD) StopRead() {
 	f.reading = false
-	f.alloc, f.rdone, f.rbuf = nil, nil, nil
+	f.r, f.rbuf = nil, nil
 }
 
 // Write writes every byte of bufs, in order, with writev, then calls
-// done(n, nil) with n their total length (libuv's uv_write). A partial
-// write continues when the fd is writable again; on an error, done(n, err)
-// reports the bytes written before it, and every later Write fails with
-// the same error (a broken pipe or a reset does not heal). done may be nil.
+// done.WriteDone(n, nil) with n their total length (libuv's uv_write). A
+// partial write continues when the fd is writable again; on an error,
+// WriteDone(n, err) reports the bytes written before it, and every later
+// Write fails with the same error (a broken pipe or a reset does not
+// heal). done may be nil.
 //
 // Writes complete in the order they were made, and a Write made while
 // others are unfinished waits behind them. When nothing is queued and the
@@ -712,7 +712,7 @@ func (f *FD) StopRead() {
 // Buffer ownership: bufs and the bytes they hold are lent to the poller
 // until done runs (or until Close's completion for this write runs); the
 // caller must not modify either, and the poller does not modify them.
-func (f *FD) Write(bufs [][]byte, done func(n int, err error)) error {
+func (f *FD) Write(bufs [][]byte, done Writer) error {
 	if f.closed {
 		return errClosed
 	}
@@ -998,15 +998,15 @@ func (f *FD) service() (ran int) {
 		buf := f.rbuf
 		f.rbuf = nil
 		if buf == nil {
-			if buf = f.alloc(); f.closed || !f.reading {
+			if buf = f.r.ReadBuffer(); f.closed || !f.reading {
 				continue // alloc stopped or closed the FD: the buffer is back
 			}
 		}
 		if len(buf) == 0 {
-			done := f.rdone
+			r := f.r
 			f.StopRead()
 			ran++
-			done(buf, 0, fmt.Errorf("poll: fd %d: StartRead's alloc returned an empty buffer", f.fd))
+			r.ReadDone(buf, 0, fmt.Errorf("poll: fd %d: a Reader's ReadBuffer returned an empty buffer", f.fd))
 			break
 		}
 		n, err := unix.Read(f.fd, buf)
@@ -1026,12 +1026,12 @@ func (f *FD) service() (ran int) {
 		case n < len(buf) && f.stream && !f.rhup:
 			f.rready = false
 		}
-		done := f.rdone
+		r := f.r
 		if err != nil {
 			f.StopRead()
 		}
 		ran++
-		done(buf, n, err)
+		r.ReadDone(buf, n, err)
 	}
 	if f.closed {
 		ran += f.failAll()
@@ -1047,7 +1047,7 @@ func (f *FD) deliverWrites() (ran int) {
 		f.whead++
 		if op.done != nil {
 			ran++
-			op.done(op.n, op.err)
+			op.done.WriteDone(op.n, op.err)
 		}
 	}
 	if f.whead == len(f.wq) {
@@ -1064,10 +1064,10 @@ func (f *FD) deliverWrites() (ran int) {
 func (f *FD) failAll() (ran int) {
 	for f.busy() {
 		if f.reading {
-			done, buf := f.rdone, f.rbuf
+			r, buf := f.r, f.rbuf
 			f.StopRead()
 			ran++
-			done(buf, 0, errClosed)
+			r.ReadDone(buf, 0, errClosed)
 		}
 		for ; f.wcur < len(f.wq); f.wcur++ {
 			f.wq[f.wcur].err = errClosed
