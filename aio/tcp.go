@@ -49,12 +49,12 @@ var errAborted = fmt.Errorf("aio: transport aborted: %w", net.ErrClosed)
 // makes it 216 bytes, in the 224-byte size class with room for one more
 // word.
 type tcpTransport struct {
-	l     *Loop
-	fd    *poll.FD
-	p     Protocol         // a Protocol, or a protocol that is neither (see baseOnly)
-	bp    BufferedProtocol // a BufferedProtocol (p is then nil)
-	srv   *Server          // the server that accepted it, if any
-	slot  int              // its index in srv.clients (see Server.attach)
+	l    *Loop
+	fd   *poll.FD
+	p    Protocol         // a Protocol, or a protocol that is neither (see baseOnly)
+	bp   BufferedProtocol // a BufferedProtocol (p is then nil)
+	srv  *Server          // the server that accepted it, if any
+	slot int              // its index in srv.clients (see Server.attach)
 
 	laddr, raddr inetAddr // by value: see inetAddr
 
