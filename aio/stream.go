@@ -8,7 +8,6 @@ import (
 	"net"
 	"sync"
 
-	"github.com/duet-go/duet"
 	"github.com/duet-go/duet/internal/park"
 )
 
@@ -101,8 +100,8 @@ type Stream struct {
 	mu sync.Mutex
 	// Reading, guarded by mu.
 	buf   recvBuf
-	turnq park.List    // readers waiting for the turn, in arrival order
 	dataw *park.Waiter // the turn's holder, waiting for bytes
+	waits *streamWaits // made by the first wait that queues (see streamWaits)
 
 	// Writing, guarded by mu.
 	tr       Transport   // nil until ConnectionMade, and during StartTLS's handshake
@@ -110,7 +109,6 @@ type Stream struct {
 	queued   uint64      // bytes ever put in out
 	flushed  uint64      // bytes ever taken from out
 	writeErr error
-	drainers park.List
 	lostErr  error // the error the connection was lost with: reads give it once the buffer is read
 
 	// Flags, guarded by mu.
@@ -122,15 +120,40 @@ type Stream struct {
 	eofReq         bool // WriteEOF was called
 	eofDone        bool // tr.WriteEOF was called
 	writePaused    bool // PauseWriting without ResumeWriting
-	lost           bool
+	lost           bool // ConnectionLost was called: WaitClosed returns
 	server         bool // a Listen handler's: StartTLS's default side
 	started        bool // a served stream's handler runs: a second ConnectionMade is StartTLS's
-
-	closed duet.Event // set by ConnectionLost
 
 	// handler is a served connection's handler (Listen), which its task
 	// runs; nil for a stream Dial made.
 	handler func(ctx context.Context, s *Stream) error
+}
+
+// streamWaits holds the queues of waits that few streams ever have, kept
+// out of every Stream: readers waiting for another reader's turn (turnq,
+// in arrival order), Drains waiting for the transport's buffer to go down
+// (drainers), and WaitClosed's waiters (closers). A stream read by one
+// task at a time, whose writes the socket takes, never needs it; the
+// waiter of a read waiting for bytes is dataw.
+type streamWaits struct {
+	turnq, drainers, closers park.List
+}
+
+// waitsLocked returns s.waits, making it.
+func (s *Stream) waitsLocked() *streamWaits {
+	if s.waits == nil {
+		s.waits = new(streamWaits)
+	}
+	return s.waits
+}
+
+// detachDrainersLocked takes every waiting Drain out, to be woken once mu
+// is released.
+func (s *Stream) detachDrainersLocked() *park.Waiter {
+	if s.waits == nil {
+		return nil
+	}
+	return s.waits.drainers.Detach()
 }
 
 // streamRare holds what few streams need, kept out of every Stream: the
@@ -247,12 +270,12 @@ func dataWaiter(ctx context.Context) *park.Waiter {
 // released and an error.
 func (s *Stream) waitTurnLocked(ctx context.Context) error {
 	w := park.NewWaiter(ctx).Labeled(labelStreamTurn, s)
-	s.turnq.PushBack(w)
+	s.waitsLocked().turnq.PushBack(w)
 	s.mu.Unlock()
 	granted, err := park.Wait(ctx, w, s.dropTurnWaiter)
 	s.mu.Lock()
 	if err != nil {
-		s.turnq.Remove(w)
+		s.waits.turnq.Remove(w)
 		if granted {
 			s.releaseTurnLocked() // handed the turn, then cancelled: pass it on
 		}
@@ -296,7 +319,7 @@ func (s *Stream) readDoneLocked(ctx context.Context) {
 // releaseTurnLocked hands the read turn to the oldest waiting reader, or
 // frees it.
 func (s *Stream) releaseTurnLocked() {
-	if !s.turnq.WakeFirst() {
+	if s.waits == nil || !s.waits.turnq.WakeFirst() {
 		s.turn = false
 	}
 }
@@ -305,7 +328,7 @@ func (s *Stream) releaseTurnLocked() {
 // while it waits (its loop closed), passing on the turn it had or held.
 func (s *Stream) dropTurnWaiter(w *park.Waiter) {
 	s.mu.Lock()
-	if !s.turnq.Remove(w) && w.State() == park.Woken {
+	if !s.waits.turnq.Remove(w) && w.State() == park.Woken {
 		s.releaseTurnLocked()
 	}
 	s.mu.Unlock()
@@ -634,7 +657,7 @@ func (s *Stream) doneOut(out []byte, err error) {
 	if err != nil && s.writeErr == nil {
 		s.writeErr = err
 	}
-	ws := s.drainers.Detach()
+	ws := s.detachDrainersLocked()
 	s.mu.Unlock()
 	park.WakeChain(ws)
 }
@@ -709,11 +732,11 @@ func (s *Stream) Drain(ctx context.Context) error {
 			return err
 		}
 		w := park.NewWaiter(ctx).Labeled(labelStreamDrain, s)
-		s.drainers.PushBack(w)
+		s.waitsLocked().drainers.PushBack(w)
 		s.mu.Unlock()
 		_, err = park.Wait(ctx, w, s.dropDrainer)
 		s.mu.Lock()
-		s.drainers.Remove(w)
+		s.waits.drainers.Remove(w)
 		if err != nil {
 			// Every drainer is woken to look again: there is no grant to
 			// pass on.
@@ -725,7 +748,7 @@ func (s *Stream) Drain(ctx context.Context) error {
 
 func (s *Stream) dropDrainer(w *park.Waiter) {
 	s.mu.Lock()
-	s.drainers.Remove(w)
+	s.waits.drainers.Remove(w)
 	s.mu.Unlock()
 }
 
@@ -754,7 +777,7 @@ func (s *Stream) endWriting(close bool) error {
 	} else {
 		s.eofReq = true
 	}
-	ws := s.drainers.Detach() // a Drain after Close fails: let waiting ones see it
+	ws := s.detachDrainersLocked() // a Drain after Close fails: let waiting ones see it
 	schedule := !s.flushScheduled && s.tr != nil && !s.lost
 	s.flushScheduled = s.flushScheduled || schedule
 	s.mu.Unlock()
@@ -774,12 +797,28 @@ func (s *Stream) WaitClosed(ctx context.Context) error {
 	if ctx == nil {
 		return nilCtx("Stream.WaitClosed")
 	}
-	if err := s.closed.Wait(ctx); err != nil {
-		return err
+	s.mu.Lock()
+	if s.lost {
+		defer s.mu.Unlock()
+		return s.lostErr
 	}
+	w := park.NewWaiter(ctx).Labeled(labelStreamClosed, s)
+	s.waitsLocked().closers.PushBack(w)
+	s.mu.Unlock()
+	_, err := park.Wait(ctx, w, s.dropCloser)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err != nil {
+		s.waits.closers.Remove(w)
+		return err
+	}
 	return s.lostErr
+}
+
+func (s *Stream) dropCloser(w *park.Waiter) {
+	s.mu.Lock()
+	s.waits.closers.Remove(w)
+	s.mu.Unlock()
 }
 
 // LocalAddr returns the connection's local address, or nil before it is
@@ -908,10 +947,14 @@ func (p *streamProto) ConnectionLost(err error) {
 	if o := s.rare; o != nil {
 		o.out, o.spare = nil, nil
 	}
-	ws := s.drainers.Detach()
+	ws := s.detachDrainersLocked()
+	var cs *park.Waiter
+	if s.waits != nil {
+		cs = s.waits.closers.Detach()
+	}
 	s.mu.Unlock()
 	park.WakeChain(ws)
-	s.closed.Set()
+	park.WakeChain(cs)
 }
 
 func (p *streamProto) PauseWriting() {
@@ -925,13 +968,14 @@ func (p *streamProto) ResumeWriting() {
 	s := (*Stream)(p)
 	s.mu.Lock()
 	s.writePaused = false
-	ws := s.drainers.Detach()
+	ws := s.detachDrainersLocked()
 	s.mu.Unlock()
 	park.WakeChain(ws)
 }
 
 var (
-	labelStreamTurn  = park.NewLabel("Stream.Read (another reader's turn)")
-	labelStreamRead  = park.NewLabel("Stream.Read")
-	labelStreamDrain = park.NewLabel("Stream.Drain")
+	labelStreamTurn   = park.NewLabel("Stream.Read (another reader's turn)")
+	labelStreamRead   = park.NewLabel("Stream.Read")
+	labelStreamDrain  = park.NewLabel("Stream.Drain")
+	labelStreamClosed = park.NewLabel("Stream.WaitClosed")
 )

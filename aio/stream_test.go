@@ -405,6 +405,35 @@ func TestStreamDrainGoroutineAndCancel(t *testing.T) {
 	})
 }
 
+// A WaitClosed that gives up (its context ends) leaves the stream's other
+// waiters, and the next WaitClosed, as they were.
+func TestStreamWaitClosedCancelled(t *testing.T) {
+	runLoop(t, func(ctx context.Context) error {
+		a, _, _, _ := streamPair(aio.LoopOf(ctx), 4)
+		tctx, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
+		defer cancel()
+		if err := a.WaitClosed(tctx); !errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("WaitClosed with a context that ends: %v, want the deadline", err)
+		}
+		gctx, gcancel := context.WithCancel(context.Background())
+		g := inGoroutine(func(context.Context) error { return a.WaitClosed(gctx) })
+		w := aio.Spawn(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, a.WaitClosed(ctx) })
+		duet.Sleep(ctx, time.Millisecond)
+		gcancel()
+		if err := await(ctx, g); !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("a goroutine's cancelled WaitClosed: %v", err)
+		}
+		if w.IsDone() {
+			return fmt.Errorf("WaitClosed returned before the close")
+		}
+		a.Close()
+		if _, err := duet.Await(ctx, w); err != nil {
+			return fmt.Errorf("WaitClosed after Close: %v", err)
+		}
+		return a.WaitClosed(ctx) // closed: at once
+	})
+}
+
 // WaitClosed returns only once ConnectionLost has been called, which Close
 // delays until the buffered bytes are sent; it gives the error a
 // connection is lost with.
