@@ -575,7 +575,6 @@ type FD struct {
 
 	reading bool
 	r       Reader
-	rbuf    []byte // allocated for a read that found nothing yet (EAGAIN)
 	dg      *dgram // datagram receives and sends (dgram_unix.go); nil until the first
 
 	wq    []writeOp // writes; [whead, wcur) finished, [wcur, len) to write
@@ -646,30 +645,34 @@ func (f *FD) ready(bits uint8) {
 
 // StartRead starts reading the fd as a stream: whenever data arrives,
 // r.ReadBuffer (alloc, below) is called for a buffer, the data is read
-// into it, and r.ReadDone(buf, n, nil) (done) reports it (asyncio's data_received or BufferedProtocol's get_buffer and
-// buffer_updated; libuv's uv_read_start). Reading goes on until StopRead,
-// Close, end of stream or an error: end of stream is done(buf, 0, io.EOF),
-// an error (a peer's reset: syscall.ECONNRESET) is done(buf, 0, err), and
-// reading then stops; StartRead again reads on (a second EOF at once, on a
-// socket). Close reports done(buf, 0, err) with err matching net.ErrClosed,
-// buf being the buffer lent at the time or nil.
+// into it, and r.ReadDone(buf, n, nil) (done) reports it (asyncio's
+// data_received or BufferedProtocol's get_buffer and buffer_updated;
+// libuv's uv_read_start). Reading goes on until StopRead, Close, end of
+// stream or an error: end of stream is done(buf, 0, io.EOF), an error (a
+// peer's reset: syscall.ECONNRESET) is done(buf, 0, err), and reading then
+// stops; StartRead again reads on (a second EOF at once, on a socket).
+// Close reports done(buf, 0, err) with err matching net.ErrClosed, buf
+// being the buffer lent at the time or nil.
 //
 // StartRead while reading replaces r for the reads that follow (asyncio's
 // set_protocol). It returns an error, and nothing is called, on a closed
-// FD or with a nil r. It never reads itself:
-// data already known to be there is read at the next Poll.
+// FD or with a nil r. It never reads itself: data already known to be
+// there is read at the next Poll.
 //
 // Buffer ownership: a buffer returned by alloc is lent to the poller from
 // alloc's return until done is called with it, or until StopRead,
 // StartRead or Close returns if done was not. The caller must not read,
 // write or reuse it while it is lent, and the poller does not touch it
-// afterwards. The readiness backends call alloc only once the fd is
-// readable and keep the buffer only across a read that found nothing; a
-// completion backend lends it to the kernel when it submits the read, and
-// its StopRead and Close cancel that read and wait for the cancellation
-// before they return (a receive that completed meanwhile is delivered by
-// the next StartRead's done first), so the rule holds for both. alloc must
-// return a non-empty buffer; an empty one stops reading with an error.
+// afterwards. The readiness backends call alloc once the fd is readable,
+// or may be (a new FD is tried at once, as Go's netpoller does), and give
+// the buffer back unused, with no call, when the read finds nothing: the
+// next read calls alloc again, as asyncio's get_buffer is called for each
+// read attempt. A completion backend lends it to the kernel when it
+// submits the read, and its StopRead and Close cancel that read and wait
+// for the cancellation before they return (a receive that completed
+// meanwhile is delivered by the next StartRead's done first), so the rule
+// holds for both. alloc must return a non-empty buffer; an empty one stops
+// reading with an error.
 func (f *FD) StartRead(r Reader) error {
 	if f.closed {
 		return errClosed
@@ -677,7 +680,6 @@ func (f *FD) StartRead(r Reader) error {
 	if r == nil {
 		return fmt.Errorf("poll: StartRead on fd %d with a nil Reader", f.fd)
 	}
-	f.rbuf = nil
 	f.r, f.reading = r, true
 	if f.rready {
 		f.p.enqueue(f)
@@ -692,7 +694,7 @@ func (f *FD) StartRead(r Reader) error {
 // that is not reading does nothing.
 func (f *FD) StopRead() {
 	f.reading = false
-	f.r, f.rbuf = nil, nil
+	f.r = nil
 }
 
 // Write writes every byte of bufs, in order, with writev, then calls
@@ -995,12 +997,9 @@ func (f *FD) service() (ran int) {
 			f.p.enqueue(f)
 			break
 		}
-		buf := f.rbuf
-		f.rbuf = nil
-		if buf == nil {
-			if buf = f.r.ReadBuffer(); f.closed || !f.reading {
-				continue // alloc stopped or closed the FD: the buffer is back
-			}
+		buf := f.r.ReadBuffer()
+		if f.closed || !f.reading {
+			continue // alloc stopped or closed the FD: the buffer is back
 		}
 		if len(buf) == 0 {
 			r := f.r
@@ -1010,14 +1009,13 @@ func (f *FD) service() (ran int) {
 			break
 		}
 		n, err := unix.Read(f.fd, buf)
+		for err == unix.EINTR {
+			n, err = unix.Read(f.fd, buf)
+		}
 		switch {
 		case err == unix.EAGAIN:
 			f.rready, f.rhup = false, false
-			f.rbuf = buf
-			continue
-		case err == unix.EINTR:
-			f.rbuf = buf
-			continue
+			continue // the buffer is back, unused: the next read asks again
 		case err != nil:
 			err = os.NewSyscallError("read", err)
 			n = 0
@@ -1064,10 +1062,10 @@ func (f *FD) deliverWrites() (ran int) {
 func (f *FD) failAll() (ran int) {
 	for f.busy() {
 		if f.reading {
-			r, buf := f.r, f.rbuf
+			r := f.r
 			f.StopRead()
 			ran++
-			r.ReadDone(buf, 0, errClosed)
+			r.ReadDone(nil, 0, errClosed)
 		}
 		for ; f.wcur < len(f.wq); f.wcur++ {
 			f.wq[f.wcur].err = errClosed
