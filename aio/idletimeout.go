@@ -106,7 +106,7 @@ func (s *Server) sweepIdle() {
 		}
 		// A poller write reports only when all of it is out: bytes of a
 		// large one leaving meanwhile are activity too.
-		if w := t.fd.WriteProgress(); w != t.wprogress {
+		if w := uint32(t.fd.WriteProgress()); w != t.wprogress {
 			t.wprogress, t.idleSweeps = w, 0
 			continue
 		}

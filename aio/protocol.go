@@ -114,7 +114,8 @@ type Transport interface {
 	// SetWriteBufferLimits sets the watermarks of the write buffer, in
 	// bytes: above high the protocol's PauseWriting is called, below low
 	// its ResumeWriting. high <= 0 means the default (64 KiB), low < 0 a
-	// quarter of high. Python: set_write_buffer_limits.
+	// quarter of high; a TCP transport takes a high above 2 GiB as 2 GiB.
+	// Python: set_write_buffer_limits.
 	SetWriteBufferLimits(high, low int)
 	// WriteBufferSize returns the bytes buffered and not yet sent.
 	WriteBufferSize() int

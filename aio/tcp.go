@@ -3,6 +3,7 @@ package aio
 import (
 	"fmt"
 	"io"
+	"math"
 	"net"
 
 	"github.com/duet-go/duet"
@@ -25,7 +26,7 @@ const (
 	// maxSubmit bounds the chunks lent to the poller in one write, so that
 	// WriteBufferSize, which drops when a write completes, follows the
 	// socket's progress closely enough for the watermarks.
-	maxSubmit = 16
+	maxSubmit = 16 // at most 255: a transport keeps it in a uint8
 )
 
 // errTransportClosed is Write's error after Close, WriteEOF or a lost
@@ -45,9 +46,9 @@ var errAborted = fmt.Errorf("aio: transport aborted: %w", net.ErrClosed)
 //
 // Every idle connection holds one, so its size counts: the flags sit
 // together, the protocol is kept once (in p or bp, by kind), and the
-// poller's callbacks are the transport itself (tcpIO), not closures; that
-// makes it 216 bytes, in the 224-byte size class with room for one more
-// word.
+// poller's callbacks are the transport itself (tcpIO), not closures, and
+// the small counters share a word; that makes it 192 bytes, a size class
+// of its own (one more word would take it to 208).
 type tcpTransport struct {
 	l    *Loop
 	fd   *poll.FD
@@ -71,18 +72,19 @@ type tcpTransport struct {
 	// The write buffer: chunks owned by the transport (copies of what
 	// Write was given). wq[:inflight] is lent to the poller's Write in
 	// progress; later chunks accumulate.
-	wq       [][]byte
-	inflight int
-	wsize    int // bytes buffered, lent ones included
-	spare    []byte
-	high     int
-	low      int
+	wq        [][]byte
+	wsize     int // bytes buffered, lent ones included
+	spare     []byte
+	high, low int32 // the watermarks (SetWriteBufferLimits takes at most 2 GiB)
 
+	// Small counters, in one word: inflight is at most maxSubmit;
 	// idleSweeps counts its server's idle sweeps since a byte last moved
-	// (WithIdleTimeout): a read or write clears it, nothing more; wprogress
-	// is the poller write's progress the last sweep saw.
+	// (WithIdleTimeout): a read or write clears it, nothing more;
+	// wprogress is the poller write's progress the last sweep saw, only
+	// ever compared for a change.
+	inflight   uint8
 	idleSweeps uint8
-	wprogress  int
+	wprogress  uint32
 }
 
 // newTCPTransport wraps a connected fd; start makes the connection live.
@@ -328,7 +330,7 @@ func (t *tcpTransport) Writev(bufs [][]byte) error {
 // buffer copies p into the write buffer's unlent tail.
 func (t *tcpTransport) buffer(p []byte) {
 	t.wsize += len(p)
-	if k := len(t.wq); k > t.inflight {
+	if k := len(t.wq); k > int(t.inflight) {
 		last := t.wq[k-1]
 		if n := min(cap(last)-len(last), len(p)); n > 0 {
 			t.wq[k-1] = append(last, p[:n]...)
@@ -353,7 +355,7 @@ func (t *tcpTransport) afterBuffered() {
 	if t.inflight == 0 {
 		t.submit()
 	}
-	if !t.lost && !t.wpaused && t.wsize > t.high && t.flow() != nil {
+	if !t.lost && !t.wpaused && t.wsize > int(t.high) && t.flow() != nil {
 		t.wpaused = true
 		t.guard("PauseWriting", t.flow().PauseWriting)
 	}
@@ -365,7 +367,7 @@ func (t *tcpTransport) submit() {
 	if k == 0 || t.lost {
 		return
 	}
-	t.inflight = k
+	t.inflight = uint8(k)
 	if err := t.fd.Write(t.wq[:k:k], t.io()); err != nil {
 		t.lose(err)
 	}
@@ -381,7 +383,7 @@ func (t *tcpTransport) onWritten(n int, err error) {
 	if n > 0 {
 		t.idleSweeps = 0
 	}
-	k := t.inflight
+	k := int(t.inflight)
 	if c := t.wq[0]; cap(c) <= 4*chunkSize {
 		t.spare = c[:0]
 	}
@@ -398,7 +400,7 @@ func (t *tcpTransport) onWritten(n int, err error) {
 	} else {
 		t.drained()
 	}
-	if !t.lost && t.wpaused && t.wsize <= t.low {
+	if !t.lost && t.wpaused && t.wsize <= int(t.low) {
 		t.wpaused = false
 		if fc := t.flow(); fc != nil {
 			t.guard("ResumeWriting", fc.ResumeWriting)
@@ -521,15 +523,16 @@ func (t *tcpTransport) SetWriteBufferLimits(high, low int) {
 	if low < 0 {
 		low = high / 4
 	}
-	t.high, t.low = high, min(low, high)
+	high = min(high, math.MaxInt32)
+	t.high, t.low = int32(high), int32(min(low, high))
 	if t.lost {
 		return
 	}
 	switch {
-	case !t.wpaused && t.wsize > t.high && t.flow() != nil:
+	case !t.wpaused && t.wsize > int(t.high) && t.flow() != nil:
 		t.wpaused = true
 		t.guard("PauseWriting", t.flow().PauseWriting)
-	case t.wpaused && t.wsize <= t.low:
+	case t.wpaused && t.wsize <= int(t.low):
 		t.wpaused = false
 		t.guard("ResumeWriting", t.flow().ResumeWriting)
 	}
