@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +22,7 @@ type echoOpts struct {
 	conns              string
 	dur, warm          time.Duration
 	size               int
+	reps               int
 	idleN              int
 	maxConns           int // 0: as the file limit allows; <0: no probe
 	duetLoops          int
@@ -39,6 +42,7 @@ func (o *echoOpts) register(fs *flag.FlagSet) {
 	fs.DurationVar(&o.dur, "echo-d", 5*time.Second, "echo: measured window per point")
 	fs.DurationVar(&o.warm, "echo-warmup", time.Second, "echo: unmeasured warm-up before each window")
 	fs.IntVar(&o.size, "echo-size", 64, "echo: message size in bytes")
+	fs.IntVar(&o.reps, "echo-reps", 3, "echo: rounds over every server, interleaved; each figure is the median of the rounds")
 	fs.IntVar(&o.idleN, "idle-n", 10000, "idle: idle connections held open against each server")
 	fs.IntVar(&o.maxConns, "maxconns", 0, "idle: connections of the max-connections probe (0: as many as the file limits allow; -1: no probe)")
 	fs.IntVar(&o.duetLoops, "duet-loops", 1, "echo/idle: -loops passed to duet's examples/echo")
@@ -93,9 +97,10 @@ func (o echoOpts) pinning() (srv, gen int, note string) {
 }
 
 type echoPoint struct {
-	c   int
-	res loadResult
-	err error
+	c    int
+	reps []loadResult // one per round that succeeded
+	res  loadResult   // their median (see medianResult)
+	err  error        // the first failure, when no round succeeded
 }
 
 type echoRow struct {
@@ -107,11 +112,14 @@ type echoRow struct {
 
 // runEcho is the echo section: every server in turn, pinned, against the
 // generator ("duetbench echoload") pinned to the other CPU, at every
-// connection count.
+// connection count; and that o.reps times over, the servers interleaved
+// (round 1 runs each once, then round 2...), so that a slow spell of this
+// shared machine falls on every server alike rather than on one. Each
+// figure reported is the median of the rounds.
 func runEcho(w io.Writer, self string, servers []echoServer, o echoOpts, quick bool) {
-	dur, warm := o.dur, o.warm
+	dur, warm, reps := o.dur, o.warm, max(o.reps, 1)
 	if quick {
-		dur, warm = 500*time.Millisecond, 200*time.Millisecond
+		dur, warm, reps = 500*time.Millisecond, 200*time.Millisecond, 1
 	}
 	var cs []int
 	for _, f := range strings.Split(o.conns, ",") {
@@ -121,43 +129,105 @@ func runEcho(w io.Writer, self string, servers []echoServer, o echoOpts, quick b
 	}
 	srvCPU, genCPU, pinNote := o.pinning()
 	t0 := time.Now()
-	fmt.Fprintf(w, "\necho: %d-byte messages, one in flight per connection, %v warm-up + %v measured per point; load average %s\n", o.size, warm, dur, loadAvg())
+	fmt.Fprintf(w, "\necho: %d-byte messages, one in flight per connection, %v warm-up + %v measured per point, median of %d interleaved rounds; load average %s\n", o.size, warm, dur, reps, loadAvg())
 	fmt.Fprintf(w, "%s; server CPU time from /proc/PID/stat, resolution 1/%d s\n", pinNote, clkTck())
-	var rows []echoRow
-	for _, s := range servers {
-		row := echoRow{s: s, skip: s.skip}
-		if s.skip != "" {
-			rows = append(rows, row)
-			fmt.Fprintf(os.Stderr, "  echo %-24s skipped: %s\n", s.name, s.skip)
-			continue
-		}
-		r, err := startServer(s, srvCPU)
-		if err != nil {
-			row.skip = "did not start: " + err.Error()
-			rows = append(rows, row)
-			fmt.Fprintf(os.Stderr, "  echo %-24s %s\n", s.name, row.skip)
-			continue
-		}
+	rows := make([]echoRow, len(servers))
+	for i, s := range servers {
+		rows[i] = echoRow{s: s, skip: s.skip}
 		for _, c := range cs {
-			args := []string{self, "echoload", "-addr", r.addr, "-c", strconv.Itoa(c), "-size", strconv.Itoa(o.size),
-				"-d", dur.String(), "-warmup", warm.String(), "-pid", strconv.Itoa(r.pid)}
-			if genCPU >= 0 {
-				args = append([]string{"taskset", "-c", strconv.Itoa(genCPU)}, args...)
-			}
-			p := echoPoint{c: c}
-			p.res, p.err = runLoad(exec.Command(args[0], args[1:]...))
-			if p.err != nil {
-				fmt.Fprintf(os.Stderr, "  echo %-24s c=%-5d FAILED: %v\n", s.name, c, p.err)
-			} else {
-				fmt.Fprintf(os.Stderr, "  echo %-24s c=%-5d %s req/s\n", s.name, c, num(p.res.RPS))
-			}
-			row.points = append(row.points, p)
+			rows[i].points = append(rows[i].points, echoPoint{c: c})
 		}
-		row.exit = r.stop()
-		rows = append(rows, row)
+	}
+	for round := 1; round <= reps; round++ {
+		for i := range rows {
+			row := &rows[i]
+			s := row.s
+			if row.skip != "" {
+				if round == 1 {
+					fmt.Fprintf(os.Stderr, "  echo %-24s skipped: %s\n", s.name, s.skip)
+				}
+				continue
+			}
+			r, err := startServer(s, srvCPU)
+			if err != nil {
+				row.skip = "did not start: " + err.Error()
+				fmt.Fprintf(os.Stderr, "  echo %-24s %s\n", s.name, row.skip)
+				continue
+			}
+			for k, c := range cs {
+				args := []string{self, "echoload", "-addr", r.addr, "-c", strconv.Itoa(c), "-size", strconv.Itoa(o.size),
+					"-d", dur.String(), "-warmup", warm.String(), "-pid", strconv.Itoa(r.pid)}
+				if genCPU >= 0 {
+					args = append([]string{"taskset", "-c", strconv.Itoa(genCPU)}, args...)
+				}
+				p := &row.points[k]
+				res, err := runLoad(exec.Command(args[0], args[1:]...))
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "  echo %-24s c=%-5d round %d/%d FAILED: %v\n", s.name, c, round, reps, err)
+					if p.err == nil {
+						p.err = err
+					}
+					continue
+				}
+				fmt.Fprintf(os.Stderr, "  echo %-24s c=%-5d round %d/%d %s req/s\n", s.name, c, round, reps, num(res.RPS))
+				p.reps = append(p.reps, res)
+			}
+			if x := r.stop(); row.exit == "" || row.exit == "clean" {
+				row.exit = x
+			}
+		}
+	}
+	for i := range rows {
+		for k := range rows[i].points {
+			p := &rows[i].points[k]
+			if len(p.reps) > 0 {
+				p.res, p.err = medianResult(p.reps), nil
+			}
+		}
 	}
 	printEcho(w, rows, cs)
 	fmt.Fprintf(w, "echo section: %.1fs, load average at end: %s\n", time.Since(t0).Seconds(), loadAvg())
+}
+
+// medianResult is the median of the rounds rs: the round whose server CPU
+// per request is the median gives the CPU figures (so that CPU/req, user
+// us, srv% and gen% come from one window), and req/s, p50 and p99 are
+// each the median of theirs; errors are summed.
+func medianResult(rs []loadResult) loadResult {
+	byCPU := slices.Clone(rs)
+	slices.SortFunc(byCPU, func(a, b loadResult) int { return cmp.Compare(cpuPerReq(a), cpuPerReq(b)) })
+	m := byCPU[len(byCPU)/2]
+	med := func(f func(loadResult) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	m.RPS = med(func(r loadResult) float64 { return r.RPS })
+	m.P50us = med(func(r loadResult) float64 { return r.P50us })
+	m.P99us = med(func(r loadResult) float64 { return r.P99us })
+	m.Errors, m.FirstError = 0, ""
+	for _, r := range rs {
+		m.Errors += r.Errors
+		if m.FirstError == "" {
+			m.FirstError = r.FirstError
+		}
+	}
+	return m
+}
+
+// cpuRange is the lowest and highest server CPU per request of p's rounds.
+func cpuRange(p echoPoint) string {
+	if len(p.reps) < 2 {
+		return "-"
+	}
+	lo, hi := cpuPerReq(p.reps[0]), cpuPerReq(p.reps[0])
+	for _, r := range p.reps[1:] {
+		lo, hi = min(lo, cpuPerReq(r)), max(hi, cpuPerReq(r))
+	}
+	return fmt.Sprintf("%.2f-%.2f", lo, hi)
 }
 
 func runLoad(c *exec.Cmd) (loadResult, error) {
@@ -201,8 +271,8 @@ func bestPeer(rows []echoRow, c int) (rps float64, rpsName string, cpu float64, 
 }
 
 func printEcho(w io.Writer, rows []echoRow, cs []int) {
-	hdr := fmt.Sprintf("%-24s %5s %9s %9s %9s %6s %10s %7s %6s %6s %9s %9s", "server", "c", "req/s", "p50", "p99", "errors",
-		"CPU us/req", "user us", "srv%", "gen%", "req/s:best", "CPU:best")
+	hdr := fmt.Sprintf("%-24s %5s %9s %9s %9s %6s %10s %11s %7s %6s %6s %9s %9s", "server", "c", "req/s", "p50", "p99", "errors",
+		"CPU us/req", "CPU range", "user us", "srv%", "gen%", "req/s:best", "CPU:best")
 	fmt.Fprintln(w, hdr)
 	fmt.Fprintln(w, strings.Repeat("-", len(hdr)))
 	for _, c := range cs {
@@ -224,8 +294,8 @@ func printEcho(w io.Writer, rows []echoRow, cs []int) {
 				}
 				x := p.res
 				u := cpuPerReq(x)
-				fmt.Fprintf(w, "%-24s %5d %9s %9s %9s %6d %10s %7s %6s %6s %9s %9s\n", r.s.name, c, num(x.RPS),
-					us(x.P50us), us(x.P99us), x.Errors, fmt.Sprintf("%.2f", u), fmt.Sprintf("%.2f", userPerReq(x)),
+				fmt.Fprintf(w, "%-24s %5d %9s %9s %9s %6d %10s %11s %7s %6s %6s %9s %9s\n", r.s.name, c, num(x.RPS),
+					us(x.P50us), us(x.P99us), x.Errors, fmt.Sprintf("%.2f", u), cpuRange(p), fmt.Sprintf("%.2f", userPerReq(x)),
 					pct(x.ServerCPU, x.Seconds), pct(x.GenCPU, x.Seconds),
 					ratio(x.RPS, x.RPS > 0, bRPS, bRPS > 0, true), ratio(u, u > 0, bCPU, bCPU > 0, false))
 			}
@@ -235,6 +305,7 @@ func printEcho(w io.Writer, rows []echoRow, cs []int) {
 			fmt.Fprintf(w, "%-24s %5d best peer: %s for req/s, %s for CPU/req\n", "", c, rn, cn)
 		}
 	}
+	fmt.Fprintln(w, "Each figure is the median of the rounds (CPU range: the lowest and highest CPU/req of them).")
 	fmt.Fprintln(w, "req/s: echoes completed in the window / its length; p50, p99: send-to-full-echo latency of those echoes.")
 	fmt.Fprintln(w, "CPU us/req: server utime+stime over the window / requests; user us: the utime part (the rest is the kernel's:")
 	fmt.Fprintln(w, "syscalls, and loopback TCP's delivery, which a write does for the receiver). srv%, gen%: CPU the server, the generator used")
