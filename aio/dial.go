@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/duet-go/duet"
 	"github.com/duet-go/duet/internal/park"
@@ -147,7 +148,35 @@ func (p *serverStream) ConnectionMade(t Transport) {
 		return // StartTLS's TLS transport
 	}
 	s.started = true // the loop's: only ConnectionMade reads it
-	Spawn(s.l.Context(), p.run, WithName(handlerName(t)))
+	Spawn(p.handlerCtx(), runHandler)
+}
+
+// handlerCtx is a served stream as its handler task's parent context: the
+// loop's context, and the stream the task serves. The task then needs no
+// closure to find its stream (runHandler) and keeps no name of its own:
+// its Name is made from the stream when asked (taskNamer). Every idle
+// connection holds that task.
+type handlerCtx Stream
+
+func (p *serverStream) handlerCtx() *handlerCtx { return (*handlerCtx)(p) }
+
+func (h *handlerCtx) Deadline() (time.Time, bool) { return h.l.Context().Deadline() }
+func (h *handlerCtx) Done() <-chan struct{}       { return h.l.Context().Done() }
+func (h *handlerCtx) Err() error                  { return h.l.Context().Err() }
+func (h *handlerCtx) Value(k any) any             { return h.l.Context().Value(k) }
+
+// taskName names the handler task "conn" and the peer's address (see
+// handlerName), from whichever transport the stream has now (StartTLS
+// changes it, and the stream keeps the addresses meanwhile).
+func (h *handlerCtx) taskName() string {
+	s := (*Stream)(h)
+	s.mu.Lock()
+	tr := s.tr
+	s.mu.Unlock()
+	if tr != nil && fixedAddrs(tr) {
+		return handlerName(tr)
+	}
+	return handlerPeerName(s.RemoteAddr())
 }
 
 func (p *serverStream) DataReceived(b []byte)    { (*streamProto)(p).DataReceived(b) }
@@ -182,10 +211,12 @@ func handlerPeerName(a net.Addr) string {
 	return "conn (peer unknown)"
 }
 
-// run is the handler's task. Its frame lies under the handler's for as
-// long as the handler waits, so it holds nothing but a deferred call: an
-// idle connection's task must fit in a 2 KiB stack (see park.Task).
-func (p *serverStream) run(ctx context.Context) (struct{}, error) {
+// runHandler is a handler's task: its parent context is the stream's
+// handlerCtx. Its frame lies under the handler's for as long as the
+// handler waits, so it holds nothing but a deferred call: an idle
+// connection's task must fit in a 2 KiB stack (see park.Task).
+func runHandler(ctx context.Context) (struct{}, error) {
+	p := (*serverStream)(ctx.(*taskCtx).parentCtx.(*handlerCtx))
 	defer p.end()
 	p.finish(p.handler(ctx, p.stream()))
 	return struct{}{}, nil

@@ -185,7 +185,7 @@ func (l *Loop) snapshot(o snapshotOpts) LoopInfo {
 	var names []byte
 	var ends []int
 	for _, t := range ts {
-		if t.name == "" && !t.isDone() {
+		if _, named := t.parentCtx.(taskNamer); t.name == "" && !named && !t.isDone() {
 			names = strconv.AppendUint(append(names, "Task-"...), t.id, 10)
 			ends = append(ends, len(names))
 		}
@@ -196,7 +196,9 @@ func (l *Loop) snapshot(o snapshotOpts) LoopInfo {
 			continue
 		}
 		name := t.name
-		if name == "" && k < len(ends) {
+		if n, ok := t.parentCtx.(taskNamer); ok && name == "" {
+			name = n.taskName()
+		} else if name == "" && k < len(ends) {
 			name, from, k = all[from:ends[k]], ends[k], k+1
 		}
 		ti := TaskInfo{ID: t.id, Name: name, Parent: t.parent, Steps: t.steps}

@@ -804,13 +804,22 @@ func (t *Task[T]) Result() (T, error) { return t.fut.Result() }
 // Name returns the task's name.
 func (t *Task[T]) Name() string { return t.core.Name() }
 
-// Name returns the task's name, "Task-N" unless one was given.
+// Name returns the task's name, "Task-N" unless one was given or its
+// parent context names it.
 func (c *task) Name() string {
-	if c.name == "" {
-		return "Task-" + strconv.FormatUint(c.id, 10)
+	if c.name != "" {
+		return c.name
 	}
-	return c.name
+	if n, ok := c.parentCtx.(taskNamer); ok {
+		return n.taskName()
+	}
+	return "Task-" + strconv.FormatUint(c.id, 10)
 }
+
+// taskNamer is a parent context that names the tasks spawned with it when
+// they are given no name, for tasks that would otherwise keep a name
+// string each (a server's handlers: handlerCtx).
+type taskNamer interface{ taskName() string }
 
 // ID returns the task's number, unique within its loop.
 func (t *Task[T]) ID() uint64 { return t.core.id }
