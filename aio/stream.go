@@ -398,7 +398,27 @@ func (s *Stream) Read(ctx context.Context, n int) ([]byte, error) {
 	return p, nil
 }
 
-// readInto is Read into the caller's p, for the net.Conn view.
+// ReadInto reads into p as soon as at least one byte is received and
+// returns how many it read, up to len(p): io.Reader's Read with a
+// context, which allocates nothing (Read returns memory of its own each
+// time). At the end of the stream it returns 0 and io.EOF; an empty p
+// returns 0, nil at once. The bytes are copied into p in the caller's own
+// step, after any wait: tasks of one loop may therefore share one buffer
+// for a read and the writes that follow it, as long as none waits in
+// between (examples/echo does, one buffer per loop). Python: no
+// StreamReader counterpart; loop.sock_recv_into and
+// BufferedProtocol.get_buffer are the nearest.
+func (s *Stream) ReadInto(ctx context.Context, p []byte) (int, error) {
+	if ctx == nil {
+		return 0, nilCtx("Stream.ReadInto")
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return s.readInto(ctx, p)
+}
+
+// readInto is ReadInto of a non-empty p, for it and the net.Conn view.
 func (s *Stream) readInto(ctx context.Context, p []byte) (int, error) {
 	var n int
 	var ok bool

@@ -104,6 +104,50 @@ func TestStreamTasksReadWrite(t *testing.T) {
 	})
 }
 
+// ReadInto fills the caller's buffer with what has arrived, up to its
+// length, waits when nothing has, and ends with io.EOF (that it allocates
+// nothing is TestStreamReadIntoAllocatesNothing's).
+func TestStreamReadInto(t *testing.T) {
+	runLoop(t, func(ctx context.Context) error {
+		a, b, _, _ := streamPair(aio.LoopOf(ctx), 3)
+		buf := make([]byte, 4)
+		if n, err := b.ReadInto(ctx, buf[:0]); n != 0 || err != nil {
+			return fmt.Errorf("ReadInto of an empty buffer: %d, %v", n, err)
+		}
+		if _, err := b.ReadInto(nil, buf); !errors.Is(err, duet.ErrNilContext) {
+			return fmt.Errorf("ReadInto with a nil context: %v", err)
+		}
+		late := aio.Spawn(ctx, func(ctx context.Context) (struct{}, error) {
+			duet.Sleep(ctx, 2*time.Millisecond) // the reader waits first
+			return struct{}{}, a.Write(ctx, []byte("abcdefg"))
+		})
+		var got []byte
+		for len(got) < 7 {
+			n, err := b.ReadInto(ctx, buf)
+			if err != nil || n == 0 || n > len(buf) {
+				return fmt.Errorf("ReadInto: %d, %v", n, err)
+			}
+			got = append(got, buf[:n]...)
+		}
+		if string(got) != "abcdefg" {
+			return fmt.Errorf("read %q", got)
+		}
+		if _, err := duet.Await(ctx, late); err != nil {
+			return err
+		}
+		a.WriteEOF()
+		for {
+			n, err := b.ReadInto(ctx, buf)
+			if err == io.EOF && n == 0 {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("ReadInto at the end: %d, %v", n, err)
+			}
+		}
+	})
+}
+
 // The end of the stream cuts each kind of read as documented: partial data
 // in an *IncompleteReadError, io.EOF when nothing is left, a last line
 // without its newline.

@@ -47,10 +47,11 @@ func (e *LimitOverrunError) Error() string {
 }
 
 // recvBuf is a stream's receive buffer: bytes fed by the transport, taken
-// by the read methods. It holds memory only while it holds unread bytes:
-// the first feed after it drained allocates, and a read that takes every
-// byte of its memory takes the memory itself rather than a copy, so an
-// idle connection, served or not, keeps no buffer. Each try method either completes (ok) or says it
+// by the read methods. It holds memory only while it holds unread bytes,
+// or up to keepRecvCap once drained by a copy (ReadInto): a read that
+// takes every byte of its memory takes the memory itself rather than a
+// copy, and the next feed allocates anew; so a connection that never
+// received keeps no buffer, and an idle one little. Each try method either completes (ok) or says it
 // needs more bytes; the stream waits for the next feed and tries again
 // with the same scan state. Every slice a try method returns is the
 // caller's own: the buffer never hands out memory it will write again.
@@ -93,11 +94,22 @@ func (b *recvBuf) take(n int) []byte {
 	return out
 }
 
-// consumed drops n unread bytes; memory left with none is released.
+// keepRecvCap is the most memory a drained receive buffer keeps for the
+// next bytes: a connection of small messages read with ReadInto then
+// allocates nothing per message, and an idle one holds at most this much
+// (none if it never received, or if its last read took the memory).
+const keepRecvCap = 1 << 10
+
+// consumed drops n unread bytes; memory left with none is kept when small
+// (keepRecvCap), else released.
 func (b *recvBuf) consumed(n int) {
 	b.r += n
 	if b.r == len(b.data) {
-		b.data, b.r = nil, 0
+		if cap(b.data) <= keepRecvCap {
+			b.data, b.r = b.data[:0], 0
+		} else {
+			b.data, b.r = nil, 0
+		}
 	}
 }
 
