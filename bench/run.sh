@@ -5,7 +5,7 @@
 # this machine, in this run, and prints the comparison table. The report is
 # also saved under bench/results/ (git-ignored).
 #
-#   bash bench/run.sh                  # everything (about two minutes on 2 cores)
+#   bash bench/run.sh                  # everything (about 15 minutes on 2 cores; echo, idle and churn take most)
 #   bash bench/run.sh -only spawn_await,sleep_zero
 #   bash bench/run.sh -workers 16      # one-per-core pools of 16 (default GOMAXPROCS)
 #   bash bench/run.sh -quick           # checks the driver only: tiny sizes
