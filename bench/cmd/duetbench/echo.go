@@ -39,10 +39,10 @@ func (o *echoOpts) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.loadCPU, "load-cpu", 1, "echo: CPU the load generator is pinned to (taskset -c)")
 	fs.BoolVar(&o.noPin, "no-pin", false, "echo/idle: do not pin servers and generator")
 	fs.StringVar(&o.conns, "echo-c", "50,1000", "echo: connection counts, comma-separated")
-	fs.DurationVar(&o.dur, "echo-d", 5*time.Second, "echo: measured window per point")
+	fs.DurationVar(&o.dur, "echo-d", 3*time.Second, "echo: measured window per point")
 	fs.DurationVar(&o.warm, "echo-warmup", time.Second, "echo: unmeasured warm-up before each window")
 	fs.IntVar(&o.size, "echo-size", 64, "echo: message size in bytes")
-	fs.IntVar(&o.reps, "echo-reps", 3, "echo: rounds over every server, interleaved; each figure is the median of the rounds")
+	fs.IntVar(&o.reps, "echo-reps", 5, "echo: rounds over every server, interleaved; each figure is the median of the rounds")
 	fs.IntVar(&o.idleN, "idle-n", 10000, "idle: idle connections held open against each server")
 	fs.IntVar(&o.maxConns, "maxconns", 0, "idle: connections of the max-connections probe (0: as many as the file limits allow; -1: no probe)")
 	fs.IntVar(&o.duetLoops, "duet-loops", 1, "echo/idle: -loops passed to duet's examples/echo")
@@ -97,10 +97,11 @@ func (o echoOpts) pinning() (srv, gen int, note string) {
 }
 
 type echoPoint struct {
-	c    int
-	reps []loadResult // one per round that succeeded
-	res  loadResult   // their median (see medianResult)
-	err  error        // the first failure, when no round succeeded
+	c      int
+	rounds []loadResult // by round; a failed round's has no requests
+	reps   []loadResult // the rounds that succeeded
+	res    loadResult   // their median (see medianResult)
+	err    error        // the first failure, when no round succeeded
 }
 
 type echoRow struct {
@@ -114,8 +115,11 @@ type echoRow struct {
 // generator ("duetbench echoload") pinned to the other CPU, at every
 // connection count; and that o.reps times over, the servers interleaved
 // (round 1 runs each once, then round 2...), so that a slow spell of this
-// shared machine falls on every server alike rather than on one. Each
-// figure reported is the median of the rounds.
+// shared machine falls on every server alike rather than on one. The
+// servers are all started first and stay up, idle but for their turn, so
+// that a round costs no start-ups and its windows follow each other
+// closely. Each figure reported is the median of the rounds, and the
+// ratios to the best peer are the median of each round's ratio.
 func runEcho(w io.Writer, self string, servers []echoServer, o echoOpts, quick bool) {
 	dur, warm, reps := o.dur, o.warm, max(o.reps, 1)
 	if quick {
@@ -132,26 +136,28 @@ func runEcho(w io.Writer, self string, servers []echoServer, o echoOpts, quick b
 	fmt.Fprintf(w, "\necho: %d-byte messages, one in flight per connection, %v warm-up + %v measured per point, median of %d interleaved rounds; load average %s\n", o.size, warm, dur, reps, loadAvg())
 	fmt.Fprintf(w, "%s; server CPU time from /proc/PID/stat, resolution 1/%d s\n", pinNote, clkTck())
 	rows := make([]echoRow, len(servers))
+	procs := make([]*running, len(servers))
 	for i, s := range servers {
 		rows[i] = echoRow{s: s, skip: s.skip}
 		for _, c := range cs {
-			rows[i].points = append(rows[i].points, echoPoint{c: c})
+			rows[i].points = append(rows[i].points, echoPoint{c: c, rounds: make([]loadResult, reps)})
 		}
+		if s.skip != "" {
+			fmt.Fprintf(os.Stderr, "  echo %-24s skipped: %s\n", s.name, s.skip)
+			continue
+		}
+		r, err := startServer(s, srvCPU)
+		if err != nil {
+			rows[i].skip = "did not start: " + err.Error()
+			fmt.Fprintf(os.Stderr, "  echo %-24s %s\n", s.name, rows[i].skip)
+			continue
+		}
+		procs[i] = r
 	}
 	for round := 1; round <= reps; round++ {
 		for i := range rows {
-			row := &rows[i]
-			s := row.s
-			if row.skip != "" {
-				if round == 1 {
-					fmt.Fprintf(os.Stderr, "  echo %-24s skipped: %s\n", s.name, s.skip)
-				}
-				continue
-			}
-			r, err := startServer(s, srvCPU)
-			if err != nil {
-				row.skip = "did not start: " + err.Error()
-				fmt.Fprintf(os.Stderr, "  echo %-24s %s\n", s.name, row.skip)
+			row, r := &rows[i], procs[i]
+			if r == nil {
 				continue
 			}
 			for k, c := range cs {
@@ -163,18 +169,21 @@ func runEcho(w io.Writer, self string, servers []echoServer, o echoOpts, quick b
 				p := &row.points[k]
 				res, err := runLoad(exec.Command(args[0], args[1:]...))
 				if err != nil {
-					fmt.Fprintf(os.Stderr, "  echo %-24s c=%-5d round %d/%d FAILED: %v\n", s.name, c, round, reps, err)
+					fmt.Fprintf(os.Stderr, "  echo %-24s c=%-5d round %d/%d FAILED: %v\n", row.s.name, c, round, reps, err)
 					if p.err == nil {
 						p.err = err
 					}
 					continue
 				}
-				fmt.Fprintf(os.Stderr, "  echo %-24s c=%-5d round %d/%d %s req/s\n", s.name, c, round, reps, num(res.RPS))
+				fmt.Fprintf(os.Stderr, "  echo %-24s c=%-5d round %d/%d %s req/s\n", row.s.name, c, round, reps, num(res.RPS))
+				p.rounds[round-1] = res
 				p.reps = append(p.reps, res)
 			}
-			if x := r.stop(); row.exit == "" || row.exit == "clean" {
-				row.exit = x
-			}
+		}
+	}
+	for i, r := range procs {
+		if r != nil {
+			rows[i].exit = r.stop()
 		}
 	}
 	for i := range rows {
@@ -270,6 +279,45 @@ func bestPeer(rows []echoRow, c int) (rps float64, rpsName string, cpu float64, 
 	return
 }
 
+// pairedRatios returns point p's ratios to the best peer as the median of
+// each round's ratio, its req/s and CPU per request against those of the
+// best peer in that round (a slow spell is shared by the servers of one
+// round more than by the same server in two); false when p has no rounds
+// (a point measured once: the caller compares medians).
+func pairedRatios(rows []echoRow, p echoPoint) (rps, cpu float64, ok bool) {
+	var rr, cr []float64
+	for k, x := range p.rounds {
+		if x.Requests == 0 {
+			continue
+		}
+		var bRPS, bCPU float64
+		for _, r := range rows {
+			if r.s.duet {
+				continue
+			}
+			for _, q := range r.points {
+				if q.c != p.c || k >= len(q.rounds) || q.rounds[k].Requests == 0 {
+					continue
+				}
+				bRPS = max(bRPS, q.rounds[k].RPS)
+				if u := cpuPerReq(q.rounds[k]); u > 0 && (bCPU == 0 || u < bCPU) {
+					bCPU = u
+				}
+			}
+		}
+		if bRPS > 0 && bCPU > 0 && x.RPS > 0 {
+			rr = append(rr, speedup(x.RPS, bRPS, true))
+			cr = append(cr, speedup(cpuPerReq(x), bCPU, false))
+		}
+	}
+	if len(rr) < 2 {
+		return 0, 0, false
+	}
+	slices.Sort(rr)
+	slices.Sort(cr)
+	return rr[len(rr)/2], cr[len(cr)/2], true
+}
+
 func printEcho(w io.Writer, rows []echoRow, cs []int) {
 	hdr := fmt.Sprintf("%-24s %5s %9s %9s %9s %6s %10s %11s %7s %6s %6s %9s %9s", "server", "c", "req/s", "p50", "p99", "errors",
 		"CPU us/req", "CPU range", "user us", "srv%", "gen%", "req/s:best", "CPU:best")
@@ -294,10 +342,13 @@ func printEcho(w io.Writer, rows []echoRow, cs []int) {
 				}
 				x := p.res
 				u := cpuPerReq(x)
+				rr, cr := ratio(x.RPS, x.RPS > 0, bRPS, bRPS > 0, true), ratio(u, u > 0, bCPU, bCPU > 0, false)
+				if pr, pc, ok := pairedRatios(rows, p); ok {
+					rr, cr = fmtRatio(pr)+"x", fmtRatio(pc)+"x"
+				}
 				fmt.Fprintf(w, "%-24s %5d %9s %9s %9s %6d %10s %11s %7s %6s %6s %9s %9s\n", r.s.name, c, num(x.RPS),
 					us(x.P50us), us(x.P99us), x.Errors, fmt.Sprintf("%.2f", u), cpuRange(p), fmt.Sprintf("%.2f", userPerReq(x)),
-					pct(x.ServerCPU, x.Seconds), pct(x.GenCPU, x.Seconds),
-					ratio(x.RPS, x.RPS > 0, bRPS, bRPS > 0, true), ratio(u, u > 0, bCPU, bCPU > 0, false))
+					pct(x.ServerCPU, x.Seconds), pct(x.GenCPU, x.Seconds), rr, cr)
 			}
 		}
 		if bRPS > 0 {
@@ -311,7 +362,7 @@ func printEcho(w io.Writer, rows []echoRow, cs []int) {
 	fmt.Fprintln(w, "syscalls, and loopback TCP's delivery, which a write does for the receiver). srv%, gen%: CPU the server, the generator used")
 	fmt.Fprintln(w, "(100% = one core); gen% near 100 with srv% below it means the generator, not the server, set the req/s.")
 	fmt.Fprintln(w, "req/s:best, CPU:best: how many times better than the best peer at this c (>1: better); peers are every")
-	fmt.Fprintln(w, "server but duet's.")
+	fmt.Fprintln(w, "server but duet's. Over several rounds, the median of each round's ratio to that round's best peer.")
 	printNotes(w, rows)
 }
 
