@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"runtime"
@@ -206,8 +207,8 @@ func runEcho(w io.Writer, self string, servers []echoServer, o echoOpts, quick b
 // max_size) that glibc's malloc serves with mmap, mremap and munmap, three
 // system calls more per read, until the first connection's end of stream
 // frees one such buffer whole and glibc raises its mmap threshold past
-// it; measured unwarmed, asyncio's echo at c=50 took 28 µs of CPU per
-// request, and 7-8 µs after (strace -c counts the calls).
+// it. Measured unwarmed, asyncio's protocol echo at c=50 took 24-40 µs of
+// CPU per request, and 6-10 µs once warm (strace -c counts the calls).
 func warmUp(self string, r *running, size, genCPU int) {
 	args := []string{self, "echoload", "-addr", r.addr, "-c", "50", "-size", strconv.Itoa(size),
 		"-d", "300ms", "-warmup", "200ms", "-pid", strconv.Itoa(r.pid)}
@@ -298,43 +299,43 @@ func bestPeer(rows []echoRow, c int) (rps float64, rpsName string, cpu float64, 
 	return
 }
 
-// pairedRatios returns point p's ratios to the best peer as the median of
-// each round's ratio, its req/s and CPU per request against those of the
-// best peer in that round (a slow spell is shared by the servers of one
-// round more than by the same server in two); false when p has no rounds
-// (a point measured once: the caller compares medians).
+// pairedRatios returns point p's ratios to the best peer from the rounds:
+// against each peer, the median over the rounds of p's ratio to that
+// peer's figure in the same round (a slow spell is shared by the servers
+// of one round more than by the same server in two), and of those the
+// least favourable to p, which is the best peer's. (Taking each round's
+// best of several peers instead would pick the luckiest of them every
+// round, a comparison biased against p.) False when p has fewer than two
+// rounds: the caller compares medians.
 func pairedRatios(rows []echoRow, p echoPoint) (rps, cpu float64, ok bool) {
-	var rr, cr []float64
-	for k, x := range p.rounds {
-		if x.Requests == 0 {
+	median := func(v []float64) float64 {
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	rps, cpu = math.Inf(1), math.Inf(1)
+	for _, r := range rows {
+		if r.s.duet {
 			continue
 		}
-		var bRPS, bCPU float64
-		for _, r := range rows {
-			if r.s.duet {
+		for _, q := range r.points {
+			if q.c != p.c {
 				continue
 			}
-			for _, q := range r.points {
-				if q.c != p.c || k >= len(q.rounds) || q.rounds[k].Requests == 0 {
+			var rr, cr []float64
+			for k, x := range p.rounds {
+				if k >= len(q.rounds) || x.Requests == 0 || q.rounds[k].Requests == 0 {
 					continue
 				}
-				bRPS = max(bRPS, q.rounds[k].RPS)
-				if u := cpuPerReq(q.rounds[k]); u > 0 && (bCPU == 0 || u < bCPU) {
-					bCPU = u
-				}
+				y := q.rounds[k]
+				rr = append(rr, speedup(x.RPS, y.RPS, true))
+				cr = append(cr, speedup(cpuPerReq(x), cpuPerReq(y), false))
+			}
+			if len(rr) >= 2 {
+				rps, cpu, ok = min(rps, median(rr)), min(cpu, median(cr)), true
 			}
 		}
-		if bRPS > 0 && bCPU > 0 && x.RPS > 0 {
-			rr = append(rr, speedup(x.RPS, bRPS, true))
-			cr = append(cr, speedup(cpuPerReq(x), bCPU, false))
-		}
 	}
-	if len(rr) < 2 {
-		return 0, 0, false
-	}
-	slices.Sort(rr)
-	slices.Sort(cr)
-	return rr[len(rr)/2], cr[len(cr)/2], true
+	return rps, cpu, ok
 }
 
 func printEcho(w io.Writer, rows []echoRow, cs []int) {
@@ -381,7 +382,8 @@ func printEcho(w io.Writer, rows []echoRow, cs []int) {
 	fmt.Fprintln(w, "syscalls, and loopback TCP's delivery, which a write does for the receiver). srv%, gen%: CPU the server, the generator used")
 	fmt.Fprintln(w, "(100% = one core); gen% near 100 with srv% below it means the generator, not the server, set the req/s.")
 	fmt.Fprintln(w, "req/s:best, CPU:best: how many times better than the best peer at this c (>1: better); peers are every")
-	fmt.Fprintln(w, "server but duet's. Over several rounds, the median of each round's ratio to that round's best peer.")
+	fmt.Fprintln(w, "server but duet's. Over several rounds: against each peer, the median of the rounds' ratios to it (one round's")
+	fmt.Fprintln(w, "figures against the same round's), and of those the peer least favourable.")
 	printNotes(w, rows)
 }
 
