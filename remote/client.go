@@ -237,7 +237,7 @@ func (c *Client) stop() {
 // Shutdown stops the client: later Submits fail with an error matching
 // duet.ErrClosed. Outstanding tasks still complete, unless cancelFutures is
 // true: then their futures are cancelled and their workers told (a task not
-// yet started never starts). With wait, Shutdown blocks until every future
+// yet started never starts, as Submit says). With wait, Shutdown blocks until every future
 // of the client has completed; the client then holds no goroutine or
 // subscription. It may be called any number of times. Python:
 // Executor.shutdown(wait=True, cancel_futures=False).

@@ -131,13 +131,22 @@ func TestCancelReachesRunningTask(t *testing.T) {
 
 func TestCancelledBeforeStartNeverStarts(t *testing.T) {
 	started, ended, release := make(chan string, 10), make(chan error, 10), make(chan struct{})
-	e, c, _ := setup(t, blockRegistry(t, started, ended, release), remote.WithSlots(1))
+	e, c, w := setup(t, blockRegistry(t, started, ended, release), remote.WithSlots(1))
 	ctx := ctxT(t)
 	first := remote.Submit(ctx, c, block, "first")
 	<-started // the only slot is busy
 	queued := remote.Submit(ctx, c, block, "queued")
 	if !queued.Cancel("not needed") {
 		t.Fatal("Cancel of a queued task reported false")
+	}
+	// The cancel travels to the worker on its own subject, beside the
+	// task's delivery: free the slot once the worker has heard it (a task
+	// dispatched in the moment before may still run; see Submit).
+	for deadline := time.Now().Add(10 * time.Second); remote.CancelsSeen(w) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the worker never heard of the cancel")
+		}
+		time.Sleep(time.Millisecond)
 	}
 	close(release)
 	last := remote.Submit(ctx, c, block, "last")

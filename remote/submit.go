@@ -107,7 +107,10 @@ func WithIdempotencyKey(key string) SubmitOption {
 // Cancelling ctx or the future (Future.Cancel, or a loop task awaiting it
 // being cancelled) completes the future as cancelled at once and tells the
 // workers: a running task's context is cancelled, and a task not yet
-// started never starts. ctx's deadline is the task's deadline too (see
+// started never starts once the news has reached the workers and the
+// stream (it is removed from the stream when the stream has acknowledged
+// it). Telling does not wait: a task that a worker took in the moment
+// before may still run, and its result is dropped. ctx's deadline is the task's deadline too (see
 // WithTimeout). As with thread.Submit, a loop task's ctx ends when the
 // task returns, and with it the remote task; pass a longer-lived ctx for
 // work meant to outlive the task.
