@@ -38,8 +38,11 @@ go test -race -count=1 -timeout 15m ./...
 # TestStressConnectChurn runs for ten seconds here (issue 8's figure; three
 # by default, for a quick go test ./aio).
 export DUET_CHURN_SECONDS="${DUET_CHURN_SECONDS:-10}"
-echo "== large-scale tests (no race detector: it caps live goroutines at 8128)"
-go test -count=1 -timeout 15m -run 'Large|Stress|Million' ./...
+# Without the race detector: the large-scale tests (it caps live goroutines
+# at 8128) and those that measure stacks or allocations, which it changes
+# (each such file is built !race).
+echo "== large-scale and memory tests (no race detector)"
+go test -count=1 -timeout 15m -run 'Large|Stress|Million|IdleHandlerStack|AllocatesNothing' ./...
 
 echo "== cmd/duet (the duet command, a module of its own)"
 (cd cmd/duet && go test -race -count=1 -timeout 10m ./...)
