@@ -285,6 +285,12 @@ func (w *Worker) handle(msg jetstream.Msg) {
 		r.info.Key = k[0]
 	}
 	w.mu.Lock()
+	if w.cancelledLocked(id) {
+		// Cancelled since the check above: onCancel found it not running.
+		w.mu.Unlock()
+		msg.Ack()
+		return
+	}
 	w.running[id] = r
 	aborted := w.aborted
 	w.mu.Unlock()
@@ -391,6 +397,10 @@ func (w *Worker) onCancel(m *nats.Msg) {
 func (w *Worker) wasCancelled(id string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	return w.cancelledLocked(id)
+}
+
+func (w *Worker) cancelledLocked(id string) bool {
 	_, a := w.cancelled[0][id]
 	_, b := w.cancelled[1][id]
 	return a || b
