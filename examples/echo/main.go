@@ -24,9 +24,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"runtime"
-	"syscall"
 
 	"github.com/duet-go/duet"
 	"github.com/duet-go/duet/aio"
@@ -48,15 +46,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "-api %s: unknown (want protocol or stream)\n", *api)
 		os.Exit(2)
 	}
-	// SIGUSR1 asks for the memory in use (the benchmark's idle table); the
-	// signal is received on a goroutine of os/signal's, never on the loop.
-	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
-	go func() {
-		for range usr1 {
-			printStats()
-		}
-	}()
+	statsOnSignal()
 	demo.Main("echo", loops, serve)
 }
 
