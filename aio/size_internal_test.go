@@ -21,7 +21,7 @@ func TestIdleConnectionSizes(t *testing.T) {
 		size, most uintptr
 	}{
 		{"Task[struct{}] (a stream handler's)", unsafe.Sizeof(Task[struct{}]{}), 256},
-		{"Stream", unsafe.Sizeof(Stream{}), 176},
+		{"Stream", unsafe.Sizeof(Stream{}), 160},
 		{"tcpTransport", unsafe.Sizeof(tcpTransport{}), 192},
 		{"poll.FD", unsafe.Sizeof(poll.FD{}), 112},
 		{"park.Waiter (a task's reusable one)", unsafe.Sizeof(park.Waiter{}), 112},

@@ -104,12 +104,11 @@ type Stream struct {
 	waits *streamWaits // made by the first wait that queues (see streamWaits)
 
 	// Writing, guarded by mu.
-	tr       Transport   // nil until ConnectionMade, and during StartTLS's handshake
-	rare     *streamRare // made by the first write off the loop, NetConn, Dial or StartTLS
-	queued   uint64      // bytes ever put in out
-	flushed  uint64      // bytes ever taken from out
-	writeErr error
-	lostErr  error // the error the connection was lost with: reads give it once the buffer is read
+	tr      Transport   // nil until ConnectionMade, and during StartTLS's handshake
+	rare    *streamRare // made by the first write off the loop, NetConn, Dial or StartTLS
+	queued  uint64      // bytes ever put in out
+	flushed uint64      // bytes ever taken from out
+	lostErr error       // the error the connection was lost with: reads give it once the buffer is read
 
 	// Flags, guarded by mu.
 	turn           bool // a reader holds the read turn
@@ -156,14 +155,15 @@ func (s *Stream) detachDrainersLocked() *park.Waiter {
 	return s.waits.drainers.Detach()
 }
 
-// streamRare holds what few streams need, kept out of every Stream: the
-// bytes written off the loop, not yet handed to the transport (out), the
+// streamRare holds what few streams need, kept out of every Stream: a
+// failed write's error, the bytes written off the loop, not yet handed to the transport (out), the
 // memory of the last batch, for the next (spare), the net.Conn view,
 // Dial's host (StartTLS's default server name), and the connection's
 // addresses when its transport cannot give them off the loop (see
 // fixedAddrs) or is being upgraded by StartTLS. A served TCP stream used
 // only by tasks of its loop never needs it.
 type streamRare struct {
+	writeErr     error // the first failed write's: later writes and Drains fail with it
 	out, spare   []byte
 	conn         *streamConn
 	host         string
@@ -571,8 +571,8 @@ func (s *Stream) writeErrLocked() error {
 		return errStreamClosed
 	case s.eofReq:
 		return errStreamEOF
-	case s.writeErr != nil:
-		return s.writeErr
+	case s.rare != nil && s.rare.writeErr != nil:
+		return s.rare.writeErr
 	case s.lost:
 		return s.lostErrLocked()
 	}
@@ -674,8 +674,8 @@ func (s *Stream) doneOut(out []byte, err error) {
 	if o := s.rare; o != nil && o.spare == nil {
 		o.spare = out[:0]
 	}
-	if err != nil && s.writeErr == nil {
-		s.writeErr = err
+	if r := s.rare; err != nil && (r == nil || r.writeErr == nil) {
+		s.rareLocked().writeErr = err
 	}
 	ws := s.detachDrainersLocked()
 	s.mu.Unlock()
@@ -739,8 +739,8 @@ func (s *Stream) Drain(ctx context.Context) error {
 		switch {
 		case s.closeReq:
 			err = errStreamClosed
-		case s.writeErr != nil:
-			err = s.writeErr
+		case s.rare != nil && s.rare.writeErr != nil:
+			err = s.rare.writeErr
 		case s.lost:
 			err = s.lostErrLocked()
 		case !s.writePaused && s.flushed >= target:
