@@ -6,7 +6,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/duet-go/duet/internal/poll"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,17 +27,17 @@ func BenchmarkPingPong(b *testing.B) {
 				}
 			}
 			// y echoes every message back; x counts them and sends the next.
-			y.StartRead(poll.ReadFuncs{func() []byte { return ybuf }, func(_ []byte, n int, err error) {
+			y.StartRead(readFuncs{func() []byte { return ybuf }, func(_ []byte, n int, err error) {
 				if err != nil {
 					failed = err
 					return
 				}
 				if ygot += n; ygot == size {
 					ygot = 0
-					y.Write(msg, poll.WriteFunc(wdone))
+					y.Write(msg, writeFunc(wdone))
 				}
 			}})
-			x.StartRead(poll.ReadFuncs{func() []byte { return xbuf }, func(_ []byte, n int, err error) {
+			x.StartRead(readFuncs{func() []byte { return xbuf }, func(_ []byte, n int, err error) {
 				if err != nil {
 					failed = err
 					return
@@ -46,14 +45,14 @@ func BenchmarkPingPong(b *testing.B) {
 				if xgot += n; xgot == size {
 					xgot = 0
 					if rounds++; rounds < b.N {
-						x.Write(msg, poll.WriteFunc(wdone))
+						x.Write(msg, writeFunc(wdone))
 					}
 				}
 			}})
 			b.SetBytes(int64(2 * size))
 			b.ReportAllocs()
 			b.ResetTimer()
-			x.Write(msg, poll.WriteFunc(wdone))
+			x.Write(msg, writeFunc(wdone))
 			for rounds < b.N && failed == nil {
 				if _, err := p.Poll(hangGuard); err != nil {
 					b.Fatal(err)

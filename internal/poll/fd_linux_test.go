@@ -22,7 +22,7 @@ func TestReadLargeTransferInChunks(t *testing.T) {
 	data := pattern(0, size)
 	var w writeResult
 	bufs := [][]byte{data[:3<<20], data[3<<20 : 5<<20+17], {}, data[5<<20+17:]}
-	if err := a.Write(bufs, poll.WriteFunc(w.done)); err != nil {
+	if err := a.Write(bufs, writeFunc(w.done)); err != nil {
 		t.Fatal(err)
 	}
 	s := newSink(61 << 10) // an odd size: chunks straddle the writer's buffers
@@ -43,7 +43,7 @@ func TestReadEOF(t *testing.T) {
 	p := newPoller(t)
 	a, b := socketpair(t, p)
 	var w writeResult
-	a.Write([][]byte{[]byte("hello")}, poll.WriteFunc(w.done))
+	a.Write([][]byte{[]byte("hello")}, writeFunc(w.done))
 	pump(t, p, "the write", func() bool { return w.calls > 0 })
 	if err := unix.Shutdown(a.Fd(), unix.SHUT_WR); err != nil {
 		t.Fatal(err)
@@ -76,7 +76,7 @@ func TestReadPeerReset(t *testing.T) {
 	// An AF_UNIX stream socket closed with unread data resets its peer.
 	a, b := socketpair(t, p)
 	var w writeResult
-	b.Write([][]byte{[]byte("never read")}, poll.WriteFunc(w.done))
+	b.Write([][]byte{[]byte("never read")}, writeFunc(w.done))
 	pump(t, p, "the write", func() bool { return w.calls > 0 })
 	a.Close()
 	s := newSink(4096)
@@ -109,7 +109,7 @@ func TestStopReadMidStreamLosesNothing(t *testing.T) {
 	const size = 1 << 20
 	data := pattern(0, size)
 	var w writeResult
-	a.Write([][]byte{data}, poll.WriteFunc(w.done))
+	a.Write([][]byte{data}, writeFunc(w.done))
 	s := newSink(4093)
 	stopped := 0
 	var sf func(buf []byte, n int, err error)
@@ -120,7 +120,7 @@ func TestStopReadMidStreamLosesNothing(t *testing.T) {
 	}
 	for s.got.Len() < size {
 		s.lent = false
-		if err := b.StartRead(poll.ReadFuncs{s.alloc, sf}); err != nil {
+		if err := b.StartRead(readFuncs{s.alloc, sf}); err != nil {
 			t.Fatal(err)
 		}
 		before := stopped
@@ -151,7 +151,7 @@ func TestWritevPartialCompletesLater(t *testing.T) {
 	var w1, w2, w3 writeResult
 	bufs1 := [][]byte{data[:1000], data[1000 : 1<<20], data[1<<20 : 2<<20]}
 	bufs2 := [][]byte{data[2<<20 : 2<<20+5], data[2<<20+5 : 3<<20]}
-	if err := a.Write(bufs1, poll.WriteFunc(w1.done)); err != nil {
+	if err := a.Write(bufs1, writeFunc(w1.done)); err != nil {
 		t.Fatal(err)
 	}
 	// Write made the syscall at once: bytes are in the peer's buffer
@@ -159,8 +159,8 @@ func TestWritevPartialCompletesLater(t *testing.T) {
 	if q, err := unix.IoctlGetInt(b.Fd(), unix.SIOCINQ); err != nil || q == 0 {
 		t.Fatalf("nothing reached the peer before Poll (%d bytes queued, %v)", q, err)
 	}
-	a.Write(bufs2, poll.WriteFunc(w2.done))
-	a.Write(nil, poll.WriteFunc(w3.done)) // an empty write completes in order, with 0
+	a.Write(bufs2, writeFunc(w2.done))
+	a.Write(nil, writeFunc(w3.done)) // an empty write completes in order, with 0
 	for range 3 {
 		p.Poll(5 * time.Millisecond)
 	}
@@ -191,8 +191,8 @@ func TestWriteErrorIsSticky(t *testing.T) {
 	a, b := socketpair(t, p)
 	b.Close()
 	var w1, w2 writeResult
-	a.Write([][]byte{[]byte("x")}, poll.WriteFunc(w1.done))
-	a.Write([][]byte{[]byte("y"), []byte("z")}, poll.WriteFunc(w2.done))
+	a.Write([][]byte{[]byte("x")}, writeFunc(w1.done))
+	a.Write([][]byte{[]byte("y"), []byte("z")}, writeFunc(w2.done))
 	pump(t, p, "the failed writes", func() bool { return w2.calls > 0 })
 	if !errors.Is(w1.err, syscall.EPIPE) || !errors.Is(w2.err, syscall.EPIPE) || w1.n != 0 || w2.n != 0 || w1.calls != 1 {
 		t.Fatalf("writes to a closed peer: (%d, %v), (%d, %v)", w1.n, w1.err, w2.n, w2.err)
@@ -243,8 +243,8 @@ func TestAcceptConnectLoopback(t *testing.T) {
 	}
 	// Both ways through the poller.
 	var w1, w2 writeResult
-	c.Write([][]byte{[]byte("ping")}, poll.WriteFunc(w1.done))
-	srv.Write([][]byte{[]byte("po"), []byte("ng")}, poll.WriteFunc(w2.done))
+	c.Write([][]byte{[]byte("ping")}, writeFunc(w1.done))
+	srv.Write([][]byte{[]byte("po"), []byte("ng")}, writeFunc(w2.done))
 	sc, ss := newSink(64), newSink(64)
 	sc.start(t, c)
 	ss.start(t, srv)
@@ -284,11 +284,11 @@ func TestClosePendingCompletesEachOnce(t *testing.T) {
 	unix.SetsockoptInt(a.Fd(), unix.SOL_SOCKET, unix.SO_SNDBUF, 4096)
 	var reads int
 	var rerr error
-	a.StartRead(poll.ReadFuncs{func() []byte { return make([]byte, 16) }, func(_ []byte, n int, err error) { reads++; rerr = err }})
+	a.StartRead(readFuncs{func() []byte { return make([]byte, 16) }, func(_ []byte, n int, err error) { reads++; rerr = err }})
 	var w0, w1, w2 writeResult
 	big := pattern(0, 1<<20)
-	a.Write([][]byte{big}, poll.WriteFunc(w1.done))
-	a.Write([][]byte{big}, poll.WriteFunc(w2.done))
+	a.Write([][]byte{big}, writeFunc(w1.done))
+	a.Write([][]byte{big}, writeFunc(w2.done))
 	p.Poll(0)
 	// A listener with accepts pending.
 	l, _ := loopback(t, p, 1)
@@ -299,7 +299,7 @@ func TestClosePendingCompletesEachOnce(t *testing.T) {
 	}
 	// A write that finished before Close reports its own result.
 	c, _ := socketpair(t, p)
-	c.Write([][]byte{[]byte("done before Close")}, poll.WriteFunc(w0.done))
+	c.Write([][]byte{[]byte("done before Close")}, writeFunc(w0.done))
 
 	for _, f := range []*poll.FD{a, l, c} {
 		if err := f.Close(); err != nil {
@@ -332,10 +332,10 @@ func TestClosePendingCompletesEachOnce(t *testing.T) {
 		t.Errorf("accepts: %d, %v", accepts, aerrs)
 	}
 	// New operations on a closed FD are refused at once.
-	if err := a.Write([][]byte{big}, poll.WriteFunc(func(int, error) { t.Error("done of a refused write") })); !errors.Is(err, net.ErrClosed) {
+	if err := a.Write([][]byte{big}, writeFunc(func(int, error) { t.Error("done of a refused write") })); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Write after Close: %v", err)
 	}
-	if err := a.StartRead(poll.ReadFuncs{func() []byte { return nil }, func([]byte, int, error) {}}); !errors.Is(err, net.ErrClosed) {
+	if err := a.StartRead(readFuncs{func() []byte { return nil }, func([]byte, int, error) {}}); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("StartRead after Close: %v", err)
 	}
 	if err := l.Accept(func(*poll.FD, poll.Sockaddr, error) {}); !errors.Is(err, net.ErrClosed) {
@@ -385,7 +385,7 @@ func TestPollerCloseCompletesPending(t *testing.T) {
 	a, _ := socketpair(t, p)
 	var rerr error
 	reads := 0
-	a.StartRead(poll.ReadFuncs{func() []byte { return make([]byte, 8) }, func(_ []byte, _ int, err error) {
+	a.StartRead(readFuncs{func() []byte { return make([]byte, 8) }, func(_ []byte, _ int, err error) {
 		reads++
 		rerr = err
 		if _, err := p.Poll(0); err == nil {
@@ -525,7 +525,7 @@ func TestPanicInCallbackLosesNoReadiness(t *testing.T) {
 	s1, s2 := newSink(10), newSink(10)
 	s1.start(t, b)
 	s2.start(t, d)
-	b.StartRead(poll.ReadFuncs{s1.alloc, func(buf []byte, n int, err error) {
+	b.StartRead(readFuncs{s1.alloc, func(buf []byte, n int, err error) {
 		s1.done(buf, n, err)
 		if !panicked {
 			panicked = true
@@ -556,7 +556,7 @@ func TestDatagramShortReadsKeepReadiness(t *testing.T) {
 	a, b := socketpairOf(t, p, unix.SOCK_DGRAM)
 	var w writeResult
 	for i := range 3 {
-		a.Write([][]byte{[]byte("message "), {byte('0' + i)}}, poll.WriteFunc(w.done)) // one datagram each
+		a.Write([][]byte{[]byte("message "), {byte('0' + i)}}, writeFunc(w.done)) // one datagram each
 	}
 	pump(t, p, "the writes", func() bool { return w.calls == 3 })
 	s := newSink(100)

@@ -46,7 +46,7 @@ func runScript(t *testing.T, p *poll.Poller, a, b *poll.FD, script []byte) {
 	var done func([]byte, int, error)
 	start := func(size int) {
 		buf, lent = make([]byte, size), false
-		if err := b.StartRead(poll.ReadFuncs{alloc, done}); err != nil {
+		if err := b.StartRead(readFuncs{alloc, done}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -93,7 +93,7 @@ func runScript(t *testing.T, p *poll.Poller, a, b *poll.FD, script []byte) {
 				cut1, cut2 = cut2, cut1
 			}
 			writes++
-			a.Write([][]byte{data[:cut1], data[cut1:cut2], data[cut2:]}, poll.WriteFunc(wdone))
+			a.Write([][]byte{data[:cut1], data[cut1:cut2], data[cut2:]}, writeFunc(wdone))
 			sent += n
 		case 1:
 			b.StopRead()

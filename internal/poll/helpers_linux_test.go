@@ -101,7 +101,7 @@ func (s *sink) done(b []byte, n int, err error) {
 func (s *sink) start(t testing.TB, f *poll.FD) {
 	t.Helper()
 	s.lent = false // StartRead takes back a buffer done never reported
-	if err := f.StartRead(poll.ReadFuncs{s.alloc, s.done}); err != nil {
+	if err := f.StartRead(readFuncs{s.alloc, s.done}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -169,3 +169,17 @@ func tcpPair(t testing.TB, p *poll.Poller) (client, server *poll.FD) {
 	}
 	return c, server
 }
+
+// readFuncs is a poll.Reader made of two funcs, and writeFunc a
+// poll.Writer made of one, for the tests' closures.
+type readFuncs struct {
+	alloc func() []byte
+	done  func(buf []byte, n int, err error)
+}
+
+func (r readFuncs) ReadBuffer() []byte                    { return r.alloc() }
+func (r readFuncs) ReadDone(buf []byte, n int, err error) { r.done(buf, n, err) }
+
+type writeFunc func(n int, err error)
+
+func (f writeFunc) WriteDone(n int, err error) { f(n, err) }

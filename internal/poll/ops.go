@@ -14,18 +14,3 @@ type Reader interface {
 type Writer interface {
 	WriteDone(n int, err error)
 }
-
-// ReadFuncs is a Reader made of two funcs, for callers that have no
-// type of their own to give.
-type ReadFuncs struct {
-	Alloc func() []byte
-	Done  func(buf []byte, n int, err error)
-}
-
-func (r ReadFuncs) ReadBuffer() []byte                    { return r.Alloc() }
-func (r ReadFuncs) ReadDone(buf []byte, n int, err error) { r.Done(buf, n, err) }
-
-// WriteFunc is a Writer made of a func.
-type WriteFunc func(n int, err error)
-
-func (f WriteFunc) WriteDone(n int, err error) { f(n, err) }
