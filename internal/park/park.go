@@ -125,9 +125,12 @@ type Waiter struct {
 // in a byte; the zero Label is none.
 type Label uint8
 
+// labels are the operations by Label - 1. NewLabel replaces the slice
+// (under mu) rather than append in place, so that Op, which a snapshot
+// calls once per waiting task, reads it without a lock.
 var labels struct {
 	mu  sync.Mutex
-	ops []string // by Label - 1
+	ops atomic.Pointer[[]string]
 }
 
 // NewLabel returns the Label of the wait named op. It is meant for package
@@ -135,11 +138,16 @@ var labels struct {
 func NewLabel(op string) Label {
 	labels.mu.Lock()
 	defer labels.mu.Unlock()
-	if len(labels.ops) == 255 {
+	var old []string
+	if p := labels.ops.Load(); p != nil {
+		old = *p
+	}
+	if len(old) == 255 {
 		panic("park: more than 255 Labels (NewLabel is for package variables)")
 	}
-	labels.ops = append(labels.ops, op)
-	return Label(len(labels.ops))
+	ops := append(old[:len(old):len(old)], op)
+	labels.ops.Store(&ops)
+	return Label(len(ops))
 }
 
 // Op returns the operation l names, "" for the zero Label.
@@ -147,9 +155,7 @@ func (l Label) Op() string {
 	if l == 0 {
 		return ""
 	}
-	labels.mu.Lock()
-	defer labels.mu.Unlock()
-	return labels.ops[l-1]
+	return (*labels.ops.Load())[l-1]
 }
 
 // Labeled sets w's label and the object it waits on, and returns w.
