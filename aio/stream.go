@@ -156,12 +156,12 @@ func (s *Stream) detachDrainersLocked() *park.Waiter {
 }
 
 // streamRare holds what few streams need, kept out of every Stream: a
-// failed write's error, the bytes written off the loop, not yet handed to the transport (out), the
-// memory of the last batch, for the next (spare), the net.Conn view,
-// Dial's host (StartTLS's default server name), and the connection's
-// addresses when its transport cannot give them off the loop (see
-// fixedAddrs) or is being upgraded by StartTLS. A served TCP stream used
-// only by tasks of its loop never needs it.
+// failed write's error, the bytes written off the loop, not yet handed
+// to the transport (out), the memory of the last batch, for the next
+// (spare), the net.Conn view, Dial's host (StartTLS's default server
+// name), and the connection's addresses when its transport cannot give
+// them off the loop (see fixedAddrs) or is being upgraded by StartTLS.
+// A served TCP stream used only by tasks of its loop never needs it.
 type streamRare struct {
 	writeErr     error // the first failed write's: later writes and Drains fail with it
 	out, spare   []byte

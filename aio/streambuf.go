@@ -46,18 +46,19 @@ func (e *LimitOverrunError) Error() string {
 	return fmt.Sprintf("aio: no separator within the stream's limit of %d bytes (raise the limit with aio.WithLimit if longer chunks are expected)", e.Limit)
 }
 
-// recvBuf is a stream's receive buffer: bytes fed by the transport, taken
-// by the read methods. It holds memory only while it holds unread bytes,
-// or up to keepRecvCap once drained by a copy (ReadInto): a read that
-// takes every byte of its memory takes the memory itself rather than a
-// copy, and the next feed allocates anew; so a connection that never
-// received keeps no buffer, and an idle one little. Each try method either completes (ok) or says it
-// needs more bytes; the stream waits for the next feed and tries again
-// with the same scan state. Every slice a try method returns is the
-// caller's own: the buffer never hands out memory it will write again.
-// The result of a sequence of reads depends only on the bytes fed and
-// where the end of the stream is, not on how the bytes were chunked (read
-// up to n, whose size is what has arrived, aside).
+// recvBuf is a stream's receive buffer: bytes fed by the transport,
+// taken by the read methods. It holds memory only while it holds unread
+// bytes, or up to keepRecvCap once drained by a copy (ReadInto): a read
+// that takes every byte of its memory takes the memory itself rather
+// than a copy, and the next feed allocates anew; so a connection that
+// never received keeps no buffer, and an idle one little. Each try
+// method either completes (ok) or says it needs more bytes; the stream
+// waits for the next feed and tries again with the same scan state.
+// Every slice a try method returns is the caller's own: the buffer
+// never hands out memory it will write again. The result of a sequence
+// of reads depends only on the bytes fed and where the end of the
+// stream is, not on how the bytes were chunked (read up to n, whose
+// size is what has arrived, aside).
 type recvBuf struct {
 	data     []byte // unread bytes are data[r:]
 	r        int

@@ -19,8 +19,9 @@
 //
 // An FD's operations are started by a call that never blocks and report
 // through a callback: StartRead(r) reads on until StopRead, reporting to
-// r (a Reader), Write(bufs, done) writes every byte, Accept(done) and Connect(sa, done)
-// report their result, Close completes whatever is pending. Datagram
+// r (a Reader), Write(bufs, done) writes every byte, Accept(done) and
+// Connect(sa, done) report their result, Close completes whatever is
+// pending. Datagram
 // sockets have operations of their own (dgram_unix.go): StartRecvFrom
 // reports each datagram with its sender, TrySendTo and SendTo send one to
 // an address, and an error fails one datagram and ends nothing, where a

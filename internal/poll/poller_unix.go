@@ -820,17 +820,18 @@ func (f *FD) writeOnce(op *writeOp) (want, n int, err error) {
 	return want, n, err
 }
 
-// Accept accepts one connection on a listening socket and calls done with
-// it, registered with the same poller, non-blocking and close-on-exec, and
-// the peer's address (libuv's uv_accept after a connection callback; an
-// io_uring accept). Accepts complete in order, one connection each; call
-// Accept again, from done if you like, for the next. A failed accept (for
-// example EMFILE) is done(nil, nil, err); an aborted connection is skipped.
-// The peer's address may be the poller's own, rewritten by the next
-// accept (so that accepting allocates nothing): done must copy what it
-// keeps of it. Close completes pending accepts with an error matching net.ErrClosed. It
-// returns an error, and done is never called, on a closed FD or with a nil
-// done.
+// Accept accepts one connection on a listening socket and calls done
+// with it, registered with the same poller, non-blocking and
+// close-on-exec, and the peer's address (libuv's uv_accept after a
+// connection callback; an io_uring accept). Accepts complete in order,
+// one connection each; call Accept again, from done if you like, for
+// the next. A failed accept (for example EMFILE) is done(nil, nil,
+// err); an aborted connection is skipped. The peer's address may be the
+// poller's own, rewritten by the next accept (so that accepting
+// allocates nothing): done must copy what it keeps of it. Close
+// completes pending accepts with an error matching net.ErrClosed. It
+// returns an error, and done is never called, on a closed FD or with a
+// nil done.
 func (f *FD) Accept(done func(c *FD, sa Sockaddr, err error)) error {
 	if f.closed {
 		return errClosed
