@@ -100,9 +100,19 @@ func (o echoOpts) pinning() (srv, gen int, note string) {
 type echoPoint struct {
 	c      int
 	rounds []loadResult // by round; a failed round's has no requests
-	reps   []loadResult // the rounds that succeeded
-	res    loadResult   // their median (see medianResult)
+	res    loadResult   // the median of the rounds that succeeded (see medianResult)
 	err    error        // the first failure, when no round succeeded
+}
+
+// succeeded returns the rounds of p that succeeded.
+func (p echoPoint) succeeded() []loadResult {
+	var out []loadResult
+	for _, r := range p.rounds {
+		if r.Requests > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 type echoRow struct {
@@ -120,7 +130,7 @@ type echoRow struct {
 // servers are all started first and stay up, idle but for their turn, so
 // that a round costs no start-ups and its windows follow each other
 // closely. Each figure reported is the median of the rounds, and the
-// ratios to the best peer are the median of each round's ratio.
+// ratios to the best peer are paired round by round (pairedRatios).
 func runEcho(w io.Writer, self string, servers []echoServer, o echoOpts, quick bool) {
 	dur, warm, reps := o.dur, o.warm, max(o.reps, 1)
 	if quick {
@@ -163,13 +173,8 @@ func runEcho(w io.Writer, self string, servers []echoServer, o echoOpts, quick b
 				continue
 			}
 			for k, c := range cs {
-				args := []string{self, "echoload", "-addr", r.addr, "-c", strconv.Itoa(c), "-size", strconv.Itoa(o.size),
-					"-d", dur.String(), "-warmup", warm.String(), "-pid", strconv.Itoa(r.pid)}
-				if genCPU >= 0 {
-					args = append([]string{"taskset", "-c", strconv.Itoa(genCPU)}, args...)
-				}
 				p := &row.points[k]
-				res, err := runLoad(exec.Command(args[0], args[1:]...))
+				res, err := runLoad(loadCmd(self, r, c, o.size, dur, warm, genCPU))
 				if err != nil {
 					fmt.Fprintf(os.Stderr, "  echo %-24s c=%-5d round %d/%d FAILED: %v\n", row.s.name, c, round, reps, err)
 					if p.err == nil {
@@ -179,7 +184,6 @@ func runEcho(w io.Writer, self string, servers []echoServer, o echoOpts, quick b
 				}
 				fmt.Fprintf(os.Stderr, "  echo %-24s c=%-5d round %d/%d %s req/s\n", row.s.name, c, round, reps, num(res.RPS))
 				p.rounds[round-1] = res
-				p.reps = append(p.reps, res)
 			}
 		}
 	}
@@ -191,8 +195,8 @@ func runEcho(w io.Writer, self string, servers []echoServer, o echoOpts, quick b
 	for i := range rows {
 		for k := range rows[i].points {
 			p := &rows[i].points[k]
-			if len(p.reps) > 0 {
-				p.res, p.err = medianResult(p.reps), nil
+			if ok := p.succeeded(); len(ok) > 0 {
+				p.res, p.err = medianResult(ok), nil
 			}
 		}
 	}
@@ -210,12 +214,19 @@ func runEcho(w io.Writer, self string, servers []echoServer, o echoOpts, quick b
 // it. Measured unwarmed, asyncio's protocol echo at c=50 took 24-40 µs of
 // CPU per request, and 6-10 µs once warm (strace -c counts the calls).
 func warmUp(self string, r *running, size, genCPU int) {
-	args := []string{self, "echoload", "-addr", r.addr, "-c", "50", "-size", strconv.Itoa(size),
-		"-d", "300ms", "-warmup", "200ms", "-pid", strconv.Itoa(r.pid)}
+	// Its figures are not kept; a failure shows in the rounds.
+	runLoad(loadCmd(self, r, 50, size, 300*time.Millisecond, 200*time.Millisecond, genCPU))
+}
+
+// loadCmd is the generator's command line for c connections to r, pinned
+// to genCPU (none when negative).
+func loadCmd(self string, r *running, c, size int, d, warm time.Duration, genCPU int) *exec.Cmd {
+	args := []string{self, "echoload", "-addr", r.addr, "-c", strconv.Itoa(c), "-size", strconv.Itoa(size),
+		"-d", d.String(), "-warmup", warm.String(), "-pid", strconv.Itoa(r.pid)}
 	if genCPU >= 0 {
 		args = append([]string{"taskset", "-c", strconv.Itoa(genCPU)}, args...)
 	}
-	runLoad(exec.Command(args[0], args[1:]...)) // its figures are not kept; a failure shows in the rounds
+	return exec.Command(args[0], args[1:]...)
 }
 
 // medianResult is the median of the rounds rs: the round whose server CPU
@@ -249,11 +260,12 @@ func medianResult(rs []loadResult) loadResult {
 
 // cpuRange is the lowest and highest server CPU per request of p's rounds.
 func cpuRange(p echoPoint) string {
-	if len(p.reps) < 2 {
+	ok := p.succeeded()
+	if len(ok) < 2 {
 		return "-"
 	}
-	lo, hi := cpuPerReq(p.reps[0]), cpuPerReq(p.reps[0])
-	for _, r := range p.reps[1:] {
+	lo, hi := cpuPerReq(ok[0]), cpuPerReq(ok[0])
+	for _, r := range ok[1:] {
 		lo, hi = min(lo, cpuPerReq(r)), max(hi, cpuPerReq(r))
 	}
 	return fmt.Sprintf("%.2f-%.2f", lo, hi)
